@@ -1,0 +1,49 @@
+/** The composition root: buildApp(config) is what `whydenied serve` runs and what every route test builds. */
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { AppConfig } from './config.js'
+import dbPlugin from './plugins/db.js'
+import denialsApi from './routes/api/denials.js'
+import importsApi from './routes/api/imports.js'
+
+export interface BuildOptions {
+  logger?: FastifyServerOptions['logger']
+}
+
+export async function buildApp (config: AppConfig, opts: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logger ?? { level: config.logLevel },
+    // Querystring arrays (condition=a&condition=b) and generous but bounded URLs.
+    maxParamLength: 500,
+    routerOptions: { maxParamLength: 500 }
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.decorate('config', config)
+
+  // Order matters: the database first, then everything that uses it.
+  await app.register(dbPlugin, { dbPath: config.dbPath })
+
+  // JSON API errors keep Fastify's shape {statusCode, code, error, message}; a 5xx never shows its cause.
+  app.setErrorHandler((err: Error & { statusCode?: number, code?: string, validation?: unknown }, req, reply) => {
+    const status = err.statusCode ?? 500
+    if (status >= 500) {
+      req.log.error({ err, method: req.method, url: req.url }, 'request failed')
+      return reply.code(status).send({ statusCode: status, code: err.code ?? 'WHYDENIED_INTERNAL', error: 'Internal Server Error', message: 'Internal Server Error' })
+    }
+    return reply.code(status).send({ statusCode: status, code: err.code ?? 'WHYDENIED_BAD_REQUEST', error: httpReason(status), message: err.message })
+  })
+
+  await app.register(denialsApi)
+  await app.register(importsApi)
+  return app
+}
+
+function httpReason (status: number): string {
+  return ({ 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 413: 'Payload Too Large', 415: 'Unsupported Media Type' } as Record<number, string>)[status] ?? 'Error'
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: AppConfig
+  }
+}

@@ -1,0 +1,304 @@
+/**
+ * Turn bytes (files, directories, stdin, request bodies) into records, auto-detecting the format:
+ * one JSON document, a JSON array, or NDJSON; UTF-8 with or without BOM, or UTF-16 with a BOM.
+ * NDJSON is streamed line by line so memory stays flat however large the file is.
+ */
+import { createReadStream } from 'node:fs'
+import { readdir, stat } from 'node:fs/promises'
+import path from 'node:path'
+import { Limits } from './parse.js'
+import type { InputItem } from './types.js'
+
+/** A whole-document (non-NDJSON) input may not exceed this; larger data should be NDJSON. */
+export const MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
+export const IMPORT_EXTENSIONS = ['.json', '.jsonl', '.ndjson'] as const
+
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+/** Every file to read for `PATH`: the file itself, or the import files under a directory, sorted. */
+export async function expandPath (p: string): Promise<string[]> {
+  const st = await stat(p)
+  if (!st.isDirectory()) return [p]
+  const out: string[] = []
+  const entries = await readdir(p, { withFileTypes: true, recursive: true })
+  for (const e of entries) {
+    if (e.isFile() && IMPORT_EXTENSIONS.some(ext => e.name.toLowerCase().endsWith(ext))) {
+      out.push(path.join(e.parentPath ?? p, e.name))
+    }
+  }
+  return out.sort()
+}
+
+/** Records from a file on disk. */
+export function readFileRecords (file: string, source = file): AsyncGenerator<InputItem> {
+  return readStreamRecords(createReadStream(file, { highWaterMark: 1024 * 1024 }), source)
+}
+
+/** Records from an in-memory body (HTTP). */
+export async function * readTextRecords (body: string | Buffer, source: string): AsyncGenerator<InputItem> {
+  yield * readStreamRecords([typeof body === 'string' ? Buffer.from(body, 'utf8') : body], source)
+}
+
+/** The core: bytes in, records out. */
+export async function * readStreamRecords (chunks: AsyncIterable<Buffer> | Iterable<Buffer>, source: string): AsyncGenerator<InputItem> {
+  const it = toAsyncIterator(chunks)
+  // Look at the first bytes before splitting lines: a UTF-16 BOM (or the NUL pattern of BOM-less
+  // UTF-16LE, what PowerShell's `>` writes) means the whole input is UTF-16, which we decode.
+  const peek = await it.next()
+  if (!peek.done && isUtf16(peek.value)) {
+    const all: Buffer[] = [peek.value]
+    for (let n = await it.next(); !n.done; n = await it.next()) all.push(n.value)
+    yield * readStreamRecords([Buffer.from(decodeUtf16(Buffer.concat(all)), 'utf8')], source)
+    return
+  }
+  const lines = splitLines(peek.done ? [] : prepend(peek.value, it))
+  const first = await lines.next()
+  if (first.done) {
+    yield reject(source, 1, 'the input is empty')
+    return
+  }
+  let head = first.value.bytes
+  if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) head = head.subarray(3)
+
+  // Find the first two non-empty lines to decide between NDJSON and one document.
+  const buffered: Line[] = [{ ...first.value, bytes: head }]
+  let nonEmpty = isBlank(head) ? 0 : 1
+  while (nonEmpty < 2) {
+    const n = await lines.next()
+    if (n.done) break
+    buffered.push(n.value)
+    if (!isBlank(n.value.bytes)) nonEmpty++
+  }
+  if (nonEmpty === 0) {
+    yield reject(source, 1, 'the input is empty (only white space)')
+    return
+  }
+  const candidates = buffered.filter(l => !isBlank(l.bytes)).slice(0, 2)
+  const ndjson = buffered.length > 1 && candidates.some(l => parsesAlone(l.bytes))
+  if (ndjson) {
+    for (const l of buffered) yield * lineRecord(l, source)
+    for await (const l of lines) yield * lineRecord(l, source)
+    return
+  }
+  // One document: a single object or an array, possibly pretty-printed over many lines.
+  const parts: Buffer[] = []
+  let size = 0
+  for (const l of buffered) { parts.push(l.bytes, NL); size += l.bytes.length + 1 }
+  for await (const l of lines) {
+    size += l.bytes.length + 1
+    if (size > MAX_DOCUMENT_BYTES) {
+      yield reject(source, 1, `a single JSON document over ${MAX_DOCUMENT_BYTES / 1024 / 1024} MiB: split it, or use NDJSON (one message per line)`)
+      return
+    }
+    if (!l.oversize) parts.push(l.bytes, NL)
+  }
+  yield * documentRecords(Buffer.concat(parts), source)
+}
+
+const NL = Buffer.from('\n')
+
+interface Line { bytes: Buffer, line: number, oversize: boolean }
+
+/** Split a byte stream on LF, dropping a CR before it; an over-long line is cut off and flagged. */
+async function * splitLines (chunks: AsyncIterable<Buffer> | Iterable<Buffer>): AsyncGenerator<Line> {
+  let pending: Buffer[] = []
+  let pendingLen = 0
+  let oversize = false
+  let lineNo = 1
+  let sawAny = false
+  const limit = Limits.maxRecordBytes
+  const emit = (): Line => {
+    let bytes = pending.length === 1 ? pending[0]! : Buffer.concat(pending)
+    if (bytes[bytes.length - 1] === 0x0d) bytes = bytes.subarray(0, bytes.length - 1)
+    const out = { bytes, line: lineNo++, oversize }
+    pending = []
+    pendingLen = 0
+    oversize = false
+    return out
+  }
+  for await (const chunk of chunks) {
+    sawAny ||= chunk.length > 0
+    let start = 0
+    while (start < chunk.length) {
+      const nl = chunk.indexOf(0x0a, start)
+      const end = nl < 0 ? chunk.length : nl
+      if (!oversize) {
+        pending.push(chunk.subarray(start, end))
+        pendingLen += end - start
+        // Whole-document inputs may have long lines; keep a generous window, flag beyond it.
+        if (pendingLen > Math.max(limit, 0) * 256) { oversize = true; pending = [] }
+      }
+      if (nl < 0) break
+      yield emit()
+      start = nl + 1
+    }
+  }
+  if (sawAny && (pendingLen > 0 || oversize)) yield emit()
+}
+
+function * lineRecord (l: Line, source: string): Generator<InputItem> {
+  if (isBlank(l.bytes)) return
+  if (l.oversize || l.bytes.length > Limits.maxRecordBytes) {
+    yield reject(source, l.line, `record is larger than the ${Limits.maxRecordBytes / 1024 / 1024} MiB limit`)
+    return
+  }
+  let text: string
+  try {
+    text = utf8.decode(l.bytes)
+  } catch {
+    yield reject(source, l.line, 'not valid UTF-8 text')
+    return
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (err) {
+    yield reject(source, l.line, jsonError(text, err as Error, 'line'))
+    return
+  }
+  if (Array.isArray(value)) {
+    for (const v of value) yield { kind: 'record', record: { source, line: l.line, value: v } }
+  } else {
+    yield { kind: 'record', record: { source, line: l.line, value } }
+  }
+}
+
+function * documentRecords (bytes: Buffer, source: string): Generator<InputItem> {
+  let text: string
+  try {
+    text = utf8.decode(bytes)
+  } catch {
+    yield reject(source, 1, 'not valid UTF-8 text (if it came from Windows PowerShell, it may be UTF-16 without a BOM: save it as UTF-8)')
+    return
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (err) {
+    const pos = /at position (\d+)/.exec((err as Error).message)
+    const line = pos ? lineAt(text, Number(pos[1])) : Math.max(1, text.trimEnd().split('\n').length)
+    yield reject(source, line, jsonError(text, err as Error, 'document'))
+    return
+  }
+  if (!Array.isArray(value)) {
+    if (Buffer.byteLength(text) > Limits.maxRecordBytes) {
+      yield reject(source, 1, `record is larger than the ${Limits.maxRecordBytes / 1024 / 1024} MiB limit`)
+      return
+    }
+    yield { kind: 'record', record: { source, line: firstContentLine(text), value } }
+    return
+  }
+  if (value.length === 0) {
+    yield reject(source, 1, 'the JSON array is empty')
+    return
+  }
+  const starts = arrayElementLines(text)
+  for (let i = 0; i < value.length; i++) {
+    const line = starts[i] ?? 1
+    const v = value[i]
+    if (JSON.stringify(v).length > Limits.maxRecordBytes) {
+      yield reject(source, line, `record is larger than the ${Limits.maxRecordBytes / 1024 / 1024} MiB limit`)
+      continue
+    }
+    yield { kind: 'record', record: { source, line, value: v } }
+  }
+}
+
+/** A reason for a JSON syntax error that says what probably happened, not only where. */
+function jsonError (text: string, err: Error, unit: 'line' | 'document'): string {
+  const msg = err.message.replace(/^SyntaxError: /, '')
+  const trimmed = text.trim()
+  if (/Bad control character in string literal/.test(msg)) {
+    return `not valid JSON: a string contains a raw line break or control character; the text was probably line-wrapped (e.g. copied from a web page or terminal): rejoin the lines (${msg})`
+  }
+  if (/\(\s*(?:\.\.\.|…)\s*\)|\.\.\.|…/.test(trimmed) && /Unexpected|Expected/.test(msg)) {
+    return `not valid JSON: the text appears elided with "..." or "(...)": copy the complete message (${msg})`
+  }
+  if (/Unexpected end of JSON input|Unterminated string/.test(msg)) {
+    return `not valid JSON: the ${unit === 'line' ? 'line' : 'text'} ends before the JSON does (truncated?)`
+  }
+  if (/Encoded authorization failure message/i.test(trimmed) || /^[A-Za-z0-9_-]{100,}$/.test(trimmed)) {
+    return 'not JSON: this is an encoded authorization message (or error text containing one); decode it first with `whydenied decode --store`'
+  }
+  if (!/^[[{"]/.test(trimmed)) return `not JSON: the ${unit} starts with ${JSON.stringify(trimmed.slice(0, 20))}`
+  return `not valid JSON: ${msg}`
+}
+
+function parsesAlone (bytes: Buffer): boolean {
+  try {
+    JSON.parse(utf8.decode(bytes))
+    return true
+  } catch {
+    return false
+  }
+}
+
+function isBlank (b: Buffer): boolean {
+  for (const c of b) if (c !== 0x20 && c !== 0x09 && c !== 0x0d && c !== 0x0a) return false
+  return true
+}
+
+function isUtf16 (b: Buffer): boolean {
+  if (b.length >= 2 && ((b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff))) return true
+  // BOM-less UTF-16LE of ASCII text: every odd byte is NUL.
+  return b.length >= 4 && b[0] !== 0 && b[1] === 0 && b[2] !== 0 && b[3] === 0
+}
+
+function toAsyncIterator (chunks: AsyncIterable<Buffer> | Iterable<Buffer>): AsyncIterator<Buffer> | Iterator<Buffer> {
+  return Symbol.asyncIterator in chunks ? chunks[Symbol.asyncIterator]() : (chunks as Iterable<Buffer>)[Symbol.iterator]()
+}
+
+async function * prepend (first: Buffer, rest: AsyncIterator<Buffer> | Iterator<Buffer>): AsyncGenerator<Buffer> {
+  yield first
+  for (let n = await rest.next(); !n.done; n = await rest.next()) yield n.value
+}
+
+function decodeUtf16 (b: Buffer): string {
+  if (b[0] === 0xfe && b[1] === 0xff) {
+    const swapped = Buffer.from(b.subarray(2))
+    swapped.swap16()
+    return swapped.toString('utf16le')
+  }
+  const start = b[0] === 0xff && b[1] === 0xfe ? 2 : 0
+  return b.subarray(start).toString('utf16le').replace(/^\uFEFF/, '')
+}
+
+function lineAt (text: string, pos: number): number {
+  let line = 1
+  for (let i = 0; i < pos && i < text.length; i++) if (text.charCodeAt(i) === 10) line++
+  return line
+}
+
+function firstContentLine (text: string): number {
+  const m = /\S/.exec(text)
+  return m ? lineAt(text, m.index) : 1
+}
+
+/** Line on which each top-level element of a JSON array starts (the text is known to be valid). */
+function arrayElementLines (text: string): number[] {
+  const out: number[] = []
+  let depth = 0
+  let inString = false
+  let line = 1
+  let expectValue = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 10) { line++; continue }
+    if (inString) {
+      if (c === 92) i++
+      else if (c === 34) inString = false
+      continue
+    }
+    if (c === 32 || c === 9 || c === 13) continue
+    if (depth === 1 && expectValue && c !== 93) { out.push(line); expectValue = false }
+    if (c === 34) inString = true
+    else if (c === 91 || c === 123) { depth++; if (depth === 1) expectValue = true }
+    else if (c === 93 || c === 125) depth--
+    else if (c === 44 && depth === 1) expectValue = true
+  }
+  return out
+}
+
+function reject (source: string, line: number, reason: string): InputItem {
+  return { kind: 'rejected', rejected: { source, line, reason } }
+}

@@ -1,0 +1,76 @@
+/** Domain types for decoded authorization messages and the records whydenied derives from them. */
+
+export const Decisions = ['explicit-deny', 'implicit-deny', 'allowed'] as const
+export type Decision = (typeof Decisions)[number]
+
+export interface ConditionValue {
+  key: string
+  value: string
+  /** Place among all values of the message. */
+  position: number
+  /** Place among the values of this key (0 for the first). */
+  valueIndex: number
+}
+
+export interface MatchedStatement {
+  statementId: string | null
+  effect: string | null
+  principals: string[]
+  principalGroups: string[]
+  actions: string[]
+  resources: string[]
+  conditions: Array<{ key: string, values: string[] }>
+}
+
+/** One decoded message, parsed and normalised; `raw` is the source of truth. */
+export interface ParsedMessage {
+  raw: string
+  contentHash: string
+  decision: Decision
+  principal: {
+    arn: string | null
+    id: string | null
+    name: string | null
+    type: string | null
+    account: string | null
+    roleArn: string | null
+    sessionName: string | null
+  }
+  action: string | null
+  actionRaw: string | null
+  service: string | null
+  resource: string | null
+  region: string | null
+  conditions: ConditionValue[]
+  statements: MatchedStatement[]
+  failures: unknown[]
+}
+
+/** A record as found in the input, before parsing: where it came from and what it held. */
+export interface SourceRecord {
+  source: string
+  line: number
+  /** The JSON value of the record, already parsed from its text. */
+  value: unknown
+}
+
+/** A record that could not be used, with the reason a person can act on. */
+export interface RejectedRecord {
+  source: string
+  line: number
+  reason: string
+}
+
+/** What an input yields: a usable record, or a rejection with its place. */
+export type InputItem =
+  | { kind: 'record', record: SourceRecord }
+  | { kind: 'rejected', rejected: RejectedRecord }
+
+/** A record ready to store: the parsed message plus its occurrence. */
+export interface ImportRecord {
+  message: ParsedMessage
+  source: string
+  line: number
+  /** ISO-8601 instant, or null when the input did not say (the import time is used). */
+  observedAt: string | null
+}

@@ -1,0 +1,7 @@
+/** The CLI's subcommands, in the order `whydenied --help` lists them. Each module exports register(program). */
+import type { Command } from 'commander'
+import * as serve from './serve.js'
+import * as importCmd from './import.js'
+import * as search from './search.js'
+
+export const commands: Array<{ register: (program: Command) => void }> = [serve, importCmd, search]

@@ -1,0 +1,92 @@
+/** `whydenied search`: the filters of GET /api/denials, as a table or as the same JSON. */
+import type { Command } from 'commander'
+import { openDatabase } from '../db/connection.js'
+import { makeRepositories } from '../plugins/db.js'
+import { toFilters } from '../routes/api/denials.js'
+import type { DenialSummary } from '../db/repositories/denials.js'
+import { Decisions, type Decision } from '../authz/types.js'
+import { collect, dbPath, fail, withDb, type DbOption } from './common.js'
+
+interface SearchOptions extends DbOption {
+  json?: boolean
+  action?: string
+  service?: string
+  principal?: string
+  account?: string
+  resource?: string
+  condition?: string[]
+  decision?: string
+  since?: string
+  until?: string
+  q?: string
+  limit: string
+  cursor?: string
+  sort?: string
+}
+
+export function register (program: Command): void {
+  withDb(program.command('search'))
+    .description('Search stored denials; all filters combine (AND)')
+    .option('--json', 'print the same JSON as GET /api/denials')
+    .option('--action <action>', 'normalised action, exact or glob (ec2:*)')
+    .option('--service <service>', 'service prefix (iam, ec2, ...)')
+    .option('--principal <arn>', 'principal ARN, exact or glob; matches the role of assumed-role sessions')
+    .option('--account <id>', 'principal account ID')
+    .option('--resource <arn>', 'resource ARN, exact or glob')
+    .option('--condition <k[=v]>', 'condition KEY=VALUE, or KEY for "key present"; repeatable', collect, [])
+    .option('--decision <decision>', `one of ${Decisions.join(', ')}`)
+    .option('--since <when>', 'occurrences since a date, an ISO instant, or a span (30d, 12h)')
+    .option('--until <when>', 'occurrences before (a date is inclusive)')
+    .option('--q <text>', 'case-insensitive substring over ARNs, action and condition values')
+    .option('--limit <n>', 'results per page (1-500)', '50')
+    .option('--cursor <cursor>', 'nextCursor of a previous page')
+    .option('--sort <order>', 'lastSeen (default) or occurrences')
+    .action((opts: SearchOptions) => {
+      const limit = Number(opts.limit)
+      if (!Number.isInteger(limit) || limit < 1 || limit > 500) fail(`--limit ${opts.limit}: give a whole number from 1 to 500`)
+      if (opts.decision && !(Decisions as readonly string[]).includes(opts.decision)) fail(`--decision ${opts.decision}: use one of ${Decisions.join(', ')}`)
+      if (opts.sort && opts.sort !== 'lastSeen' && opts.sort !== 'occurrences') fail(`--sort ${opts.sort}: use lastSeen or occurrences`)
+      let result
+      try {
+        const db = openDatabase(dbPath(opts))
+        const { search } = makeRepositories(db)
+        result = search.search(toFilters({
+          action: opts.action,
+          service: opts.service,
+          principal: opts.principal,
+          account: opts.account,
+          resource: opts.resource,
+          condition: opts.condition,
+          decision: opts.decision as Decision | undefined,
+          since: opts.since,
+          until: opts.until,
+          q: opts.q
+        }), { limit, cursor: opts.cursor, sort: opts.sort as 'lastSeen' | 'occurrences' | undefined, facets: Boolean(opts.json) })
+        db.close()
+      } catch (err) {
+        fail(err)
+      }
+      if (opts.json) {
+        process.stdout.write(JSON.stringify(result) + '\n')
+        return
+      }
+      process.stdout.write(table(result.items))
+      process.stdout.write(`${result.items.length} of ${result.total} denial${result.total === 1 ? '' : 's'}${result.nextCursor ? ` (next page: --cursor ${result.nextCursor})` : ''}\n`)
+    })
+}
+
+/** A plain-text table that fits the terminal; long ARNs are cut in the middle, where they differ least. */
+export function table (items: DenialSummary[], width = process.stdout.columns || 160): string {
+  const head = ['ID', 'DECISION', 'ACTION', 'PRINCIPAL', 'RESOURCE', 'OCC', 'LAST SEEN']
+  const rows = items.map(d => [String(d.id), d.decision, d.action ?? '-', d.principalArn ?? '-', d.resource ?? '-', String(d.occurrences), d.lastSeen.slice(0, 19).replace('T', ' ')])
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map(r => r[i]!.length)))
+  const flexible = [3, 4]
+  let over = widths.reduce((a, b) => a + b + 2, 0) - width
+  for (const i of flexible) {
+    if (over <= 0) break
+    const cut = Math.min(over, widths[i]! - 20)
+    if (cut > 0) { widths[i]! -= cut; over -= cut }
+  }
+  const fit = (s: string, w: number): string => s.length <= w ? s.padEnd(w) : `${s.slice(0, Math.ceil((w - 1) / 2))}…${s.slice(s.length - Math.floor((w - 1) / 2))}`
+  return [head, ...rows].map(r => r.map((c, i) => fit(c, widths[i]!)).join('  ').trimEnd()).join('\n') + '\n'
+}

@@ -1,0 +1,42 @@
+/** `whydenied serve`: start the web app (pages, API and mock STS) on 127.0.0.1 by default. */
+import type { Command } from 'commander'
+import { buildApp } from '../app.js'
+import { loadConfig } from '../config.js'
+import { dbPath, fail, withDb, type DbOption } from './common.js'
+
+interface ServeOptions extends DbOption { host: string, port: string, token?: string, quiet?: boolean }
+
+export function register (program: Command): void {
+  withDb(program.command('serve'))
+    .description('Start the whydenied server and print its URL')
+    .option('--host <host>', 'address to bind (anything but loopback requires --token)', '127.0.0.1')
+    .option('--port <port>', 'port (0 picks a free one)', '3000')
+    .option('--token <token>', 'access token required by every page and API call (env WHYDENIED_TOKEN)')
+    .option('--quiet', 'log warnings and errors only')
+    .action(async (opts: ServeOptions) => {
+      const port = Number(opts.port)
+      if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port ${opts.port} is not a port number`)
+      const base = loadConfig()
+      const config = loadConfig({
+        dbPath: dbPath(opts),
+        host: opts.host,
+        port,
+        token: opts.token ?? base.token,
+        logLevel: opts.quiet ? 'warn' : base.logLevel
+      })
+      let app
+      try {
+        app = await buildApp(config)
+        await app.listen({ host: config.host, port: config.port })
+      } catch (err) {
+        fail(err)
+      }
+      const addr = app.server.address()
+      const actualPort = typeof addr === 'object' && addr ? addr.port : port
+      const host = config.host.includes(':') ? `[${config.host}]` : config.host
+      process.stdout.write(`whydenied listening on http://${host}:${actualPort}/\n`)
+      const stop = (): void => { void app.close().then(() => process.exit(0)) }
+      process.once('SIGINT', stop)
+      process.once('SIGTERM', stop)
+    })
+}

@@ -1,0 +1,31 @@
+/** Open the SQLite file with the pragmas whydenied relies on, and bring its schema up to date. */
+import Database from 'better-sqlite3'
+import { mkdirSync } from 'node:fs'
+import path from 'node:path'
+import { migrate } from './migrate.js'
+
+export type DB = Database.Database
+
+export interface OpenOptions {
+  readonly?: boolean
+}
+
+export function openDatabase (file: string, opts: OpenOptions = {}): DB {
+  if (file !== ':memory:' && !opts.readonly) mkdirSync(path.dirname(path.resolve(file)), { recursive: true })
+  const db = new Database(file, { readonly: opts.readonly ?? false, timeout: 10_000 })
+  try {
+    if (!opts.readonly) {
+      // WAL first: one writer and many readers at once; NORMAL is durable across crashes in WAL mode.
+      db.pragma('journal_mode = WAL')
+      db.pragma('synchronous = NORMAL')
+    }
+    db.pragma('foreign_keys = ON')
+    db.pragma('cache_size = -65536')
+    db.pragma('temp_store = MEMORY')
+    if (!opts.readonly) migrate(db)
+  } catch (err) {
+    db.close()
+    throw err
+  }
+  return db
+}

@@ -1,0 +1,113 @@
+/** 0001: denials, their parsed parts (conditions, statements, failures), occurrences and imports. */
+import type { Migration } from './index.js'
+
+// STRICT tables: SQLite would otherwise coerce an account ID such as "012345678901" to a number
+// and lose its leading zero.
+export const initial: Migration = {
+  version: 1,
+  name: 'initial',
+  up: `
+CREATE TABLE denials (
+  id INTEGER PRIMARY KEY,
+  content_hash TEXT NOT NULL UNIQUE,          -- sha256 of the canonical JSON: one row per distinct message
+  raw TEXT NOT NULL,                          -- the decoded JSON, verbatim
+  decision TEXT NOT NULL CHECK (decision IN ('explicit-deny', 'implicit-deny', 'allowed')),
+  principal_arn TEXT,
+  principal_id TEXT,
+  principal_name TEXT,
+  principal_type TEXT,
+  principal_account TEXT,
+  role_arn TEXT,                              -- for assumed-role sessions: the role they assumed
+  session_name TEXT,
+  action TEXT COLLATE NOCASE,                 -- normalised: service:Action (IAM compares actions case-insensitively)
+  action_raw TEXT,                            -- as the message gave it
+  service TEXT COLLATE NOCASE,
+  resource TEXT,
+  region TEXT,
+  statement_count INTEGER NOT NULL DEFAULT 0,
+  failure_count INTEGER NOT NULL DEFAULT 0,
+  -- Kept in step with occurrences inside the same transaction, so lists sort without aggregating.
+  occurrences INTEGER NOT NULL DEFAULT 0,
+  first_seen TEXT NOT NULL,
+  last_seen TEXT NOT NULL,
+  created_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX idx_denials_last_seen ON denials (last_seen DESC, id DESC);
+CREATE INDEX idx_denials_occurrences ON denials (occurrences DESC, id DESC);
+CREATE INDEX idx_denials_action ON denials (action);
+CREATE INDEX idx_denials_service ON denials (service);
+CREATE INDEX idx_denials_principal_arn ON denials (principal_arn);
+CREATE INDEX idx_denials_role_arn ON denials (role_arn) WHERE role_arn IS NOT NULL;
+CREATE INDEX idx_denials_principal_account ON denials (principal_account);
+CREATE INDEX idx_denials_resource ON denials (resource);
+CREATE INDEX idx_denials_decision ON denials (decision);
+
+-- Every condition value is its own row; keys compare case-insensitively, as IAM does.
+CREATE TABLE conditions (
+  denial_id INTEGER NOT NULL REFERENCES denials (id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  key TEXT NOT NULL COLLATE NOCASE,
+  value TEXT NOT NULL,
+  value_index INTEGER NOT NULL,               -- 0 for the first value of a key: counts denials per key
+  PRIMARY KEY (denial_id, position)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX idx_conditions_key_value ON conditions (key, value, denial_id);
+CREATE INDEX idx_conditions_key_first ON conditions (key, denial_id) WHERE value_index = 0;
+
+CREATE TABLE statements (
+  denial_id INTEGER NOT NULL REFERENCES denials (id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  statement_id TEXT,
+  effect TEXT,
+  principals TEXT NOT NULL,                   -- JSON arrays of strings
+  principal_groups TEXT NOT NULL,
+  actions TEXT NOT NULL,
+  resources TEXT NOT NULL,
+  conditions TEXT NOT NULL,                   -- JSON [{key, values}]
+  PRIMARY KEY (denial_id, position)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE failures (
+  denial_id INTEGER NOT NULL REFERENCES denials (id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  detail TEXT NOT NULL,                       -- JSON, as in the message
+  PRIMARY KEY (denial_id, position)
+) STRICT, WITHOUT ROWID;
+
+-- Case-insensitive substring search (q) over ARNs, action and condition values, indexed by trigrams.
+CREATE VIRTUAL TABLE denials_fts USING fts5 (text, tokenize = 'trigram', content = '', detail = 'full');
+
+CREATE TABLE imports (
+  id INTEGER PRIMARY KEY,
+  started_at TEXT NOT NULL,
+  finished_at TEXT,
+  source TEXT NOT NULL,
+  imported INTEGER NOT NULL DEFAULT 0,
+  duplicates INTEGER NOT NULL DEFAULT 0,
+  rejected INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+CREATE TABLE import_rejects (
+  import_id INTEGER NOT NULL REFERENCES imports (id) ON DELETE CASCADE,
+  source TEXT NOT NULL,
+  line INTEGER NOT NULL,
+  reason TEXT NOT NULL
+) STRICT;
+CREATE INDEX idx_import_rejects_import ON import_rejects (import_id);
+
+-- A denial is a message plus its occurrences. observed_key is the explicit observedAt, or '' when the
+-- input gave none: then the import time is recorded, but re-importing the same file adds nothing.
+CREATE TABLE occurrences (
+  id INTEGER PRIMARY KEY,
+  denial_id INTEGER NOT NULL REFERENCES denials (id) ON DELETE CASCADE,
+  observed_at TEXT NOT NULL,
+  observed_key TEXT NOT NULL,
+  source TEXT NOT NULL,
+  line INTEGER NOT NULL,
+  import_id INTEGER REFERENCES imports (id) ON DELETE SET NULL,
+  UNIQUE (denial_id, source, line, observed_key)
+) STRICT;
+CREATE INDEX idx_occurrences_observed_at ON occurrences (observed_at, denial_id);
+CREATE INDEX idx_occurrences_denial ON occurrences (denial_id, observed_at);
+`
+}

@@ -1,0 +1,10 @@
+/** Append-only list of schema migrations; each runs in one transaction with its user_version bump. */
+import { initial } from './0001-initial.js'
+
+export interface Migration {
+  version: number
+  name: string
+  up: string
+}
+
+export const migrations: readonly Migration[] = [initial]

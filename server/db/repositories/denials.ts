@@ -1,0 +1,250 @@
+/** Denials repository: storing parsed messages with their occurrences, and reading one back whole. */
+import type { DB } from '../connection.js'
+import type { Decision, ImportRecord, MatchedStatement, RejectedRecord } from '../../authz/types.js'
+
+export interface DenialSummary {
+  id: number
+  decision: Decision
+  action: string | null
+  service: string | null
+  principalArn: string | null
+  resource: string | null
+  region: string | null
+  occurrences: number
+  firstSeen: string
+  lastSeen: string
+}
+
+export interface DenialDetail extends DenialSummary {
+  contentHash: string
+  actionRaw: string | null
+  principal: {
+    arn: string | null
+    id: string | null
+    name: string | null
+    type: string | null
+    account: string | null
+    roleArn: string | null
+    sessionName: string | null
+  }
+  conditions: Array<{ key: string, values: string[] }>
+  statements: MatchedStatement[]
+  failures: unknown[]
+  occurrenceList: Array<{ observedAt: string, source: string, line: number }>
+  raw: string
+}
+
+export interface DenialRow {
+  id: number
+  content_hash: string
+  raw: string
+  decision: Decision
+  principal_arn: string | null
+  principal_id: string | null
+  principal_name: string | null
+  principal_type: string | null
+  principal_account: string | null
+  role_arn: string | null
+  session_name: string | null
+  action: string | null
+  action_raw: string | null
+  service: string | null
+  resource: string | null
+  region: string | null
+  occurrences: number
+  first_seen: string
+  last_seen: string
+}
+
+export const SUMMARY_COLUMNS = 'd.id, d.decision, d.action, d.service, d.principal_arn, d.resource, d.region, d.occurrences, d.first_seen, d.last_seen'
+
+export function rowToSummary (r: Pick<DenialRow, 'id' | 'decision' | 'action' | 'service' | 'principal_arn' | 'resource' | 'region' | 'occurrences' | 'first_seen' | 'last_seen'>): DenialSummary {
+  return {
+    id: r.id,
+    decision: r.decision,
+    action: r.action,
+    service: r.service,
+    principalArn: r.principal_arn,
+    resource: r.resource,
+    region: r.region,
+    occurrences: r.occurrences,
+    firstSeen: r.first_seen,
+    lastSeen: r.last_seen
+  }
+}
+
+export type RecordOutcome = 'imported' | 'duplicate'
+
+export interface ImportSummaryRow {
+  id: number
+  startedAt: string
+  finishedAt: string | null
+  source: string
+  imported: number
+  duplicates: number
+  rejected: number
+}
+
+export class DenialsRepository {
+  private readonly findByHash
+  private readonly insertDenial
+  private readonly insertCondition
+  private readonly insertStatement
+  private readonly insertFailure
+  private readonly insertFts
+  private readonly insertOccurrence
+  private readonly bumpDenial
+  private readonly getRow
+  private readonly getConditions
+  private readonly getStatements
+  private readonly getFailures
+  private readonly getOccurrences
+  private readonly insertImport
+  private readonly finishImportStmt
+  private readonly insertReject
+  private readonly listImportsStmt
+  private readonly storeBatchTx
+
+  constructor (readonly db: DB) {
+    this.findByHash = db.prepare<[string], { id: number }>('SELECT id FROM denials WHERE content_hash = ?')
+    this.insertDenial = db.prepare(`INSERT INTO denials (content_hash, raw, decision, principal_arn, principal_id, principal_name,
+      principal_type, principal_account, role_arn, session_name, action, action_raw, service, resource, region,
+      statement_count, failure_count, occurrences, first_seen, last_seen, created_at)
+      VALUES (@contentHash, @raw, @decision, @principalArn, @principalId, @principalName, @principalType, @principalAccount,
+      @roleArn, @sessionName, @action, @actionRaw, @service, @resource, @region, @statementCount, @failureCount, 0,
+      @observedAt, @observedAt, @now)`)
+    this.insertCondition = db.prepare('INSERT INTO conditions (denial_id, position, key, value, value_index) VALUES (?, ?, ?, ?, ?)')
+    this.insertStatement = db.prepare(`INSERT INTO statements (denial_id, position, statement_id, effect, principals, principal_groups, actions, resources, conditions)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+    this.insertFailure = db.prepare('INSERT INTO failures (denial_id, position, detail) VALUES (?, ?, ?)')
+    this.insertFts = db.prepare('INSERT INTO denials_fts (rowid, text) VALUES (?, ?)')
+    this.insertOccurrence = db.prepare(`INSERT OR IGNORE INTO occurrences (denial_id, observed_at, observed_key, source, line, import_id)
+      VALUES (?, ?, ?, ?, ?, ?)`)
+    this.bumpDenial = db.prepare(`UPDATE denials SET occurrences = occurrences + 1,
+      first_seen = min(first_seen, @observedAt), last_seen = max(last_seen, @observedAt) WHERE id = @id`)
+    this.getRow = db.prepare<[number], DenialRow>('SELECT * FROM denials WHERE id = ?')
+    this.getConditions = db.prepare<[number], { key: string, value: string }>('SELECT key, value FROM conditions WHERE denial_id = ? ORDER BY position')
+    this.getStatements = db.prepare<[number], { statement_id: string | null, effect: string | null, principals: string, principal_groups: string, actions: string, resources: string, conditions: string }>(
+      'SELECT statement_id, effect, principals, principal_groups, actions, resources, conditions FROM statements WHERE denial_id = ? ORDER BY position')
+    this.getFailures = db.prepare<[number], { detail: string }>('SELECT detail FROM failures WHERE denial_id = ? ORDER BY position')
+    this.getOccurrences = db.prepare<[number], { observed_at: string, source: string, line: number }>(
+      'SELECT observed_at, source, line FROM occurrences WHERE denial_id = ? ORDER BY observed_at DESC, id DESC LIMIT 1000')
+    this.insertImport = db.prepare<[string, string], { id: number }>('INSERT INTO imports (started_at, source) VALUES (?, ?) RETURNING id')
+    this.finishImportStmt = db.prepare(`UPDATE imports SET finished_at = @finishedAt, imported = imported + @imported,
+      duplicates = duplicates + @duplicates, rejected = rejected + @rejected WHERE id = @id`)
+    this.insertReject = db.prepare('INSERT INTO import_rejects (import_id, source, line, reason) VALUES (?, ?, ?, ?)')
+    this.listImportsStmt = db.prepare<[number], { id: number, started_at: string, finished_at: string | null, source: string, imported: number, duplicates: number, rejected: number }>(
+      'SELECT id, started_at, finished_at, source, imported, duplicates, rejected FROM imports ORDER BY id DESC LIMIT ?')
+    this.storeBatchTx = db.transaction((records: ImportRecord[], rejected: RejectedRecord[], importId: number | null, now: string): RecordOutcome[] => {
+      const out = records.map(r => this.storeOne(r, importId, now))
+      if (importId !== null) {
+        for (const r of rejected) this.insertReject.run(importId, r.source, r.line, r.reason)
+        const imported = out.filter(o => o === 'imported').length
+        this.finishImportStmt.run({ id: importId, finishedAt: now, imported, duplicates: out.length - imported, rejected: rejected.length })
+      }
+      return out
+    })
+  }
+
+  /**
+   * Store a batch in one transaction: every record is whole or absent, whatever happens to the
+   * process. The import's running totals are updated in the same transaction, so they always
+   * agree with what was stored.
+   */
+  storeBatch (records: ImportRecord[], rejected: RejectedRecord[], importId: number | null, now = new Date().toISOString()): RecordOutcome[] {
+    return this.storeBatchTx.immediate(records, rejected, importId, now)
+  }
+
+  private storeOne (r: ImportRecord, importId: number | null, now: string): RecordOutcome {
+    const m = r.message
+    const observedAt = r.observedAt ?? now
+    let id = this.findByHash.get(m.contentHash)?.id
+    if (id === undefined) {
+      id = Number(this.insertDenial.run({
+        contentHash: m.contentHash,
+        raw: m.raw,
+        decision: m.decision,
+        principalArn: m.principal.arn,
+        principalId: m.principal.id,
+        principalName: m.principal.name,
+        principalType: m.principal.type,
+        principalAccount: m.principal.account,
+        roleArn: m.principal.roleArn,
+        sessionName: m.principal.sessionName,
+        action: m.action,
+        actionRaw: m.actionRaw,
+        service: m.service,
+        resource: m.resource,
+        region: m.region,
+        statementCount: m.statements.length,
+        failureCount: m.failures.length,
+        observedAt,
+        now
+      }).lastInsertRowid)
+      for (const c of m.conditions) this.insertCondition.run(id, c.position, c.key, c.value, c.valueIndex)
+      m.statements.forEach((s, i) => this.insertStatement.run(id, i, s.statementId, s.effect, JSON.stringify(s.principals),
+        JSON.stringify(s.principalGroups), JSON.stringify(s.actions), JSON.stringify(s.resources), JSON.stringify(s.conditions)))
+      m.failures.forEach((f, i) => this.insertFailure.run(id, i, JSON.stringify(f)))
+      this.insertFts.run(id, searchText(m))
+    }
+    const added = this.insertOccurrence.run(id, observedAt, r.observedAt ?? '', r.source, r.line, importId).changes
+    if (added === 0) return 'duplicate'
+    this.bumpDenial.run({ id, observedAt })
+    return 'imported'
+  }
+
+  startImport (source: string, now = new Date().toISOString()): number {
+    return this.insertImport.get(now, source)!.id
+  }
+
+  listImports (limit = 10): ImportSummaryRow[] {
+    return this.listImportsStmt.all(limit).map(r => ({
+      id: r.id, startedAt: r.started_at, finishedAt: r.finished_at, source: r.source, imported: r.imported, duplicates: r.duplicates, rejected: r.rejected
+    }))
+  }
+
+  get (id: number): DenialDetail | undefined {
+    const r = this.getRow.get(id)
+    if (!r) return undefined
+    const conditions: DenialDetail['conditions'] = []
+    for (const c of this.getConditions.all(id)) {
+      const last = conditions[conditions.length - 1]
+      if (last && last.key === c.key) last.values.push(c.value)
+      else conditions.push({ key: c.key, values: [c.value] })
+    }
+    return {
+      ...rowToSummary(r),
+      contentHash: r.content_hash,
+      actionRaw: r.action_raw,
+      principal: {
+        arn: r.principal_arn,
+        id: r.principal_id,
+        name: r.principal_name,
+        type: r.principal_type,
+        account: r.principal_account,
+        roleArn: r.role_arn,
+        sessionName: r.session_name
+      },
+      conditions,
+      statements: this.getStatements.all(id).map(s => ({
+        statementId: s.statement_id,
+        effect: s.effect,
+        principals: JSON.parse(s.principals) as string[],
+        principalGroups: JSON.parse(s.principal_groups) as string[],
+        actions: JSON.parse(s.actions) as string[],
+        resources: JSON.parse(s.resources) as string[],
+        conditions: JSON.parse(s.conditions) as MatchedStatement['conditions']
+      })),
+      failures: this.getFailures.all(id).map(f => JSON.parse(f.detail) as unknown),
+      occurrenceList: this.getOccurrences.all(id).map(o => ({ observedAt: o.observed_at, source: o.source, line: o.line })),
+      raw: r.raw
+    }
+  }
+}
+
+/** What `q` searches: ARNs, names, action and every condition value, one per line. */
+function searchText (m: ImportRecord['message']): string {
+  const parts = [m.principal.arn, m.principal.id, m.principal.name, m.principal.roleArn, m.action, m.actionRaw, m.resource]
+  for (const c of m.conditions) parts.push(c.value)
+  return parts.filter((p): p is string => p !== null && p !== '').join('\n')
+}

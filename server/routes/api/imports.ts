@@ -1,0 +1,65 @@
+/** POST /api/imports: any accepted format as the body (JSON, NDJSON) or as multipart file uploads. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import multipart from '@fastify/multipart'
+import { Type } from 'typebox'
+import { readTextRecords } from '../../authz/ingest.js'
+import { ImportSummarySchema } from '../../schemas/denials.js'
+import { NothingToImportError } from '../../errors.js'
+import type { ImportSummary } from '../../services/importer.js'
+
+/** Largest request body accepted by the import API (documented in README). */
+export const MAX_IMPORT_BODY = 64 * 1024 * 1024
+
+const imports: FastifyPluginAsyncTypebox = async (app) => {
+  // Encapsulated: these raw parsers apply to the import route only. We parse ourselves so that
+  // every rejected record can name its line.
+  app.addContentTypeParser(['application/json', 'application/x-ndjson', 'application/jsonl', 'application/x-jsonlines', 'text/plain'],
+    { parseAs: 'buffer', bodyLimit: MAX_IMPORT_BODY }, (_req, body, done) => { done(null, body) })
+  await app.register(multipart, { limits: { fileSize: MAX_IMPORT_BODY, files: 100, fields: 10 } })
+
+  app.post('/api/imports', {
+    bodyLimit: MAX_IMPORT_BODY,
+    schema: {
+      tags: ['imports'],
+      summary: 'Import decoded messages',
+      querystring: Type.Object({ source: Type.Optional(Type.String({ minLength: 1, maxLength: 500, description: 'Label for the occurrences (default: "api", or the uploaded file name)' })) }),
+      response: { 200: ImportSummarySchema }
+    }
+  }, async (req): Promise<ImportSummary> => {
+    const { importer } = app.repos
+    const source = req.query.source
+    if (req.isMultipart()) {
+      const total: ImportSummary = { imported: 0, duplicates: 0, rejected: [] }
+      let files = 0
+      for await (const part of req.parts()) {
+        if (part.type !== 'file') {
+          if (part.fieldname === 'text' && typeof part.value === 'string' && part.value.trim() !== '') {
+            files++
+            add(total, await importer.run(readTextRecords(part.value, source ?? 'pasted'), { source, label: source ?? 'pasted' }))
+          }
+          continue
+        }
+        const buf = await part.toBuffer()
+        if (buf.length === 0 && part.filename === '') continue
+        files++
+        const name = part.filename || 'upload'
+        add(total, await importer.run(readTextRecords(buf, name), { source, label: name }))
+      }
+      if (files === 0) throw new NothingToImportError('The upload holds no file: choose at least one .json, .jsonl or .ndjson file')
+      return total
+    }
+    const body = req.body
+    if (!Buffer.isBuffer(body) || body.length === 0) {
+      throw new NothingToImportError('The request body is empty: send decoded messages as JSON or NDJSON, or upload files as multipart/form-data')
+    }
+    return importer.run(readTextRecords(body, source ?? 'api'), { source, label: source ?? 'api' })
+  })
+}
+
+function add (total: ImportSummary, s: ImportSummary): void {
+  total.imported += s.imported
+  total.duplicates += s.duplicates
+  total.rejected.push(...s.rejected)
+}
+
+export default imports

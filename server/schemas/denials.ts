@@ -1,0 +1,65 @@
+/** TypeBox schemas shared by the denial and import APIs: they validate, serialize and document. */
+import { Type, type Static } from 'typebox'
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()])
+
+export const DecisionSchema = Type.Union([Type.Literal('explicit-deny'), Type.Literal('implicit-deny'), Type.Literal('allowed')])
+
+export const DenialFiltersSchema = Type.Object({
+  action: Type.Optional(Type.String({ maxLength: 512, description: 'Normalised action, exact or glob (ec2:*)' })),
+  service: Type.Optional(Type.String({ maxLength: 128, description: 'Service prefix, e.g. iam' })),
+  principal: Type.Optional(Type.String({ maxLength: 2048, description: 'Principal ARN, exact or glob; also matches the role of assumed-role sessions' })),
+  account: Type.Optional(Type.String({ maxLength: 64, description: 'Principal account ID' })),
+  resource: Type.Optional(Type.String({ maxLength: 2048, description: 'Resource ARN, exact or glob' })),
+  condition: Type.Optional(Type.Array(Type.String({ maxLength: 4096 }), { maxItems: 20, description: 'KEY=VALUE, or KEY for "key present"; repeatable' })),
+  decision: Type.Optional(DecisionSchema),
+  since: Type.Optional(Type.String({ maxLength: 64, description: 'Date, ISO instant, or span (30d, 12h): occurrences at or after' })),
+  until: Type.Optional(Type.String({ maxLength: 64, description: 'Date (inclusive), ISO instant, or span: occurrences before' })),
+  q: Type.Optional(Type.String({ maxLength: 512, description: 'Case-insensitive substring over ARNs, action and condition values' }))
+})
+
+export const DenialQuerySchema = Type.Object({
+  ...DenialFiltersSchema.properties,
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+  cursor: Type.Optional(Type.String({ maxLength: 1024, description: 'nextCursor of the previous page' })),
+  sort: Type.Optional(Type.Union([Type.Literal('lastSeen'), Type.Literal('occurrences')], { description: 'lastSeen (default) or occurrences, newest/most first' })),
+  facets: Type.Optional(Type.Boolean({ default: true, description: 'false skips the facet counts (faster paging)' }))
+})
+export type DenialQuery = Static<typeof DenialQuerySchema>
+
+export const DenialSummarySchema = Type.Object({
+  id: Type.Integer(),
+  decision: DecisionSchema,
+  action: Nullable(Type.String()),
+  service: Nullable(Type.String()),
+  principalArn: Nullable(Type.String()),
+  resource: Nullable(Type.String()),
+  region: Nullable(Type.String()),
+  occurrences: Type.Integer(),
+  firstSeen: Type.String(),
+  lastSeen: Type.String()
+})
+
+const FacetList = Type.Array(Type.Object({ value: Type.String(), count: Type.Integer() }))
+
+export const SearchResultSchema = Type.Object({
+  total: Type.Integer(),
+  items: Type.Array(DenialSummarySchema),
+  nextCursor: Nullable(Type.String()),
+  facets: Type.Optional(Type.Object({
+    action: FacetList,
+    principal: FacetList,
+    account: FacetList,
+    conditionKey: FacetList,
+    service: FacetList,
+    decision: FacetList
+  }, { description: 'Top values with counts under the current filters (omitted with facets=false)' }))
+})
+
+export const RejectedSchema = Type.Object({ source: Type.String(), line: Type.Integer(), reason: Type.String() })
+
+export const ImportSummarySchema = Type.Object({
+  imported: Type.Integer(),
+  duplicates: Type.Integer(),
+  rejected: Type.Array(RejectedSchema)
+})
