@@ -1,0 +1,30 @@
+/** Test helpers: a real app on a real SQLite file in a fresh temp dir, torn down with the test. */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from '../../server/app.js'
+import { loadConfig, type AppConfig } from '../../server/config.js'
+
+export interface TapLike { teardown: (fn: () => unknown) => void }
+
+/** A fresh temporary directory, removed after the test. */
+export function tempDir (t: TapLike, prefix = 'whydenied-'): string {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+/** buildApp on a real database file in a temp dir, logger off; closed when the test ends. */
+export async function buildTestApp (t: TapLike, overrides: Partial<AppConfig> = {}): Promise<FastifyInstance> {
+  const dir = tempDir(t)
+  const config = loadConfig({ dbPath: path.join(dir, 'test.db'), logLevel: 'silent', ...overrides }, {})
+  const app = await buildApp(config, { logger: false })
+  t.teardown(() => app.close())
+  await app.ready()
+  return app
+}
+
+export const ROOT = path.resolve(import.meta.dirname, '../..')
+export const FIXTURES = path.join(ROOT, 'fixtures')
+export const DECODED_FIXTURES = path.join(FIXTURES, 'decoded')

@@ -1,0 +1,26 @@
+/** Run the built `whydenied` binary as a child process, as a user would. */
+import { spawn } from 'node:child_process'
+import path from 'node:path'
+import { ROOT } from './build.js'
+
+export const CLI = path.join(ROOT, 'dist', 'server', 'cli.js')
+
+export interface CliResult { code: number | null, stdout: string, stderr: string }
+
+export function runCli (args: string[], opts: { input?: string | Buffer, env?: NodeJS.ProcessEnv, cwd?: string, timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: opts.cwd ?? ROOT,
+      env: { ...process.env, WHYDENIED_DB: '', ...opts.env },
+      stdio: ['pipe', 'pipe', 'pipe']
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', d => { stdout += d })
+    child.stderr.setEncoding('utf8').on('data', d => { stderr += d })
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000)
+    child.on('error', reject)
+    child.on('close', code => { clearTimeout(timer); resolve({ code, stdout, stderr }) })
+    child.stdin.end(opts.input ?? '')
+  })
+}
