@@ -196,7 +196,14 @@ function * documentRecords (bytes: Buffer, source: string): Generator<InputItem>
   for (let i = 0; i < value.length; i++) {
     const line = starts[i] ?? 1
     const v = value[i]
-    if (JSON.stringify(v).length > Limits.maxRecordBytes) {
+    let size: number
+    try {
+      size = JSON.stringify(v).length
+    } catch {
+      yield reject(source, line, `JSON nesting deeper than ${Limits.maxDepth} levels`)
+      continue
+    }
+    if (size > Limits.maxRecordBytes) {
       yield reject(source, line, `record is larger than the ${Limits.maxRecordBytes / 1024 / 1024} MiB limit`)
       continue
     }

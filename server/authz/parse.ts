@@ -40,6 +40,7 @@ export function parseEnvelope (value: unknown): ParsedEnvelope {
   if (!isObj(value)) {
     throw new RecordError(`expected a JSON object, got ${describe(value)}`)
   }
+  checkTree(value)
   let decoded: Obj
   let raw: string
   let observedAt: string | null = null
@@ -85,6 +86,7 @@ function parseDecodedString (text: string): Obj {
     }
     throw new RecordError(`DecodedMessage is not valid JSON: ${(err as Error).message}`, 'DecodedMessage')
   }
+  checkTree(parsed, 'DecodedMessage')
   if (!isObj(parsed) || !looksDecoded(parsed)) {
     throw new RecordError('DecodedMessage does not hold a decoded authorization message (expected "allowed", "explicitDeny" and "context")', 'DecodedMessage')
   }
@@ -142,7 +144,6 @@ export function canonicalJson (value: unknown): string {
 }
 
 function normalise (d: Obj, raw: string): ParsedMessage {
-  checkTree(d)
   const context = d.context
   if (!isObj(context)) throw new RecordError('"context" must be an object', 'context')
   const explicitDeny = d.explicitDeny === true

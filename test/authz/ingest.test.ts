@@ -1,0 +1,108 @@
+import t from 'tap'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { expandPath, readFileRecords, readStreamRecords, readTextRecords } from '../../server/authz/ingest.js'
+import type { InputItem } from '../../server/authz/types.js'
+import { DECODED_FIXTURES, tempDir } from '../helpers/build.js'
+
+const cliOutput = readFileSync(path.join(DECODED_FIXTURES, 'seed-passrole.json'), 'utf8')
+const text = JSON.parse(cliOutput).DecodedMessage as string
+const obj = JSON.parse(text)
+
+async function all (it: AsyncIterable<InputItem>): Promise<InputItem[]> {
+  const out: InputItem[] = []
+  for await (const x of it) out.push(x)
+  return out
+}
+const records = (items: InputItem[]) => items.filter(i => i.kind === 'record').map(i => (i as Extract<InputItem, { kind: 'record' }>).record)
+const rejects = (items: InputItem[]) => items.filter(i => i.kind === 'rejected').map(i => (i as Extract<InputItem, { kind: 'rejected' }>).rejected)
+
+t.test('(1) AWS CLI output, any indentation', async t => {
+  for (const body of [cliOutput, JSON.stringify({ DecodedMessage: text }), JSON.stringify({ DecodedMessage: text }, null, 1)]) {
+    const items = await all(readTextRecords(body, 'f.json'))
+    t.same(records(items).map(r => [r.line, r.value]), [[1, { DecodedMessage: text }]])
+  }
+})
+
+t.test('(2) bare decoded JSON, compact or pretty', async t => {
+  t.same(records(await all(readTextRecords(text, 's'))).map(r => r.value), [obj])
+  const pretty = '\n\n' + JSON.stringify(obj, null, 2)
+  t.same(records(await all(readTextRecords(pretty, 's'))).map(r => [r.line, r.value]), [[3, obj]], 'line of the first character')
+})
+
+t.test('(3) a JSON array of either, with the line of each element', async t => {
+  const body = `[\n  ${JSON.stringify({ DecodedMessage: text })},\n  ${JSON.stringify(obj, null, 2).replace(/\n/g, '\n  ')},\n  42\n]\n`
+  const items = await all(readTextRecords(body, 'arr.json'))
+  t.same(records(items).map(r => r.line), [2, 3, 3 + JSON.stringify(obj, null, 2).split('\n').length])
+  t.same(await all(readTextRecords('[]', 'e')), [{ kind: 'rejected', rejected: { source: 'e', line: 1, reason: 'the JSON array is empty' } }])
+})
+
+t.test('(4) NDJSON with LF or CRLF, blank lines skipped, bad lines rejected with their line', async t => {
+  for (const eol of ['\n', '\r\n']) {
+    const body = [JSON.stringify({ DecodedMessage: text }), '', text, '{"DecodedMessage": "trunc', JSON.stringify(obj)].join(eol) + eol
+    const items = await all(readTextRecords(body, 'x.ndjson'))
+    t.same(records(items).map(r => r.line), [1, 3, 5])
+    t.same(rejects(items).map(r => r.line), [4])
+    t.match(rejects(items)[0]!.reason, /ends before the JSON does|not valid JSON/)
+  }
+  // A bad first line must not hide the rest of an NDJSON file.
+  const items = await all(readTextRecords(`garbage\n${text}\n${text}\n`, 'y'))
+  t.same(records(items).map(r => r.line), [2, 3])
+  t.same(rejects(items).map(r => r.line), [1])
+})
+
+t.test('(5) our envelope with metadata, DecodedMessage as string or object', async t => {
+  const body = JSON.stringify({ DecodedMessage: obj, observedAt: '2026-11-01T10:00:00Z', source: 'ticket' })
+  t.same(records(await all(readTextRecords(body, 's'))).map(r => r.value), [JSON.parse(body)])
+})
+
+t.test('(6) BOM, UTF-16 LE/BE (PowerShell), files and directories', async t => {
+  const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(cliOutput)])
+  t.equal(records(await all(readStreamRecords([bom], 'b'))).length, 1)
+  const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(cliOutput.replace(/\n/g, '\r\n'), 'utf16le')])
+  t.same(records(await all(readStreamRecords([le.subarray(0, 7), le.subarray(7)], 'le'))).map(r => r.value), [{ DecodedMessage: text }], 'UTF-16LE with BOM, split chunks')
+  const noBom = Buffer.from(JSON.stringify({ DecodedMessage: text }), 'utf16le')
+  t.equal(records(await all(readStreamRecords([noBom], 'nb'))).length, 1, 'UTF-16LE without BOM')
+  const be = Buffer.from(cliOutput, 'utf16le')
+  be.swap16()
+  t.equal(records(await all(readStreamRecords([Buffer.concat([Buffer.from([0xfe, 0xff]), be])], 'be'))).length, 1, 'UTF-16BE with BOM')
+
+  const dir = tempDir(t)
+  mkdirSync(path.join(dir, 'sub', 'deeper'), { recursive: true })
+  writeFileSync(path.join(dir, 'a.json'), cliOutput)
+  writeFileSync(path.join(dir, 'sub', 'b.jsonl'), text + '\n')
+  writeFileSync(path.join(dir, 'sub', 'deeper', 'c.NDJSON'), text + '\n')
+  writeFileSync(path.join(dir, 'sub', 'notes.txt'), 'ignored')
+  const files = await expandPath(dir)
+  t.same(files.map(f => path.relative(dir, f)), ['a.json', 'sub/b.jsonl', 'sub/deeper/c.NDJSON'])
+  t.same(records(await all(readFileRecords(path.join(dir, 'a.json')))).map(r => r.source), [path.join(dir, 'a.json')])
+})
+
+t.test('bad input: each gets a reason naming the cause and place', async t => {
+  const one = async (body: string | Buffer) => rejects(await all(readTextRecords(body, 'bad.json')))
+  t.match(await one(''), [{ line: 1, reason: 'the input is empty' }])
+  t.match(await one('  \n\n '), [{ reason: /empty/ }])
+  t.match(await one('hello world'), [{ line: 1, reason: /not JSON: the line starts with "hello world"|not JSON: the document starts with/ }])
+  t.match(await one('{\n  "DecodedMessage": "abc",\n  "x": \n'), [{ line: 3, reason: /ends before the JSON does/ }])
+  // The seed article's text, line-wrapped by the web page inside the JSON string.
+  const wrapped = cliOutput.replace('"principal":', '"principal"\n:').replace('\\"action\\"', '\n\\"action\\"')
+  t.match(await one(wrapped), [{ reason: /line-wrapped/ }])
+  t.match(await one('{"DecodedMessage": "{\\"allowed\\":false, (...) }",\n"x": (...) }'), [{ reason: /elided/ }])
+  t.match(await one('An error occurred (UnauthorizedOperation) when calling the RunInstances operation: Encoded authorization failure message: abcDEF123'), [{ reason: /encoded authorization message.*whydenied decode/ }])
+  t.match(await one(Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d])), [{ reason: /not valid UTF-8/ }])
+  t.match(await one('{"a":"\u0000"}'), [{ reason: /not valid JSON/ }], 'a raw NUL byte is not JSON')
+})
+
+t.test('size limits: a record over 1 MiB is refused, the rest kept', async t => {
+  const big = JSON.stringify({ DecodedMessage: text, pad: 'x'.repeat(1024 * 1024 + 10) })
+  const items = await all(readTextRecords(`${text}\n${big}\n${text}\n`, 'big'))
+  t.same(records(items).map(r => r.line), [1, 3])
+  t.match(rejects(items), [{ line: 2, reason: /larger than the 1 MiB limit/ }])
+  const single = await all(readTextRecords(big, 'one'))
+  t.match(rejects(single), [{ reason: /larger than the 1 MiB limit/ }])
+  let deep = '"x"'
+  for (let i = 0; i < 20000; i++) deep = `[${deep}]`
+  const deepItems = await all(readTextRecords(`[${deep}, ${text}]`, 'deep'))
+  t.match(rejects(deepItems), [{ reason: /nesting/ }])
+  t.equal(records(deepItems).length, 1)
+})
