@@ -26,7 +26,8 @@ export function toImportRecord (item: Extract<InputItem, { kind: 'record' }>['re
     return { message: env.message, source: sourceOverride ?? env.source ?? item.source, line: item.line, observedAt: env.observedAt }
   } catch (err) {
     if (err instanceof RecordError) return { source: item.source, line: item.line, reason: err.message }
-    throw err
+    // Not expected, but one strange record must not stop an import: reject it and go on.
+    return { source: item.source, line: item.line, reason: `could not be read: ${(err as Error).message}` }
   }
 }
 

@@ -1,0 +1,78 @@
+import t from 'tap'
+import { readFileSync, readdirSync } from 'node:fs'
+import path from 'node:path'
+import { readTextRecords } from '../../server/authz/ingest.js'
+import { openDatabase, type DB } from '../../server/db/connection.js'
+import { makeRepositories } from '../../server/plugins/db.js'
+import { DECODED_FIXTURES, tempDir, type TapLike } from '../helpers/build.js'
+
+const fixtureBodies = readdirSync(DECODED_FIXTURES).sort().map(f => readFileSync(path.join(DECODED_FIXTURES, f), 'utf8'))
+const ndjson = fixtureBodies.map(b => JSON.stringify(JSON.parse(b))).join('\n') + '\n'
+
+function open (t: TapLike): DB {
+  const db = openDatabase(path.join(tempDir(t), 'i.db'))
+  t.teardown(() => db.close())
+  return db
+}
+const count = (db: DB, table: string): number => db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number
+
+t.test('counts, then every record a duplicate on re-import', async t => {
+  const db = open(t)
+  const { importer } = makeRepositories(db)
+  const first = await importer.run(readTextRecords(ndjson, 'batch.ndjson'))
+  t.same(first, { imported: 9, duplicates: 0, rejected: [] })
+  const again = await importer.run(readTextRecords(ndjson, 'batch.ndjson'))
+  t.same(again, { imported: 0, duplicates: 9, rejected: [] })
+  t.equal(count(db, 'denials'), 9)
+  t.equal(count(db, 'occurrences'), 9)
+  t.equal(count(db, 'conditions'), db.prepare('SELECT count(*) FROM conditions').pluck().get())
+  // Same content from another file, or at another observedAt: a new occurrence of the same denial.
+  const other = await importer.run(readTextRecords(ndjson, 'other.ndjson'))
+  t.same(other, { imported: 9, duplicates: 0, rejected: [] })
+  t.equal(count(db, 'denials'), 9, 'stored once')
+  t.equal(count(db, 'occurrences'), 18)
+  const text = JSON.parse(fixtureBodies[0]!).DecodedMessage
+  const stamped = (at: string) => JSON.stringify({ DecodedMessage: text, observedAt: at, source: 'ticket-7' })
+  t.same(await importer.run(readTextRecords(stamped('2026-10-01T00:00:00Z'), 'api')), { imported: 1, duplicates: 0, rejected: [] })
+  t.same(await importer.run(readTextRecords(stamped('2026-10-01T00:00:00Z'), 'api')), { imported: 0, duplicates: 1, rejected: [] })
+  t.same(await importer.run(readTextRecords(stamped('2026-10-02T00:00:00Z'), 'api')), { imported: 1, duplicates: 0, rejected: [] })
+  const d = db.prepare('SELECT occurrences, first_seen FROM denials WHERE raw = ?').get(text) as { occurrences: number, first_seen: string }
+  t.equal(d.occurrences, 4, 'occurrence count kept in step')
+  t.equal(d.first_seen, '2026-10-01T00:00:00.000Z', 'first seen from the envelope')
+  t.equal(count(db, 'imports'), 6, 'each run is recorded')
+})
+
+t.test('valid records beside bad ones are kept; rejects carry source, line and reason', async t => {
+  const db = open(t)
+  const { importer } = makeRepositories(db)
+  const lines = ndjson.trim().split('\n')
+  const body = [lines[0], '{"DecodedMessage": "{\\"allowed\\":false', '{"foo": 1}', lines[1], '{"DecodedMessage": "{}"}'].join('\n')
+  const s = await importer.run(readTextRecords(body, 'mixed.ndjson'))
+  t.equal(s.imported, 2)
+  t.same(s.rejected.map(r => [r.source, r.line]), [['mixed.ndjson', 2], ['mixed.ndjson', 3], ['mixed.ndjson', 5]])
+  t.match(s.rejected[1]!.reason, /not a decoded authorization message/)
+  t.equal(count(db, 'import_rejects'), 3, 'rejections kept with the import')
+})
+
+t.test('a failed write leaves no half-record: the whole batch rolls back', async t => {
+  const db = open(t)
+  const repos = makeRepositories(db)
+  // Make the 5th condition insert fail, in the middle of a record.
+  let n = 0
+  const stmt = (repos.denials as unknown as { insertCondition: { run: (...a: unknown[]) => unknown } }).insertCondition
+  const real = stmt.run.bind(stmt)
+  stmt.run = (...a: unknown[]) => { if (++n === 5) throw new Error('disk full'); return real(...a) }
+  await t.rejects(repos.importer.run(readTextRecords(ndjson, 'x')), /disk full/)
+  for (const table of ['denials', 'conditions', 'occurrences', 'statements', 'failures']) t.equal(count(db, table), 0, `${table} empty`)
+  stmt.run = real
+  t.same(await repos.importer.run(readTextRecords(ndjson, 'x')), { imported: 9, duplicates: 0, rejected: [] }, 'retry completes')
+})
+
+t.test('batches commit separately; progress is reported', async t => {
+  const db = open(t)
+  const { importer } = makeRepositories(db)
+  const seen: number[] = []
+  const s = await importer.run(readTextRecords(ndjson, 'p'), { batchSize: 4, onProgress: p => seen.push(p.records) })
+  t.equal(s.imported, 9)
+  t.same(seen, [4, 8, 9])
+})
