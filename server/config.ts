@@ -9,6 +9,8 @@ export interface AppConfig {
   logLevel: string
   /** Required to bind anything but loopback; then every page and API call needs it. */
   token: string | null
+  /** Largest upload the import page accepts (bytes, all files and pasted text together); more gets a 413 page. */
+  maxUploadBytes: number
   /** Render templates once and cache them (off in development so edits show at once). */
   productionViews: boolean
   /** Mock STS identities file (null: the default in fixtures/). */
@@ -34,6 +36,7 @@ export function loadConfig (overrides: Partial<AppConfig> = {}, env: NodeJS.Proc
     port: Number.isInteger(port) ? port : 3000,
     logLevel: env.WHYDENIED_LOG_LEVEL ?? 'info',
     token: env.WHYDENIED_TOKEN || null,
+    maxUploadBytes: 64 * 1024 * 1024,
     productionViews: env.NODE_ENV !== 'development',
     stsIdentitiesFile: env.WHYDENIED_STS_IDENTITIES || null,
     stsTtlSeconds: env.WHYDENIED_STS_TTL ? Number(env.WHYDENIED_STS_TTL) : null,
