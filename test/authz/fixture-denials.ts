@@ -1,0 +1,26 @@
+/** Load decoded fixtures into an in-memory database and read them back as DenialDetail, as the app does. */
+import { readFileSync, readdirSync } from 'node:fs'
+import path from 'node:path'
+import { parseEnvelope } from '../../server/authz/parse.js'
+import { openDatabase } from '../../server/db/connection.js'
+import { DenialsRepository, type DenialDetail } from '../../server/db/repositories/denials.js'
+import { DECODED_FIXTURES } from '../helpers/build.js'
+
+export function fixtureNames (): string[] {
+  return readdirSync(DECODED_FIXTURES).filter(f => f.endsWith('.json')).map(f => f.replace(/\.json$/, '')).sort()
+}
+
+/** Every decoded fixture by name (without .json), stored once and read back whole. */
+export function loadFixtureDenials (): Map<string, DenialDetail> {
+  const db = openDatabase(':memory:')
+  const repo = new DenialsRepository(db)
+  const out = new Map<string, DenialDetail>()
+  for (const name of fixtureNames()) {
+    const env = parseEnvelope(JSON.parse(readFileSync(path.join(DECODED_FIXTURES, `${name}.json`), 'utf8')))
+    repo.storeBatch([{ message: env.message, source: name, line: 1, observedAt: '2026-11-01T10:00:00.000Z' }], [], null)
+    const id = (db.prepare('SELECT id FROM denials WHERE content_hash = ?').get(env.message.contentHash) as { id: number }).id
+    out.set(name, repo.get(id)!)
+  }
+  db.close()
+  return out
+}
