@@ -86,7 +86,8 @@ function parseDecodedString (text: string): Obj {
     }
     throw new RecordError(`DecodedMessage is not valid JSON: ${(err as Error).message}`, 'DecodedMessage')
   }
-  checkTree(parsed, 'DecodedMessage')
+  // The tree walk is exact but costs as much as parsing; the text tells us when it is needed.
+  if (!textIsPlain(text)) checkTree(parsed, 'DecodedMessage')
   if (!isObj(parsed) || !looksDecoded(parsed)) {
     throw new RecordError('DecodedMessage does not hold a decoded authorization message (expected "allowed", "explicitDeny" and "context")', 'DecodedMessage')
   }
@@ -124,6 +125,21 @@ export function checkTree (root: unknown, rootPath = '$'): void {
   }
 }
 
+/**
+ * True when JSON text cannot hold what checkTree refuses: no escaped NUL or surrogate, and
+ * fewer opening brackets than the depth limit allows (an over-estimate of the depth).
+ */
+function textIsPlain (text: string): boolean {
+  if (text.includes('\\u0000') || /\\u[dD][89a-fA-F]/.test(text)) return false
+  let depth = 0
+  let max = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 123 || c === 91) { if (++depth > max) max = depth } else if (c === 125 || c === 93) depth--
+  }
+  return max <= Limits.maxDepth
+}
+
 function checkString (s: string, path: string): void {
   if (s.includes('\u0000')) throw new RecordError('contains a NUL character', path)
   if (!s.isWellFormed()) throw new RecordError('contains invalid Unicode (an unpaired surrogate)', path)
@@ -135,12 +151,32 @@ export function contentHash (value: unknown): string {
 }
 
 export function canonicalJson (value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
-  if (isObj(value)) {
-    const keys = Object.keys(value).sort()
-    return `{${keys.map(k => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(',')}}`
+  const out: string[] = []
+  writeCanonical(value, out)
+  return out.join('')
+}
+
+function writeCanonical (v: unknown, out: string[]): void {
+  if (v === null || typeof v !== 'object') {
+    out.push(JSON.stringify(v) ?? 'null')
+  } else if (Array.isArray(v)) {
+    out.push('[')
+    for (let i = 0; i < v.length; i++) {
+      if (i > 0) out.push(',')
+      writeCanonical(v[i], out)
+    }
+    out.push(']')
+  } else {
+    const o = v as Obj
+    const keys = Object.keys(o).sort()
+    out.push('{')
+    for (let i = 0; i < keys.length; i++) {
+      if (i > 0) out.push(',')
+      out.push(JSON.stringify(keys[i]), ':')
+      writeCanonical(o[keys[i]!], out)
+    }
+    out.push('}')
   }
-  return JSON.stringify(value) ?? 'null'
 }
 
 function normalise (d: Obj, raw: string): ParsedMessage {

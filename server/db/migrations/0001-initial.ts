@@ -108,6 +108,6 @@ CREATE TABLE occurrences (
   UNIQUE (denial_id, source, line, observed_key)
 ) STRICT;
 CREATE INDEX idx_occurrences_observed_at ON occurrences (observed_at, denial_id);
-CREATE INDEX idx_occurrences_denial ON occurrences (denial_id, observed_at);
+-- Per-denial lookups use the UNIQUE index, which starts with denial_id: no second index to maintain.
 `
 }

@@ -120,8 +120,8 @@ export class DenialsRepository {
     this.insertFts = db.prepare('INSERT INTO denials_fts (rowid, text) VALUES (?, ?)')
     this.insertOccurrence = db.prepare(`INSERT OR IGNORE INTO occurrences (denial_id, observed_at, observed_key, source, line, import_id)
       VALUES (?, ?, ?, ?, ?, ?)`)
-    this.bumpDenial = db.prepare(`UPDATE denials SET occurrences = occurrences + 1,
-      first_seen = min(first_seen, @observedAt), last_seen = max(last_seen, @observedAt) WHERE id = @id`)
+    this.bumpDenial = db.prepare(`UPDATE denials SET occurrences = occurrences + @n,
+      first_seen = min(first_seen, @min), last_seen = max(last_seen, @max) WHERE id = @id`)
     this.getRow = db.prepare<[number], DenialRow>('SELECT * FROM denials WHERE id = ?')
     this.getConditions = db.prepare<[number], { key: string, value: string }>('SELECT key, value FROM conditions WHERE denial_id = ? ORDER BY position')
     this.getStatements = db.prepare<[number], { statement_id: string | null, effect: string | null, principals: string, principal_groups: string, actions: string, resources: string, conditions: string }>(
@@ -136,7 +136,10 @@ export class DenialsRepository {
     this.listImportsStmt = db.prepare<[number], { id: number, started_at: string, finished_at: string | null, source: string, imported: number, duplicates: number, rejected: number }>(
       'SELECT id, started_at, finished_at, source, imported, duplicates, rejected FROM imports ORDER BY id DESC LIMIT ?')
     this.storeBatchTx = db.transaction((records: ImportRecord[], rejected: RejectedRecord[], importId: number | null, now: string): RecordOutcome[] => {
-      const out = records.map(r => this.storeOne(r, importId, now))
+      // Counters are bumped once per denial per batch: recurring denials make batches repetitive.
+      const bumps = new Map<number, { n: number, min: string, max: string }>()
+      const out = records.map(r => this.storeOne(r, importId, now, bumps))
+      for (const [id, b] of bumps) this.bumpDenial.run({ id, n: b.n, min: b.min, max: b.max })
       if (importId !== null) {
         for (const r of rejected) this.insertReject.run(importId, r.source, r.line, r.reason)
         const imported = out.filter(o => o === 'imported').length
@@ -155,7 +158,7 @@ export class DenialsRepository {
     return this.storeBatchTx.immediate(records, rejected, importId, now)
   }
 
-  private storeOne (r: ImportRecord, importId: number | null, now: string): RecordOutcome {
+  private storeOne (r: ImportRecord, importId: number | null, now: string, bumps: Map<number, { n: number, min: string, max: string }>): RecordOutcome {
     const m = r.message
     const observedAt = r.observedAt ?? now
     let id = this.findByHash.get(m.contentHash)?.id
@@ -189,7 +192,13 @@ export class DenialsRepository {
     }
     const added = this.insertOccurrence.run(id, observedAt, r.observedAt ?? '', r.source, r.line, importId).changes
     if (added === 0) return 'duplicate'
-    this.bumpDenial.run({ id, observedAt })
+    const b = bumps.get(id)
+    if (b === undefined) bumps.set(id, { n: 1, min: observedAt, max: observedAt })
+    else {
+      b.n++
+      if (observedAt < b.min) b.min = observedAt
+      if (observedAt > b.max) b.max = observedAt
+    }
     return 'imported'
   }
 

@@ -1,0 +1,107 @@
+/** Stats for the dashboard and the denial page: totals over a period, per-day counts, top and similar denials. */
+import type { DB } from '../connection.js'
+import { rowToSummary, SUMMARY_COLUMNS, type DenialRow, type DenialSummary } from './denials.js'
+
+export interface PeriodTotals {
+  /** Distinct denials with at least one occurrence in the period. */
+  denials: number
+  occurrences: number
+  principals: number
+  accounts: number
+}
+
+export interface DayCount { day: string, count: number }
+
+export interface RecurringDenial extends DenialSummary {
+  /** Occurrences inside the period (the summary's `occurrences` counts all time). */
+  periodOccurrences: number
+}
+
+export interface SimilarDenials {
+  /** Same principal (the role, for assumed-role sessions) and action, other resources. */
+  samePrincipalAction: DenialSummary[]
+  /** Same action and resource, other principals. */
+  sameActionResource: DenialSummary[]
+}
+
+type SummaryRow = Pick<DenialRow, 'id' | 'decision' | 'action' | 'service' | 'principal_arn' | 'resource' | 'region' | 'occurrences' | 'first_seen' | 'last_seen'>
+
+/** '' sorts below every ISO instant: the lower bound of "all time". */
+const ALL_TIME = ''
+
+export class StatsRepository {
+  private readonly totalsStmt
+  private readonly totalsAllStmt
+  private readonly perDayStmt
+  private readonly recurringStmt
+  private readonly denialPerDayStmt
+  private readonly samePrincipalStmt
+  private readonly sameResourceStmt
+  private readonly firstOccurrenceStmt
+
+  constructor (readonly db: DB) {
+    this.totalsStmt = db.prepare<{ since: string }, { occurrences: number, denials: number }>(
+      'SELECT count(*) AS occurrences, count(DISTINCT denial_id) AS denials FROM occurrences WHERE observed_at >= @since')
+    this.totalsAllStmt = db.prepare<{ since: string }, { principals: number, accounts: number }>(
+      `SELECT count(DISTINCT coalesce(d.role_arn, d.principal_arn)) AS principals, count(DISTINCT d.principal_account) AS accounts
+       FROM denials d WHERE d.last_seen >= @since AND d.id IN (SELECT denial_id FROM occurrences WHERE observed_at >= @since)`)
+    this.perDayStmt = db.prepare<{ since: string }, DayCount>(
+      'SELECT substr(observed_at, 1, 10) AS day, count(*) AS count FROM occurrences WHERE observed_at >= @since GROUP BY 1 ORDER BY 1')
+    this.recurringStmt = db.prepare<{ since: string, limit: number }, SummaryRow & { period_occurrences: number }>(
+      `SELECT ${SUMMARY_COLUMNS}, o.n AS period_occurrences FROM
+         (SELECT denial_id, count(*) AS n FROM occurrences WHERE observed_at >= @since GROUP BY denial_id ORDER BY n DESC, denial_id DESC LIMIT @limit) o
+       JOIN denials d ON d.id = o.denial_id ORDER BY o.n DESC, d.id DESC`)
+    this.denialPerDayStmt = db.prepare<{ id: number }, DayCount>(
+      'SELECT substr(observed_at, 1, 10) AS day, count(*) AS count FROM occurrences WHERE denial_id = @id GROUP BY 1 ORDER BY 1')
+    this.samePrincipalStmt = db.prepare<{ id: number, principal: string, action: string, limit: number }, SummaryRow>(
+      `SELECT ${SUMMARY_COLUMNS} FROM denials d
+       WHERE (d.role_arn = @principal OR d.principal_arn = @principal) AND d.action = @action AND d.id <> @id
+         AND d.resource IS NOT (SELECT resource FROM denials WHERE id = @id)
+       ORDER BY d.last_seen DESC, d.id DESC LIMIT @limit`)
+    this.sameResourceStmt = db.prepare<{ id: number, principal: string, action: string, resource: string, limit: number }, SummaryRow>(
+      `SELECT ${SUMMARY_COLUMNS} FROM denials d
+       WHERE d.resource = @resource AND d.action = @action AND d.id <> @id AND coalesce(d.role_arn, d.principal_arn, '') <> @principal
+       ORDER BY d.last_seen DESC, d.id DESC LIMIT @limit`)
+    this.firstOccurrenceStmt = db.prepare<[], { first: string | null }>('SELECT min(observed_at) AS first FROM occurrences')
+  }
+
+  /** Totals over occurrences at or after `since` (an ISO instant; null: all time). */
+  totals (since: string | null): PeriodTotals {
+    const s = since ?? ALL_TIME
+    const a = this.totalsStmt.get({ since: s })!
+    const b = this.totalsAllStmt.get({ since: s })!
+    return { denials: a.denials, occurrences: a.occurrences, principals: b.principals, accounts: b.accounts }
+  }
+
+  /** Occurrences per UTC day at or after `since`; days without any are absent. */
+  perDay (since: string | null): DayCount[] {
+    return this.perDayStmt.all({ since: since ?? ALL_TIME })
+  }
+
+  /** The denials that occurred most often in the period. */
+  mostRecurring (since: string | null, limit = 10): RecurringDenial[] {
+    return this.recurringStmt.all({ since: since ?? ALL_TIME, limit }).map(r => ({ ...rowToSummary(r), periodOccurrences: r.period_occurrences }))
+  }
+
+  /** One denial's occurrences per UTC day, over its whole history. */
+  denialPerDay (id: number): DayCount[] {
+    return this.denialPerDayStmt.all({ id })
+  }
+
+  /** The earliest occurrence stored, if any. */
+  firstOccurrence (): string | null {
+    return this.firstOccurrenceStmt.get()?.first ?? null
+  }
+
+  similar (d: { id: number, action: string | null, resource: string | null, principal: { arn: string | null, roleArn: string | null } }, limit = 10): SimilarDenials {
+    const principal = d.principal.roleArn ?? d.principal.arn
+    return {
+      samePrincipalAction: principal !== null && d.action !== null
+        ? this.samePrincipalStmt.all({ id: d.id, principal, action: d.action, limit }).map(rowToSummary)
+        : [],
+      sameActionResource: d.action !== null && d.resource !== null
+        ? this.sameResourceStmt.all({ id: d.id, principal: principal ?? '', action: d.action, resource: d.resource, limit }).map(rowToSummary)
+        : []
+    }
+  }
+}
