@@ -5,6 +5,12 @@ import type { AppConfig } from './config.js'
 import dbPlugin from './plugins/db.js'
 import denialsApi from './routes/api/denials.js'
 import importsApi from './routes/api/imports.js'
+import { createStsSetup, stsMock } from './sts/plugin.js'
+import mockStsApi from './routes/api/mock-sts.js'
+import decodeApi from './routes/api/decode.js'
+import securityPlugin from './plugins/security.js'
+import viewsPlugin from './plugins/views.js'
+import pages from './routes/pages/index.js'
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
@@ -33,8 +39,21 @@ export async function buildApp (config: AppConfig, opts: BuildOptions = {}): Pro
     return reply.code(status).send({ statusCode: status, code: err.code ?? 'WHYDENIED_BAD_REQUEST', error: httpReason(status), message: err.message })
   })
 
+  // Headers, cross-origin refusal, CSRF and token auth apply to everything registered after them.
+  await app.register(securityPlugin, { host: config.host, token: config.token })
+  await app.register(viewsPlugin, { production: config.productionViews })
+
   await app.register(denialsApi)
   await app.register(importsApi)
+  // Mock STS (issue 3) in its own encapsulated context under /sts, with its own form parser and XML
+  // errors. AWS clients send no Origin, cookie or bearer token: the cross-origin, CSRF and token checks
+  // must never apply to /sts (SigV4 authenticates it). Identities and secret load here: a bad file stops startup.
+  const sts = createStsSetup({ identitiesFile: config.stsIdentitiesFile, secret: config.stsSecret, dbPath: config.dbPath })
+  await app.register(stsMock, { prefix: '/sts', ...sts })
+  await app.register(mockStsApi, { codec: sts.codec, ttlSeconds: config.stsTtlSeconds })
+  await app.register(decodeApi, { identities: sts.identities, endpoint: config.stsEndpoint })
+  // Pages (HTML, with their own error page; ?format=json twins).
+  await app.register(pages)
   return app
 }
 

@@ -1,0 +1,72 @@
+/** GET / : the dashboard: totals for a period, denials per day, the most recurring denials, the latest imports. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import type { StatsRepository } from '../../db/repositories/stats.js'
+import { barChart } from '../../views/chart.js'
+import { formatDay, formatNumber } from '../../views/helpers.js'
+import { layoutModel } from '../../views/layout.js'
+import { denialRow, FormatParam, importRow } from './view-models.js'
+
+const DAY = 86_400_000
+
+export const PERIODS = [
+  { id: '7d', label: '7 days', days: 7 },
+  { id: '30d', label: '30 days', days: 30 },
+  { id: '90d', label: '90 days', days: 90 },
+  { id: '365d', label: '1 year', days: 365 },
+  { id: 'all', label: 'All time', days: null }
+] as const
+export type PeriodId = (typeof PERIODS)[number]['id']
+
+const DashboardQuery = Type.Object({
+  period: Type.Optional(Type.Union(PERIODS.map(p => Type.Literal(p.id)), { default: '30d', description: 'Period the totals, chart and top list cover' })),
+  format: FormatParam
+})
+
+/** The start of the period: midnight UTC `days - 1` days before today, so the chart shows whole days. */
+export function periodStart (days: number | null, now: Date): string | null {
+  if (days === null) return null
+  const today = Math.floor(now.getTime() / DAY) * DAY
+  return new Date(today - (days - 1) * DAY).toISOString()
+}
+
+const dashboard: FastifyPluginAsyncTypebox<{ stats: StatsRepository }> = async (app, opts) => {
+  const { stats } = opts
+
+  app.get('/', { schema: { querystring: DashboardQuery } }, async (req, reply) => {
+    const now = new Date()
+    const periodId: PeriodId = req.query.period ?? '30d'
+    const period = PERIODS.find(p => p.id === periodId)!
+    const since = periodStart(period.days, now)
+    const totals = stats.totals(since)
+    const perDay = stats.perDay(since)
+    const recurring = stats.mostRecurring(since, 10)
+    const imports = app.repos.denials.listImports(8)
+
+    if (req.query.format === 'json') {
+      return { period: period.id, since, until: now.toISOString(), totals, perDay, mostRecurring: recurring, latestImports: imports }
+    }
+
+    const chartFrom = since ?? stats.firstOccurrence() ?? now.toISOString()
+    const anyData = app.repos.denials.listImports(1).length > 0 || totals.occurrences > 0
+    return reply.viewAsync('pages/dashboard.hbs', {
+      ...layoutModel(req, reply, 'Dashboard', 'dashboard'),
+      periods: PERIODS.map(p => ({ label: p.label, href: p.id === '30d' ? '/' : `/?period=${p.id}`, current: p.id === period.id })),
+      periodLabel: period.days === null ? 'all time' : `the last ${period.label}`,
+      rangeText: `${formatDay(chartFrom)} to ${formatDay(now.toISOString())}`,
+      totals: [
+        { label: 'Denials', value: formatNumber(totals.denials), note: 'distinct messages seen' },
+        { label: 'Occurrences', value: formatNumber(totals.occurrences), note: 'times they were seen' },
+        { label: 'Principals', value: formatNumber(totals.principals), note: 'users and roles denied' },
+        { label: 'Accounts', value: formatNumber(totals.accounts), note: 'AWS accounts involved' }
+      ],
+      chart: barChart(perDay, chartFrom, now.toISOString(), 'occurrence', 1),
+      recurring: recurring.map(denialRow),
+      imports: imports.map(importRow),
+      empty: !anyData,
+      jsonHref: period.id === '30d' ? '/?format=json' : `/?period=${period.id}&format=json`
+    })
+  })
+}
+
+export default dashboard

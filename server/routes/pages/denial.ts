@@ -1,0 +1,129 @@
+/**
+ * GET /denials/:id : one denial, readable: a summary sentence, the request context, its condition
+ * keys (each value links to the list filtered by it), the matched statements and failures, the
+ * occurrences over time, why it was denied and how to fix it, similar denials, and the raw JSON.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import type { DenialDetail } from '../../db/repositories/denials.js'
+import type { StatsRepository } from '../../db/repositories/stats.js'
+import { explainDenial, type Explanation } from '../../authz/explain.js'
+import { DenialNotFoundError } from '../../errors.js'
+import { barChart } from '../../views/chart.js'
+import { decisionClass, decisionLabel, formatInstant, formatNumber, plural, prettyJson } from '../../views/helpers.js'
+import { layoutModel } from '../../views/layout.js'
+import { filterHref } from './list-state.js'
+import { denialRow, FormatParam } from './view-models.js'
+
+const SHOWN_OCCURRENCES = 20
+
+/** Who was denied what on which resource, explicit or implicit, how often, first and last seen. */
+export function summarySentence (d: DenialDetail): string {
+  const p = d.principal
+  const who = p.roleArn
+    ? `The role ${p.roleArn}${p.sessionName ? ` (session ${p.sessionName})` : ''}`
+    : p.arn ?? (p.id ? `The principal ${p.id}` : 'An unknown principal')
+  const action = d.action ?? d.actionRaw ?? 'an unnamed action'
+  const resource = d.resource === null || d.resource === '' ? 'no named resource' : d.resource === '*' ? 'any resource (*)' : d.resource
+  const verb = d.decision === 'allowed' ? 'was allowed' : 'was denied'
+  const kind = d.decision === 'explicit-deny'
+    ? 'an explicit deny: a Deny statement matched'
+    : d.decision === 'implicit-deny' ? 'an implicit deny: no policy allowed it' : 'an allowed request'
+  const when = d.occurrences === 1
+    ? `Seen once, on ${formatInstant(d.firstSeen)}.`
+    : `Seen ${plural(d.occurrences, 'time')}, first on ${formatInstant(d.firstSeen)} and last on ${formatInstant(d.lastSeen)}.`
+  return `${who} ${verb} ${action} on ${resource}, ${kind}. ${when}`
+}
+
+function contextRows (d: DenialDetail): Array<{ label: string, value: string, href: string | null, note: string | null }> {
+  const p = d.principal
+  const rows: Array<{ label: string, value: string | null, href?: string | null, note?: string | null }> = [
+    { label: 'Principal', value: p.arn, href: p.arn ? filterHref({ principal: p.arn }) : null },
+    { label: 'Role', value: p.roleArn, href: p.roleArn ? filterHref({ principal: p.roleArn }) : null },
+    { label: 'Session', value: p.sessionName },
+    { label: 'Principal ID', value: p.id },
+    { label: 'Principal name', value: p.name },
+    { label: 'Principal type', value: p.type },
+    { label: 'Action', value: d.action ?? d.actionRaw, href: d.action ? filterHref({ action: d.action }) : null, note: d.actionRaw && d.actionRaw !== d.action ? `written "${d.actionRaw}" in the message` : null },
+    { label: 'Service', value: d.service, href: d.service ? filterHref({ service: d.service }) : null },
+    { label: 'Resource', value: d.resource, href: d.resource ? filterHref({ resource: d.resource }) : null },
+    { label: 'Region', value: d.region },
+    { label: 'Account', value: p.account, href: p.account ? filterHref({ account: p.account }) : null },
+    { label: 'Decision', value: decisionLabel(d.decision), href: filterHref({ decision: d.decision }) }
+  ]
+  return rows.filter(r => r.value !== null && r.value !== undefined && r.value !== '')
+    .map(r => ({ label: r.label, value: r.value!, href: r.href ?? null, note: r.note ?? null }))
+}
+
+function explanationModel (e: Explanation): object {
+  const fix = e.fix
+  return {
+    summary: e.summary,
+    detail: e.detail,
+    hints: e.hints.map(h => ({ id: h.id, text: h.text.replace(/^Hint:\s*/i, '') })),
+    statements: e.statements.map((s, i) => ({
+      label: s.sid ? `Sid "${s.sid}"` : `Statement ${i + 1} (no Sid)`,
+      effect: s.effect ?? '(no effect given)',
+      effectClass: (s.effect ?? '').toLowerCase() === 'allow' ? 'badge-allowed' : 'badge-explicit',
+      actions: s.actions.length > 0 ? s.actions.join(', ') : '(none listed)',
+      resources: s.resources.length > 0 ? s.resources.join(', ') : '(none listed)',
+      conditions: s.conditions.map(c => ({ key: c.key, values: c.values.join(', ') })),
+      why: s.why
+    })),
+    allow: fix?.kind === 'allow'
+      ? { policyJson: fix.policyJson, matches: fix.check.matches, mismatches: fix.check.mismatches }
+      : null,
+    changeDeny: fix?.kind === 'change-deny' ? { text: fix.text, statements: fix.statements } : null,
+    noFix: fix === null
+  }
+}
+
+const denialPage: FastifyPluginAsyncTypebox<{ stats: StatsRepository }> = async (app, opts) => {
+  const { stats } = opts
+
+  app.get('/denials/:id', {
+    schema: {
+      params: Type.Object({ id: Type.Integer({ minimum: 1 }) }),
+      querystring: Type.Object({ format: FormatParam })
+    }
+  }, async (req, reply) => {
+    const d = app.repos.denials.get(req.params.id)
+    if (!d) throw new DenialNotFoundError(String(req.params.id))
+    // The page says how often and when in its own summary sentence; the explanation sticks to why.
+    const explanation = explainDenial({ ...d, occurrences: undefined, firstSeen: undefined, lastSeen: undefined })
+    const similar = stats.similar(d)
+    const perDay = stats.denialPerDay(d.id)
+
+    if (req.query.format === 'json') {
+      return { ...d, explanation, similar, occurrencesPerDay: perDay }
+    }
+
+    const occurrences = d.occurrenceList.slice(0, SHOWN_OCCURRENCES).map(o => ({ when: formatInstant(o.observedAt), source: o.source, line: String(o.line) }))
+    return reply.viewAsync('pages/denial.hbs', {
+      ...layoutModel(req, reply, `Denial #${d.id}: ${d.action ?? 'unknown action'}`, 'denials'),
+      id: d.id,
+      heading: `${d.action ?? d.actionRaw ?? 'Unknown action'}`,
+      decision: decisionLabel(d.decision),
+      decisionClass: decisionClass(d.decision),
+      summary: summarySentence(d),
+      context: contextRows(d),
+      conditions: d.conditions.map(c => ({
+        key: c.key,
+        keyHref: filterHref({ condition: [c.key] }),
+        values: c.values.map(v => ({ value: v, href: filterHref({ condition: [`${c.key}=${v}`] }) }))
+      })),
+      explanation: explanationModel(explanation),
+      failures: d.failures.map(f => JSON.stringify(f, null, 2)),
+      chart: barChart(perDay, d.firstSeen, d.lastSeen, 'occurrence'),
+      occurrences,
+      occurrencesMore: d.occurrences > occurrences.length ? `and ${formatNumber(d.occurrences - occurrences.length)} earlier` : null,
+      raw: prettyJson(d.raw),
+      similarPrincipal: similar.samePrincipalAction.map(denialRow),
+      similarResource: similar.sameActionResource.map(denialRow),
+      principalLabel: d.principal.roleArn ?? d.principal.arn ?? 'this principal',
+      jsonHref: `/denials/${d.id}?format=json`
+    })
+  })
+}
+
+export default denialPage

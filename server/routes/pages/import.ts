@@ -1,0 +1,141 @@
+/**
+ * GET /import and POST /import : upload files or paste decoded JSON; the page shows the import summary
+ * with every rejected record and its reason. Uploads are bounded (config.maxUploadBytes): more gets the
+ * 413 page. The form carries a CSRF token, checked once the multipart body is read.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import multipart from '@fastify/multipart'
+import createError from '@fastify/error'
+import { Type } from 'typebox'
+import { readTextRecords } from '../../authz/ingest.js'
+import type { ImportSummary } from '../../services/importer.js'
+import { formatNumber, plural, truncate } from '../../views/helpers.js'
+import { csrfToken, layoutModel } from '../../views/layout.js'
+import { FormatParam, importRow } from './view-models.js'
+
+export const UploadTooLargeError = createError<[string]>('WHYDENIED_UPLOAD_TOO_LARGE', 'The upload is larger than the limit of %s', 413)
+const NothingUploadedError = createError('WHYDENIED_NOTHING_TO_IMPORT', 'Choose at least one file, or paste decoded JSON into the text box', 400)
+
+/** Room for the multipart framing and the small fields around the files. */
+const MULTIPART_OVERHEAD = 64 * 1024
+
+interface Part { type: 'file' | 'field', fieldname: string, filename?: string, value?: unknown, valueTruncated?: boolean, _buf?: Buffer, toBuffer?: () => Promise<Buffer> }
+
+function partsOf (body: unknown, name: string): Part[] {
+  const v = (body as Record<string, unknown> | null | undefined)?.[name]
+  if (v === undefined || v === null) return []
+  return (Array.isArray(v) ? v : [v]) as Part[]
+}
+
+function fieldValue (body: unknown, name: string): string {
+  const p = partsOf(body, name)[0]
+  return p && p.type === 'field' && typeof p.value === 'string' ? p.value : ''
+}
+
+export interface ImportResultModel {
+  imported: string
+  duplicates: string
+  rejectedCount: string
+  headline: string
+  ok: boolean
+  inputs: string[]
+  rejected: Array<{ source: string, line: string, reason: string }>
+}
+
+export function importResultModel (summary: ImportSummary, inputs: string[]): ImportResultModel {
+  const n = summary.rejected.length
+  return {
+    imported: formatNumber(summary.imported),
+    duplicates: formatNumber(summary.duplicates),
+    rejectedCount: formatNumber(n),
+    headline: `${plural(summary.imported, 'new occurrence')} stored, ${plural(summary.duplicates, 'duplicate')} skipped, ${plural(n, 'record')} rejected.`,
+    ok: n === 0,
+    inputs,
+    rejected: summary.rejected.map(r => ({ source: truncate(r.source, 100), line: String(r.line), reason: r.reason }))
+  }
+}
+
+function add (total: ImportSummary, s: ImportSummary): void {
+  total.imported += s.imported
+  total.duplicates += s.duplicates
+  total.rejected.push(...s.rejected)
+}
+
+const importPage: FastifyPluginAsyncTypebox = async (app) => {
+  const limit = app.config.maxUploadBytes
+  const limitText = `${Math.round(limit / 1024 / 1024 * 10) / 10} MiB`
+  // Encapsulated: multipart for this page only. Files and fields are read whole into the body
+  // (bounded by the limits), so the CSRF check can see the form's token.
+  await app.register(multipart, {
+    attachFieldsToBody: true,
+    limits: { fileSize: limit, fieldSize: limit, files: 50, fields: 10, parts: 60 },
+    throwFileSizeLimit: true
+  })
+
+  async function renderPage (req: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown> = {}): Promise<string> {
+    return reply.viewAsync('pages/import.hbs', {
+      ...layoutModel(req, reply, 'Import', 'import'),
+      csrfToken: csrfToken(reply),
+      limitText,
+      imports: app.repos.denials.listImports(10).map(importRow),
+      result: null,
+      error: null,
+      ...extra
+    })
+  }
+
+  app.get('/import', { schema: { querystring: Type.Object({ format: FormatParam }) } }, async (req, reply) => {
+    if (req.query.format === 'json') return { latestImports: app.repos.denials.listImports(10), maxUploadBytes: limit }
+    return renderPage(req, reply)
+  })
+
+  app.post('/import', {
+    schema: { querystring: Type.Object({ format: FormatParam }) },
+    // Refuse a declared oversize body before reading any of it.
+    onRequest: async (req) => {
+      const length = Number(req.headers['content-length'] ?? 0)
+      if (length > limit + MULTIPART_OVERHEAD) throw new UploadTooLargeError(limitText)
+    },
+    preHandler: app.csrfProtection
+  }, async (req, reply) => {
+    if (!req.isMultipart()) throw new NothingUploadedError()
+    const body = req.body
+    const label = fieldValue(body, 'source').trim().slice(0, 200)
+    const total: ImportSummary = { imported: 0, duplicates: 0, rejected: [] }
+    const inputs: string[] = []
+    let bytes = 0
+    const files: Array<{ name: string, buf: Buffer }> = []
+    for (const part of partsOf(body, 'files')) {
+      if (part.type !== 'file') continue
+      const buf = part._buf ?? (part.toBuffer ? await part.toBuffer() : Buffer.alloc(0))
+      if (buf.length === 0 && !part.filename) continue
+      bytes += buf.length
+      files.push({ name: part.filename || 'upload', buf })
+    }
+    const textPart = partsOf(body, 'text')[0]
+    if (textPart?.valueTruncated) throw new UploadTooLargeError(limitText)
+    const text = fieldValue(body, 'text')
+    bytes += Buffer.byteLength(text)
+    if (bytes > limit) throw new UploadTooLargeError(limitText)
+
+    for (const f of files) {
+      add(total, await app.repos.importer.run(readTextRecords(f.buf, f.name), { source: label || undefined, label: label || f.name }))
+      inputs.push(f.name)
+    }
+    if (text.trim() !== '') {
+      const name = label || 'pasted'
+      add(total, await app.repos.importer.run(readTextRecords(text, name), { source: name, label: name }))
+      inputs.push('pasted text')
+    }
+    if (inputs.length === 0) {
+      if (req.query.format === 'json') throw new NothingUploadedError()
+      reply.code(400)
+      return renderPage(req, reply, { error: new NothingUploadedError().message })
+    }
+    if (req.query.format === 'json') return total
+    return renderPage(req, reply, { result: importResultModel(total, inputs) })
+  })
+}
+
+export default importPage

@@ -1,0 +1,31 @@
+/**
+ * The browser UI: every page, with the HTML error handler of this context (pages render
+ * views/pages/error.hbs; `?format=json` twins keep the JSON error shape).
+ */
+import type { FastifyPluginAsync } from 'fastify'
+import formbody from '@fastify/formbody'
+import { StatsRepository } from '../../db/repositories/stats.js'
+import { pageErrorHandler } from '../../views/errors.js'
+import dashboard from './dashboard.js'
+import denialList from './denials.js'
+import denialPage from './denial.js'
+import importPage from './import.js'
+import login from './login.js'
+
+/** Small forms only (sign-in, sign-out); imports go through multipart with their own limit. */
+const FORM_BODY_LIMIT = 64 * 1024
+
+const pages: FastifyPluginAsync = async (app) => {
+  app.setErrorHandler(pageErrorHandler)
+  if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) {
+    await app.register(formbody, { bodyLimit: FORM_BODY_LIMIT })
+  }
+  const stats = new StatsRepository(app.db)
+  await app.register(dashboard, { stats })
+  await app.register(denialList)
+  await app.register(denialPage, { stats })
+  await app.register(importPage)
+  await app.register(login)
+}
+
+export default pages
