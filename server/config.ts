@@ -19,6 +19,8 @@ export interface AppConfig {
   stsTtlSeconds: number | null
   /** Where `whydenied decode` sends DecodeAuthorizationMessage by default (null: the local mock). */
   stsEndpoint: string | null
+  /** Secret the mock STS derives its token key from (null: the key file next to the database, created on first use). */
+  stsSecret: string | null
 }
 
 export const DEFAULT_DB = path.join('data', 'whydenied.db')
@@ -41,6 +43,7 @@ export function loadConfig (overrides: Partial<AppConfig> = {}, env: NodeJS.Proc
     stsIdentitiesFile: env.WHYDENIED_STS_IDENTITIES || null,
     stsTtlSeconds: env.WHYDENIED_STS_TTL ? Number(env.WHYDENIED_STS_TTL) : null,
     stsEndpoint: env.WHYDENIED_STS_ENDPOINT || null,
+    stsSecret: env.WHYDENIED_STS_SECRET || null,
     ...overrides
   }
 }

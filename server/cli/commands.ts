@@ -3,5 +3,7 @@ import type { Command } from 'commander'
 import * as serve from './serve.js'
 import * as importCmd from './import.js'
 import * as search from './search.js'
+import * as decode from './decode.js'
+import * as mockSts from './mock-sts.js'
 
-export const commands: Array<{ register: (program: Command) => void }> = [serve, importCmd, search]
+export const commands: Array<{ register: (program: Command) => void }> = [serve, importCmd, search, decode, mockSts]

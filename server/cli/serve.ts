@@ -3,8 +3,9 @@ import type { Command } from 'commander'
 import { buildApp } from '../app.js'
 import { loadConfig } from '../config.js'
 import { dbPath, fail, withDb, type DbOption } from './common.js'
+import { parseTtl } from './mock-sts.js'
 
-interface ServeOptions extends DbOption { host: string, port: string, token?: string, quiet?: boolean }
+interface ServeOptions extends DbOption { host: string, port: string, token?: string, quiet?: boolean, ttl?: string }
 
 export function register (program: Command): void {
   withDb(program.command('serve'))
@@ -13,6 +14,7 @@ export function register (program: Command): void {
     .option('--port <port>', 'port (0 picks a free one)', '3000')
     .option('--token <token>', 'access token required by every page and API call (env WHYDENIED_TOKEN)')
     .option('--quiet', 'log warnings and errors only')
+    .option('--ttl <seconds>', 'lifetime of messages minted by POST /api/mock-sts/encode (default: $WHYDENIED_STS_TTL, else never expire)')
     .action(async (opts: ServeOptions) => {
       const port = Number(opts.port)
       if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port ${opts.port} is not a port number`)
@@ -22,7 +24,8 @@ export function register (program: Command): void {
         host: opts.host,
         port,
         token: opts.token ?? base.token,
-        logLevel: opts.quiet ? 'warn' : base.logLevel
+        logLevel: opts.quiet ? 'warn' : base.logLevel,
+        stsTtlSeconds: parseTtl(opts.ttl, base.stsTtlSeconds)
       })
       let app
       try {
@@ -35,6 +38,7 @@ export function register (program: Command): void {
       const actualPort = typeof addr === 'object' && addr ? addr.port : port
       const host = config.host.includes(':') ? `[${config.host}]` : config.host
       process.stdout.write(`whydenied listening on http://${host}:${actualPort}/\n`)
+      process.stdout.write(`mock STS endpoint: http://${host}:${actualPort}/sts\n`)
       const stop = (): void => { void app.close().then(() => process.exit(0)) }
       process.once('SIGINT', stop)
       process.once('SIGTERM', stop)

@@ -1,0 +1,101 @@
+/**
+ * `whydenied mock-sts`: the mock STS alone (at http://HOST:PORT/sts, plus POST /api/mock-sts/encode), and
+ * `whydenied mock-sts encode`: mint encoded messages for decoded ones, one per line on stdout.
+ */
+import type { Command } from 'commander'
+import { createReadStream } from 'node:fs'
+import { readStreamRecords } from '../authz/ingest.js'
+import { loadConfig } from '../config.js'
+import { buildStsMock } from '../sts/plugin.js'
+import { loadStsSecret, TokenCodec } from '../sts/token.js'
+import { mintRecords } from '../sts/mint.js'
+import { dbPath, Exit, fail, withDb, type DbOption } from './common.js'
+
+interface MockOptions extends DbOption { host: string, port: string, identities?: string, ttl?: string, quiet?: boolean }
+interface EncodeOptions extends DbOption { ttl?: string }
+
+export const DEFAULT_MOCK_PORT = 3001
+
+/** --ttl SECONDS → seconds (0 or absent: never expires). */
+export function parseTtl (value: string | undefined, fallback: number | null): number | null {
+  if (value === undefined) return fallback
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0 || n > 10 * 365 * 86400) fail(`--ttl ${value}: give whole seconds from 0 (never expires) to ${10 * 365 * 86400}`)
+  return n === 0 ? null : n
+}
+
+export function endpointUrl (host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}/sts`
+}
+
+export function register (program: Command): void {
+  const mock = withDb(program.command('mock-sts'))
+    .description('Run the mock STS alone and print its endpoint (for aws --endpoint-url, boto3, STSClient)')
+    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .option('--port <port>', `port (0 picks a free one)`, String(DEFAULT_MOCK_PORT))
+    .option('--identities <file>', 'identities JSON file (default: $WHYDENIED_STS_IDENTITIES, else fixtures/sts/identities.json: test/test may decode, denied/denied may not)')
+    .option('--ttl <seconds>', 'lifetime of messages minted by POST /api/mock-sts/encode (default: $WHYDENIED_STS_TTL, else never expire)')
+    .option('--quiet', 'log warnings and errors only')
+    .addHelpText('after', '\nThe secret that encodes messages is kept next to --db (mock-sts.key), or set with $WHYDENIED_STS_SECRET.\nExample:\n  aws --endpoint-url http://127.0.0.1:3001/sts sts decode-authorization-message --encoded-message TOKEN')
+    .action(async (opts: MockOptions) => {
+      const port = Number(opts.port)
+      if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port ${opts.port} is not a port number`)
+      const base = loadConfig()
+      let app
+      try {
+        app = await buildStsMock({
+          identitiesFile: opts.identities ?? base.stsIdentitiesFile,
+          secret: base.stsSecret,
+          dbPath: dbPath(opts),
+          ttlSeconds: parseTtl(opts.ttl, base.stsTtlSeconds),
+          logger: { level: opts.quiet ? 'warn' : base.logLevel }
+        })
+        await app.listen({ host: opts.host, port })
+      } catch (err) {
+        fail(err)
+      }
+      const addr = app.server.address()
+      const actualPort = typeof addr === 'object' && addr ? addr.port : port
+      const keys = [...app.sts.identities.values()].map(i => `${i.accessKeyId}${i.canDecode ? '' : ' (may not decode)'}`).join(', ')
+      process.stdout.write(`mock STS endpoint: ${endpointUrl(opts.host, actualPort)}\n`)
+      process.stdout.write(`access keys: ${keys}; secret: ${app.sts.secretOrigin}\n`)
+      const stop = (): void => { void app.close().then(() => process.exit(0)) }
+      process.once('SIGINT', stop)
+      process.once('SIGTERM', stop)
+    })
+
+  withDb(mock.command('encode'))
+    .description('Mint encoded messages that the mock decodes back to exactly the given decoded JSON; one per line')
+    .argument('<inputs...>', 'files with decoded messages in any import format (JSON, JSON array, NDJSON), or - for stdin')
+    .option('--ttl <seconds>', 'the messages expire after this many seconds (default: $WHYDENIED_STS_TTL, else never)')
+    .addHelpText('after', '\nThe secret is the one `whydenied serve`, `mock-sts` and `decode` use with the same --db (or $WHYDENIED_STS_SECRET).\nExit status: 0 every record minted; 1 otherwise (then nothing is printed).')
+    .action(async (inputs: string[], opts: EncodeOptions) => {
+      const base = loadConfig()
+      const ttl = parseTtl(opts.ttl, base.stsTtlSeconds)
+      let codec: TokenCodec
+      try {
+        codec = new TokenCodec(loadStsSecret({ secret: base.stsSecret, dbPath: dbPath(opts) }).secret)
+      } catch (err) {
+        fail(err)
+      }
+      const tokens: string[] = []
+      const problems: string[] = []
+      for (const input of inputs) {
+        const stream = input === '-' ? process.stdin : createReadStream(input)
+        try {
+          const { minted, rejected } = await mintRecords(readStreamRecords(stream as AsyncIterable<Buffer>, input === '-' ? 'stdin' : input), codec, { ttlSeconds: ttl })
+          tokens.push(...minted.map(m => m.token))
+          problems.push(...rejected.map(r => `${r.source}${r.line > 0 ? `:${r.line}` : ''}: ${r.reason}`))
+        } catch (err) {
+          problems.push(`${input}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`)
+        }
+      }
+      if (problems.length > 0 || tokens.length === 0) {
+        for (const p of problems) process.stderr.write(`whydenied: cannot encode ${p}\n`)
+        if (problems.length === 0) process.stderr.write('whydenied: the input holds no decoded message\n')
+        process.exitCode = Exit.failed
+        return
+      }
+      process.stdout.write(tokens.join('\n') + '\n')
+    })
+}

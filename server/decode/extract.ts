@@ -1,0 +1,176 @@
+/**
+ * Find encoded authorization messages in pasted text (a whole error line, a console's "Launch Failed"
+ * banner, a log excerpt, a command line, or the message alone), repair what copying typically breaks,
+ * and refuse, with a reason a person can act on, what cannot be repaired: nothing doubtful is sent to STS.
+ *
+ * Repaired: line breaks inside a message (terminal or e-mail wrapping), surrounding quotes, trailing
+ * punctuation. Refused: elided (`...`, `…`), visibly truncated (an impossible base64url length),
+ * lower- or upper-cased, too short, or too long.
+ */
+import { MAX_ENCODED_LENGTH, MIN_ENCODED_LENGTH } from '../sts/token.js'
+
+/** Real messages are several hundred characters (see sts-wire.md §6); the mock pads to at least this. */
+export const MIN_TOKEN_LENGTH = MIN_ENCODED_LENGTH
+/** Text larger than this is refused before scanning (an error line is a few KiB). */
+export const MAX_TEXT_LENGTH = 1024 * 1024
+
+export interface TokenProblem {
+  /** The candidate as found (shortened for display). */
+  excerpt: string
+  reason: string
+}
+
+export interface Extraction {
+  /** Usable messages, in order of appearance, without duplicates. */
+  tokens: string[]
+  /** Candidates that were refused; nothing should be sent when there are any. */
+  problems: TokenProblem[]
+}
+
+/**
+ * The phrases that introduce a message: AWS's English wording ("Encoded authorization failure message:"),
+ * the Japanese console's ("エンコードされた認証失敗メッセージ"), and the CLI's own `--encoded-message`.
+ */
+const MARKER = /encoded\s+(?:authori[sz]ation\s+)?failure\s+message\s*[:：]?|エンコード(?:した|された)認証失敗メッセージ\s*[:：]?|--encoded-message(?:\s*=|\s+)|["']?EncodedMessage["']?\s*[:=]/gi
+
+const TOKEN_CHAR = /[A-Za-z0-9_-]/
+/** A candidate may contain dots and ellipses, so that an elided message is seen and refused, not cut short. */
+const CANDIDATE = /^[A-Za-z0-9_\-.…]+/
+const OPEN_QUOTES = `"'\`“‘«`
+const TRAILING = /[.,;:!?)\]}>"'`”’»]+$/
+/** A line that holds only a fragment of a wrapped message (with perhaps a closing quote or stop). */
+const FRAGMENT_LINE = /^[ \t>]*([A-Za-z0-9_\-.…]+)["'`”’»]?[.,;:)\]]*[ \t]*$/
+/** Without a marker, a bare word this long is taken for a message. */
+const BARE_MIN = 64
+
+export function extractTokens (input: string): Extraction {
+  const out: Extraction = { tokens: [], problems: [] }
+  if (input.length > MAX_TEXT_LENGTH) {
+    out.problems.push({ excerpt: `${input.length} characters`, reason: `the text is longer than ${MAX_TEXT_LENGTH} characters: paste only the error line that holds the message` })
+    return out
+  }
+  const text = input.replace(/\r\n?/g, '\n')
+  const candidates: string[] = []
+  const markers = [...text.matchAll(MARKER)]
+  if (markers.length > 0) {
+    for (const m of markers) {
+      const c = afterMarker(text, m.index + m[0].length)
+      if (c !== null) candidates.push(c)
+    }
+  } else {
+    candidates.push(...bareCandidates(text))
+  }
+  if (candidates.length === 0) {
+    out.problems.push({
+      excerpt: excerpt(text.trim()),
+      reason: markers.length > 0
+        ? 'the text names an encoded authorization failure message but holds none after it: copy the complete error, including the message'
+        : 'no encoded authorization message found: paste the whole error line (with "Encoded authorization failure message: ...") or the message alone'
+    })
+    return out
+  }
+  const seen = new Set<string>()
+  for (const c of candidates) {
+    const r = clean(c)
+    if (typeof r === 'object') { out.problems.push(r); continue }
+    if (!seen.has(r)) { seen.add(r); out.tokens.push(r) }
+  }
+  return out
+}
+
+/** The message that follows a marker, rejoined across line breaks. */
+function afterMarker (text: string, start: number): string | null {
+  let i = start
+  while (i < text.length && /\s/.test(text[i]!)) i++
+  while (i < text.length && OPEN_QUOTES.includes(text[i]!)) i++
+  const first = CANDIDATE.exec(text.slice(i, i + MAX_ENCODED_LENGTH * 2))
+  if (!first) return null
+  let token = first[0]
+  i += token.length
+  // A wrapped message continues on the next lines when the line ended inside it.
+  while (text[i] === '\n' && token.length >= 16) {
+    const nl = text.indexOf('\n', i + 1)
+    const line = text.slice(i + 1, nl < 0 ? text.length : nl)
+    const m = FRAGMENT_LINE.exec(line)
+    if (!m) break
+    token += m[1]
+    i = nl < 0 ? text.length : nl
+    // A closing quote or full stop ends the message.
+    if (/["'`”’»,;:)\]]\s*$|[^.]\.\s*$/.test(line)) break
+  }
+  return token
+}
+
+/** Candidates in text without a marker: the message alone, a column of wrapped lines, or long bare words. */
+function bareCandidates (text: string): string[] {
+  const trimmed = stripQuotes(text.trim())
+  if (trimmed !== '' && !/\s/.test(trimmed)) return [trimmed]
+  const out: string[] = []
+  const lines = text.split('\n')
+  let group: string[] = []
+  const flush = (): void => {
+    if (group.length === 0) return
+    const lens = group.map(l => l.length)
+    const width = lens[0]!
+    const wrapped = group.length > 1 && width >= 20 && lens.slice(0, -1).every(n => n === width) && lens[lens.length - 1]! <= width
+    if (wrapped) out.push(group.join(''))
+    else out.push(...group)
+    group = []
+  }
+  for (const raw of lines) {
+    const line = stripQuotes(raw.trim())
+    if (line !== '' && /^[A-Za-z0-9_\-.…]+$/.test(line) && line.length >= 16 && /[A-Za-z0-9]/.test(line)) {
+      group.push(line)
+      continue
+    }
+    flush()
+    for (const w of raw.split(/\s+/)) {
+      const word = stripQuotes(w)
+      const run = CANDIDATE.exec(word)?.[0] ?? ''
+      if (run.replace(/[.…]/g, '').length >= BARE_MIN && [...run].every(ch => TOKEN_CHAR.test(ch) || ch === '.' || ch === '…')) out.push(run)
+    }
+  }
+  flush()
+  return out
+}
+
+function stripQuotes (s: string): string {
+  let t = s
+  while (t.length > 0 && OPEN_QUOTES.includes(t[0]!)) t = t.slice(1)
+  while (t.length > 0 && `"'\`”’»`.includes(t[t.length - 1]!)) t = t.slice(0, -1)
+  return t
+}
+
+/** A clean message, or the reason it is refused. */
+function clean (candidate: string): string | TokenProblem {
+  const shown = excerpt(candidate)
+  if (/\.\.\.|…|\.\s*\.\s*\./.test(candidate)) {
+    return { excerpt: shown, reason: 'the message is elided ("..." or "…"): a shortened message cannot be decoded; copy the complete message from the original error output' }
+  }
+  const token = stripQuotes(candidate).replace(TRAILING, '')
+  if (!/^[A-Za-z0-9_-]+$/.test(token)) {
+    return { excerpt: shown, reason: 'the message holds characters that encoded messages never contain (they use only A-Z a-z 0-9 - _): copy it again' }
+  }
+  if (token.length < MIN_TOKEN_LENGTH) {
+    return { excerpt: shown, reason: `the message is too short (${token.length} characters; real ones are several hundred): it was cut off or is a placeholder; copy the complete message` }
+  }
+  if (token.length > MAX_ENCODED_LENGTH) {
+    return { excerpt: shown, reason: `the message is longer than STS's limit of ${MAX_ENCODED_LENGTH} characters: two messages or other text ran together; copy one message` }
+  }
+  if (token.length % 4 === 1) {
+    return { excerpt: shown, reason: `the message has an impossible length (${token.length} characters): a character was lost or added in copying (truncated?); copy it again` }
+  }
+  if (/[a-z]/.test(token) && !/[A-Z]/.test(token)) {
+    return { excerpt: shown, reason: 'the message is all lower case: real encoded messages mix upper and lower case, so something changed it (a case-insensitive tool or a form field); copy it again from the original' }
+  }
+  if (/[A-Z]/.test(token) && !/[a-z]/.test(token)) {
+    return { excerpt: shown, reason: 'the message is all upper case: real encoded messages mix upper and lower case, so something changed it; copy it again from the original' }
+  }
+  return token
+}
+
+/** A short, single-line view of a long candidate for messages. */
+export function excerpt (s: string, max = 40): string {
+  const one = s.replace(/\s+/g, ' ')
+  return one.length <= max ? one : `${one.slice(0, max / 2)}…${one.slice(one.length - max / 2 + 1)}`
+}

@@ -1,0 +1,64 @@
+/** The decode workflow shared by `whydenied decode` and POST /api/decode: text → messages → decoded JSON → stored. */
+import type { STSClient } from '@aws-sdk/client-sts'
+import type { FastifyInstance } from 'fastify'
+import { parseEnvelope } from '../authz/parse.js'
+import type { Repositories } from '../plugins/db.js'
+import { decodingIdentity, type IdentityTable } from '../sts/identities.js'
+import { decodeMessage, DecodeError, type StsTarget } from './client.js'
+
+export interface DecodedItem {
+  token: string
+  /** Exactly what STS returned. */
+  DecodedMessage: string
+  /** With store: whether this message was new, or another occurrence of a stored one. */
+  stored?: 'imported' | 'duplicate'
+  /** With store: the denial's id (GET /api/denials/:id). */
+  denialId?: number
+}
+
+export type DecodeOutcome = { ok: true, item: DecodedItem } | { ok: false, token: string, error: DecodeError }
+
+/** Decode every token, in order, one call each; a failure does not stop the others. */
+export async function decodeAll (client: STSClient, tokens: string[], targetLabel: string): Promise<DecodeOutcome[]> {
+  const out: DecodeOutcome[] = []
+  for (const token of tokens) {
+    try {
+      out.push({ ok: true, item: { token, DecodedMessage: await decodeMessage(client, token, targetLabel) } })
+    } catch (err) {
+      if (!(err instanceof DecodeError)) throw err
+      out.push({ ok: false, token, error: err })
+    }
+  }
+  return out
+}
+
+/**
+ * Import decoded messages exactly as the AWS CLI would have printed them ({"DecodedMessage": "..."}),
+ * through the Importer like any other import; one import per item so each gets its outcome and id.
+ */
+export async function storeDecoded (repos: Repositories, items: DecodedItem[], source: string): Promise<{ imported: number, duplicates: number, rejected: Array<{ line: number, reason: string }> }> {
+  const total = { imported: 0, duplicates: 0, rejected: [] as Array<{ line: number, reason: string }> }
+  const findId = repos.denials.db.prepare<[string], { id: number }>('SELECT id FROM denials WHERE content_hash = ?')
+  for (const [i, item] of items.entries()) {
+    const value = { DecodedMessage: item.DecodedMessage }
+    const s = await repos.importer.run([{ kind: 'record', record: { source, line: i + 1, value } }], { source, label: source })
+    total.imported += s.imported
+    total.duplicates += s.duplicates
+    for (const r of s.rejected) total.rejected.push({ line: r.line, reason: r.reason })
+    if (s.imported + s.duplicates > 0) {
+      item.stored = s.imported > 0 ? 'imported' : 'duplicate'
+      const id = findId.get(parseEnvelope(value).message.contentHash)?.id
+      if (id !== undefined) item.denialId = id
+    }
+  }
+  return total
+}
+
+/** The target for a mock served by `app` (at /sts): signed with the first identity allowed to decode. */
+export function localTarget (app: FastifyInstance, identities: IdentityTable, region?: string): StsTarget {
+  const id = decodingIdentity(identities)
+  if (id === null) {
+    throw new DecodeError('No identity in the mock STS identities file may decode (none has "canDecode": true): add one, or point --endpoint at another STS.', 500, 'WHYDENIED_STS_NO_DECODER')
+  }
+  return { kind: 'local', app, region, credentials: { accessKeyId: id.accessKeyId, secretAccessKey: id.secretAccessKey, ...(id.sessionToken ? { sessionToken: id.sessionToken } : {}) } }
+}
