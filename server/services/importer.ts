@@ -1,6 +1,7 @@
 /** Import: records from any input → parsed messages → stored in batches, with a summary of what happened. */
 import { parseEnvelope, RecordError } from '../authz/parse.js'
-import type { ImportRecord, InputItem, RejectedRecord } from '../authz/types.js'
+import { Worker } from 'node:worker_threads'
+import type { ImportRecord, InputItem, RejectedRecord, SourceRecord } from '../authz/types.js'
 import type { DenialsRepository } from '../db/repositories/denials.js'
 
 export interface ImportSummary {
@@ -17,10 +18,12 @@ export interface ImportOptions {
   onProgress?: (done: { records: number, imported: number, duplicates: number, rejected: number }) => void
   /** The import's own label in the imports table. */
   label?: string
+  /** Parse on a worker thread once an input is large (default true). */
+  parallel?: boolean
 }
 
 /** Parse one input record; a problem becomes a rejection that names the field. */
-export function toImportRecord (item: Extract<InputItem, { kind: 'record' }>['record'], sourceOverride?: string): ImportRecord | RejectedRecord {
+export function toImportRecord (item: SourceRecord, sourceOverride?: string): ImportRecord | RejectedRecord {
   try {
     const env = parseEnvelope(item.value)
     return { message: env.message, source: sourceOverride ?? env.source ?? item.source, line: item.line, observedAt: env.observedAt }
@@ -31,9 +34,65 @@ export function toImportRecord (item: Extract<InputItem, { kind: 'record' }>['re
   }
 }
 
+/** Imports smaller than this stay on one thread: a worker costs more to start than it saves. */
+const PARALLEL_AFTER = 2000
+const CHUNK = 500
+const MAX_IN_FLIGHT = 3
+
+type Parsed = ImportRecord | RejectedRecord
+
+/** The parse worker, with requests answered in order. */
+class ParseWorker {
+  private readonly worker: Worker
+  private readonly pending = new Map<number, { resolve: (r: Parsed[]) => void, reject: (e: Error) => void }>()
+  private next = 0
+  private failed: Error | null = null
+
+  constructor () {
+    // Under the test runner this module is TypeScript; the worker then loads the .ts twin through
+    // the same loader (workers inherit execArgv).
+    const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js'
+    this.worker = new Worker(new URL(`./parse-worker${ext}`, import.meta.url))
+    this.worker.on('message', (m: { id: number, results: Parsed[] }) => {
+      this.pending.get(m.id)?.resolve(m.results)
+      this.pending.delete(m.id)
+    })
+    const fail = (err: Error): void => {
+      this.failed = err
+      for (const p of this.pending.values()) p.reject(err)
+      this.pending.clear()
+    }
+    this.worker.on('error', fail)
+    this.worker.on('exit', code => { if (code !== 0) fail(new Error(`parse worker exited with code ${code}`)) })
+  }
+
+  parse (records: SourceRecord[], source: string | undefined): Promise<Parsed[]> {
+    if (this.failed) return Promise.reject(this.failed)
+    const id = this.next++
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject })
+      this.worker.postMessage({ id, records, source })
+    })
+  }
+
+  async close (): Promise<void> {
+    await this.worker.terminate()
+  }
+}
+
+/** Mark a promise handled now (it is awaited later, in order) so an early failure is not "unhandled". */
+function settled<T> (p: Promise<T>): Promise<T> {
+  p.catch(() => {})
+  return p
+}
+
 export class Importer {
   constructor (private readonly repo: DenialsRepository) {}
 
+  /**
+   * Read, parse and store. Large inputs are parsed on a worker thread while this thread reads and
+   * writes, so both cores work; records are stored in input order either way.
+   */
   async run (inputs: AsyncIterable<InputItem> | Iterable<InputItem>, opts: ImportOptions = {}): Promise<ImportSummary> {
     const batchSize = opts.batchSize ?? 1000
     const summary: ImportSummary = { imported: 0, duplicates: 0, rejected: [] }
@@ -50,18 +109,39 @@ export class Importer {
       batchRejects = []
       opts.onProgress?.({ records, imported: summary.imported, duplicates: summary.duplicates, rejected: summary.rejected.length })
     }
-    for await (const item of inputs) {
-      records++
-      if (item.kind === 'rejected') {
-        batchRejects.push(item.rejected)
-      } else {
-        const r = toImportRecord(item.record, opts.source)
-        if ('message' in r) batch.push(r)
-        else batchRejects.push(r)
-      }
+    const accept = (r: Parsed): void => {
+      if ('message' in r) batch.push(r)
+      else batchRejects.push(r)
       if (batch.length + batchRejects.length >= batchSize) flush()
     }
-    flush()
+    let worker: ParseWorker | null = null
+    let chunk: SourceRecord[] = []
+    const inFlight: Array<Promise<Parsed[]>> = []
+    try {
+      for await (const item of inputs) {
+        records++
+        if (item.kind === 'rejected') {
+          accept(item.rejected)
+          continue
+        }
+        if (worker === null && records > PARALLEL_AFTER && opts.parallel !== false) worker = new ParseWorker()
+        if (worker === null) {
+          accept(toImportRecord(item.record, opts.source))
+          continue
+        }
+        chunk.push(item.record)
+        if (chunk.length >= CHUNK) {
+          inFlight.push(settled(worker.parse(chunk, opts.source)))
+          chunk = []
+          while (inFlight.length > MAX_IN_FLIGHT) for (const r of await inFlight.shift()!) accept(r)
+        }
+      }
+      if (worker !== null && chunk.length > 0) inFlight.push(settled(worker.parse(chunk, opts.source)))
+      for (const p of inFlight) for (const r of await p) accept(r)
+      flush()
+    } finally {
+      await worker?.close()
+    }
     return summary
   }
 }

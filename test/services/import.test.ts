@@ -76,3 +76,20 @@ t.test('batches commit separately; progress is reported', async t => {
   t.equal(s.imported, 9)
   t.same(seen, [4, 8, 9])
 })
+
+t.test('a large import is parsed on a worker thread, stored in order, same results', async t => {
+  const { generate } = await import('../../fixtures/generate.js')
+  const lines = [...generate(6000, { seed: 11 })]
+  lines.splice(3000, 0, '{"not": "a message"}')
+  const body = lines.join('\n') + '\n'
+  const results = []
+  for (const parallel of [true, false]) {
+    const db = open(t)
+    const { importer } = makeRepositories(db)
+    const s = await importer.run(readTextRecords(body, 'big.ndjson'), { parallel })
+    t.equal(s.imported, 6000, `parallel=${parallel}`)
+    t.same(s.rejected.map(r => r.line), [3001])
+    results.push(db.prepare('SELECT d.content_hash, o.line, o.observed_at FROM occurrences o JOIN denials d ON d.id = o.denial_id ORDER BY o.id').all())
+  }
+  t.same(results[0], results[1], 'the worker path stores exactly what the single-thread path stores, in the same order')
+})
