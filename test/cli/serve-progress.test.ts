@@ -1,0 +1,42 @@
+import t from 'tap'
+import { spawn, spawnSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { generate } from '../../fixtures/generate.js'
+import { tempDir } from '../helpers/build.js'
+import { CLI } from '../helpers/cli.js'
+
+t.test('serve binds 127.0.0.1 by default, prints its URL, and answers there', async t => {
+  const db = path.join(tempDir(t), 's.db')
+  const child = spawn(process.execPath, [CLI, 'serve', '--db', db, '--port', '0', '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  t.teardown(() => { child.kill('SIGKILL') })
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = ''
+    child.stdout.setEncoding('utf8').on('data', d => {
+      out += d
+      const m = /listening on (http:\/\/\S+)/.exec(out)
+      if (m) resolve(m[1]!)
+    })
+    child.on('exit', code => reject(new Error(`serve exited with ${code}`)))
+  })
+  t.match(url, /^http:\/\/127\.0\.0\.1:\d+\/$/)
+  const res = await fetch(new URL('api/denials', url))
+  t.equal(res.status, 200)
+  t.equal(((await res.json()) as { total: number }).total, 0)
+  child.kill('SIGTERM')
+  const code = await new Promise(resolve => child.on('exit', (c, s) => resolve(c ?? s)))
+  t.equal(code, 0, 'SIGTERM closes cleanly')
+})
+
+t.test('on a terminal, a long import shows a progress bar with records/s; not when piped', async t => {
+  const dir = tempDir(t)
+  const file = path.join(dir, 'p.ndjson')
+  writeFileSync(file, [...generate(30_000, { seed: 5 })].join('\n') + '\n')
+  // script(1) gives the child a pseudo-terminal, as an interactive shell would.
+  const tty = spawnSync('script', ['-qec', `${process.execPath} ${CLI} import --db ${path.join(dir, 'a.db')} ${file}`, '/dev/null'], { encoding: 'utf8', env: { ...process.env, COLUMNS: '120' } })
+  t.equal(tty.status, 0, tty.stderr)
+  t.match(tty.stdout, /importing \|.*\| \d+% \| \d+ records \| \d+ records\/s/)
+  t.match(tty.stdout, /imported 30000, duplicates 0, rejected 0/)
+  const piped = spawnSync(process.execPath, [CLI, 'import', '--db', path.join(dir, 'b.db'), file], { encoding: 'utf8' })
+  t.notMatch(piped.stderr + piped.stdout, /records\/s/, 'no bar when not on a terminal')
+})
