@@ -175,6 +175,12 @@ function * documentRecords (bytes: Buffer, source: string): Generator<InputItem>
   try {
     value = JSON.parse(text)
   } catch (err) {
+    // `aws sts decode-authorization-message ... >> all.json` appends one pretty document after
+    // another: read concatenated documents one by one, so one bad document costs only itself.
+    if (/after JSON|Unexpected non-whitespace/.test((err as Error).message)) {
+      yield * concatenatedRecords(text, source)
+      return
+    }
     const pos = /at position (\d+)/.exec((err as Error).message)
     const line = pos ? lineAt(text, Number(pos[1])) : Math.max(1, text.trimEnd().split('\n').length)
     yield reject(source, line, jsonError(text, err as Error, 'document'))
@@ -209,6 +215,52 @@ function * documentRecords (bytes: Buffer, source: string): Generator<InputItem>
     }
     yield { kind: 'record', record: { source, line, value: v } }
   }
+}
+
+/** Top-level JSON values written one after another; each is a record (an array's elements are). */
+function * concatenatedRecords (text: string, source: string): Generator<InputItem> {
+  for (const doc of splitTopLevel(text)) {
+    const slice = text.slice(doc.start, doc.end)
+    if (slice.length > Limits.maxRecordBytes) {
+      yield reject(source, doc.line, `record is larger than the ${Limits.maxRecordBytes / 1024 / 1024} MiB limit`)
+      continue
+    }
+    let value: unknown
+    try {
+      value = JSON.parse(slice)
+    } catch (err) {
+      yield reject(source, doc.line, jsonError(slice, err as Error, 'document'))
+      continue
+    }
+    for (const v of Array.isArray(value) ? value : [value]) yield { kind: 'record', record: { source, line: doc.line, value: v } }
+  }
+}
+
+/** Spans of top-level values (objects or arrays, by bracket depth outside strings) and their lines. */
+function splitTopLevel (text: string): Array<{ start: number, end: number, line: number }> {
+  const out: Array<{ start: number, end: number, line: number }> = []
+  let depth = 0
+  let inString = false
+  let line = 1
+  let start = -1
+  let startLine = 1
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 10) line++
+    if (inString) {
+      if (c === 92) i++
+      else if (c === 34) inString = false
+      continue
+    }
+    if (depth === 0 && start < 0 && c !== 32 && c !== 9 && c !== 10 && c !== 13) { start = i; startLine = line }
+    if (c === 34) inString = true
+    else if (c === 123 || c === 91) depth++
+    else if ((c === 125 || c === 93) && depth > 0) {
+      if (--depth === 0) { out.push({ start, end: i + 1, line: startLine }); start = -1 }
+    }
+  }
+  if (start >= 0) out.push({ start, end: text.length, line: startLine })
+  return out
 }
 
 /** A reason for a JSON syntax error that says what probably happened, not only where. */

@@ -106,3 +106,12 @@ t.test('size limits: a record over 1 MiB is refused, the rest kept', async t => 
   t.match(rejects(deepItems), [{ reason: /nesting/ }])
   t.equal(records(deepItems).length, 1)
 })
+
+t.test('concatenated documents (aws ... >> all.json) are read one by one', async t => {
+  const good = JSON.stringify({ DecodedMessage: text }, null, 4)
+  const body = `${good}\n${good}\n{\n  "DecodedMessage": 42,\n}\n${good}\n`
+  const items = await all(readTextRecords(body, 'appended.json'))
+  const n = good.split('\n').length
+  t.same(records(items).map(r => r.line), [1, n + 1, 2 * n + 4])
+  t.same(rejects(items).map(r => r.line), [2 * n + 1])
+})
