@@ -10,12 +10,14 @@ import createError from '@fastify/error'
 import { Type } from 'typebox'
 import { readTextRecords } from '../../authz/ingest.js'
 import type { ImportSummary } from '../../services/importer.js'
-import { formatNumber, plural, truncate } from '../../views/helpers.js'
+import { formatNumber, plural, prettyJson, truncate } from '../../views/helpers.js'
 import { csrfToken, layoutModel } from '../../views/layout.js'
 import { FormatParam, importRow } from './view-models.js'
 
 export const UploadTooLargeError = createError<[string]>('WHYDENIED_UPLOAD_TOO_LARGE', 'The upload is larger than the limit of %s', 413)
 const NothingUploadedError = createError('WHYDENIED_NOTHING_TO_IMPORT', 'Choose at least one file, or paste decoded JSON into the text box', 400)
+const NothingToDecodeError = createError('WHYDENIED_NOTHING_TO_DECODE', 'Paste the error text that holds the encoded authorization message', 400)
+const DecodeUnavailableError = createError('WHYDENIED_DECODE_UNAVAILABLE', 'Decoding is not available in this build', 404)
 
 /** Room for the multipart framing and the small fields around the files. */
 const MULTIPART_OVERHEAD = 64 * 1024
@@ -73,13 +75,21 @@ const importPage: FastifyPluginAsyncTypebox = async (app) => {
     throwFileSizeLimit: true
   })
 
+  /** Decoding error text needs the decode API (issue 3); the form shows once that route exists. */
+  const canDecode = (): boolean => app.hasRoute({ method: 'POST', url: '/api/decode' })
+
   async function renderPage (req: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown> = {}): Promise<string> {
     return reply.viewAsync('pages/import.hbs', {
       ...layoutModel(req, reply, 'Import', 'import'),
       csrfToken: csrfToken(reply),
       limitText,
       imports: app.repos.denials.listImports(10).map(importRow),
+      decode: canDecode()
+        ? { endpointText: app.config.stsEndpoint ? `the STS at ${app.config.stsEndpoint}` : 'the built-in mock STS' }
+        : null,
       result: null,
+      decoded: null,
+      decodeError: null,
       error: null,
       ...extra
     })
@@ -136,6 +146,73 @@ const importPage: FastifyPluginAsyncTypebox = async (app) => {
     if (req.query.format === 'json') return total
     return renderPage(req, reply, { result: importResultModel(total, inputs) })
   })
+
+  // Error text with encoded messages: decoded (and stored) through POST /api/decode, the page's JSON twin.
+  app.post('/import/decode', {
+    schema: { querystring: Type.Object({ format: FormatParam }) },
+    onRequest: async (req) => {
+      const length = Number(req.headers['content-length'] ?? 0)
+      if (length > limit + MULTIPART_OVERHEAD) throw new UploadTooLargeError(limitText)
+    },
+    preHandler: app.csrfProtection
+  }, async (req, reply) => {
+    if (!canDecode()) throw new DecodeUnavailableError()
+    const textPart = partsOf(req.body, 'text')[0]
+    if (textPart?.valueTruncated) throw new UploadTooLargeError(limitText)
+    const text = req.isMultipart() ? fieldValue(req.body, 'text') : ''
+    if (text.trim() === '') {
+      if (req.query.format === 'json') throw new NothingToDecodeError()
+      reply.code(400)
+      return renderPage(req, reply, { error: new NothingToDecodeError().message })
+    }
+    const label = fieldValue(req.body, 'source').trim().slice(0, 200)
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/decode',
+      headers: app.config.token ? { authorization: `Bearer ${app.config.token}` } : {},
+      payload: { text, store: true, source: label || 'decode' }
+    })
+    const answer = res.json<DecodeApiAnswer>()
+    if (req.query.format === 'json') return reply.code(res.statusCode).send(answer)
+    if (res.statusCode !== 200) {
+      reply.code(res.statusCode)
+      return renderPage(req, reply, { decodeError: decodeErrorModel(answer, res.statusCode) })
+    }
+    return renderPage(req, reply, { decoded: decodedModel(answer) })
+  })
 }
 
 export default importPage
+
+interface DecodeApiAnswer {
+  results?: Array<{ token: string, DecodedMessage: string, stored?: 'imported' | 'duplicate', denialId?: number }>
+  message?: string
+  code?: string
+  stsCode?: string | null
+  stsMessage?: string | null
+  problems?: Array<{ excerpt: string, reason: string }>
+}
+
+export function decodedModel (answer: DecodeApiAnswer): object {
+  const results = answer.results ?? []
+  const imported = results.filter(r => r.stored === 'imported').length
+  return {
+    headline: `Decoded ${plural(results.length, 'message')}: ${plural(imported, 'new occurrence')} stored, ${plural(results.length - imported, 'duplicate')}.`,
+    items: results.map(r => ({
+      token: truncate(r.token, 48),
+      stored: r.stored === 'imported' ? 'Stored' : 'Already stored',
+      href: r.denialId !== undefined ? `/denials/${r.denialId}` : null,
+      json: prettyJson(r.DecodedMessage)
+    }))
+  }
+}
+
+export function decodeErrorModel (answer: DecodeApiAnswer, status: number): object {
+  return {
+    status: String(status),
+    message: answer.message ?? 'The message could not be decoded.',
+    stsCode: answer.stsCode ?? null,
+    stsMessage: answer.stsMessage ?? null,
+    problems: (answer.problems ?? []).map(p => ({ excerpt: p.excerpt, reason: p.reason }))
+  }
+}

@@ -1,0 +1,73 @@
+/** GET / : totals for a period, denials per day as a chart, most recurring denials, latest imports; JSON twin. */
+import t from 'tap'
+import { buildTestApp } from '../../helpers/build.js'
+import { html, seedFixtures, seedSynthetic, texts } from './support.js'
+
+t.test('an empty database shows an empty state that points at the import page', async t => {
+  const app = await buildTestApp(t)
+  const res = await app.inject({ url: '/' })
+  t.equal(res.statusCode, 200)
+  t.match(res.headers['content-type'], /text\/html/)
+  const doc = html(res)
+  t.equal(doc.querySelector('h1')?.text, 'Dashboard')
+  t.ok(doc.querySelector('.empty-state a[href="/import"]'), 'links to the import page')
+  t.same(texts(doc, '.stat-value'), ['0', '0', '0', '0'])
+  t.match(doc.querySelector('.chart figcaption')?.text, /No occurrences/)
+})
+
+t.test('with data: totals, chart bars, most recurring denials and latest imports', async t => {
+  const app = await buildTestApp(t)
+  await seedFixtures(app)
+  await seedSynthetic(app, 400, 20)
+  const json = (await app.inject({ url: '/?format=json' })).json()
+  const doc = html(await app.inject({ url: '/' }))
+
+  t.same(texts(doc, '.stat-label'), ['Denials', 'Occurrences', 'Principals', 'Accounts'])
+  const values = texts(doc, '.stat-value').map(v => Number(v.replace(/,/g, '')))
+  t.same(values, [json.totals.denials, json.totals.occurrences, json.totals.principals, json.totals.accounts])
+  t.ok(json.totals.occurrences >= 400, 'the synthetic occurrences fall in the last 30 days')
+  t.ok(json.totals.accounts >= 2)
+
+  const bars = doc.querySelectorAll('.chart svg rect.chart-bar')
+  t.ok(bars.length >= 10, 'one bar per day with occurrences')
+  const titled = bars.map(b => b.querySelector('title')?.text ?? '')
+  t.ok(titled.every(s => /^\d{4}-\d{2}-\d{2}: [\d,]+ occurrences?$/.test(s)), 'every bar says its day and count')
+  const perDayTotal = json.perDay.reduce((n: number, d: { count: number }) => n + d.count, 0)
+  t.equal(perDayTotal, json.totals.occurrences)
+  t.ok(doc.querySelector('.chart svg')?.getAttribute('aria-label'), 'the chart has a text alternative')
+
+  const rows = doc.querySelectorAll('#recurring-h ~ .table-wrap tbody tr')
+  t.equal(rows.length, 10)
+  const counts = rows.map(r => Number(r.querySelector('td.num')!.text.replace(/,/g, '')))
+  t.same(counts, [...counts].sort((a, b) => b - a), 'ranked by occurrences in the period')
+  t.equal(counts[0], json.mostRecurring[0].periodOccurrences)
+  t.match(rows[0]!.querySelector('a.denial-link')?.getAttribute('href'), /^\/denials\/\d+$/)
+
+  const sources = texts(doc, '.imports-table tbody td.arn')
+  t.equal(sources[0], 'synthetic.ndjson', 'newest import first')
+  t.ok(sources.includes('seed-passrole.json') || sources.length === 8, 'the latest imports are listed')
+})
+
+t.test('the period selector changes the totals and keeps its state in the URL', async t => {
+  const app = await buildTestApp(t)
+  await seedSynthetic(app, 300, 60)
+  const week = (await app.inject({ url: '/?period=7d&format=json' })).json()
+  const all = (await app.inject({ url: '/?period=all&format=json' })).json()
+  t.equal(week.period, '7d')
+  t.equal(all.since, null)
+  t.ok(week.totals.occurrences < all.totals.occurrences, 'a shorter period counts fewer occurrences')
+  t.equal(all.totals.occurrences, 300)
+  const doc = html(await app.inject({ url: '/?period=7d' }))
+  const current = doc.querySelector('nav[aria-label="Period"] a[aria-current="page"]')
+  t.equal(current?.text, '7 days')
+  t.same(doc.querySelectorAll('nav[aria-label="Period"] a').map(a => a.getAttribute('href')), ['/?period=7d', '/', '/?period=90d', '/?period=365d', '/?period=all'])
+  t.equal(Number(doc.querySelectorAll('.stat-value')[1]!.text.replace(/,/g, '')), week.totals.occurrences)
+})
+
+t.test('an unknown period is a 400 page', async t => {
+  const app = await buildTestApp(t)
+  const res = await app.inject({ url: '/?period=forever' })
+  t.equal(res.statusCode, 400)
+  t.match(res.headers['content-type'], /text\/html/)
+  t.ok(html(res).querySelector('#error-message'))
+})
