@@ -112,14 +112,15 @@ function bareCandidates (text: string): string[] {
     if (group.length === 0) return
     const lens = group.map(l => l.length)
     const width = lens[0]!
-    const wrapped = group.length > 1 && width >= 20 && lens.slice(0, -1).every(n => n === width) && lens[lens.length - 1]! <= width
+    // Lines of one width (a wrap column), the last one no longer: one message broken by wrapping.
+    const wrapped = group.length > 1 && width >= 20 && width <= 256 && lens.slice(0, -1).every(n => n === width) && lens[lens.length - 1]! <= width
     if (wrapped) out.push(group.join(''))
-    else out.push(...group)
+    else out.push(...group.filter(l => l.length >= 16))
     group = []
   }
   for (const raw of lines) {
     const line = stripQuotes(raw.trim())
-    if (line !== '' && /^[A-Za-z0-9_\-.…]+$/.test(line) && line.length >= 16 && /[A-Za-z0-9]/.test(line)) {
+    if (line !== '' && /^[A-Za-z0-9_\-.…]+$/.test(line) && (line.length >= 16 || group.length > 0) && /[A-Za-z0-9]/.test(line)) {
       group.push(line)
       continue
     }

@@ -54,11 +54,11 @@ export async function storeDecoded (repos: Repositories, items: DecodedItem[], s
   return total
 }
 
-/** The target for a mock served by `app` (at /sts): signed with the first identity allowed to decode. */
+/**
+ * The target for a mock served by `app` (at /sts), signed as the first identity allowed to decode; if none
+ * is, as the first identity, so that the mock answers AccessDenied and the user learns why.
+ */
 export function localTarget (app: FastifyInstance, identities: IdentityTable, region?: string): StsTarget {
-  const id = decodingIdentity(identities)
-  if (id === null) {
-    throw new DecodeError('No identity in the mock STS identities file may decode (none has "canDecode": true): add one, or point --endpoint at another STS.', 500, 'WHYDENIED_STS_NO_DECODER')
-  }
+  const id = decodingIdentity(identities) ?? identities.values().next().value!
   return { kind: 'local', app, region, credentials: { accessKeyId: id.accessKeyId, secretAccessKey: id.secretAccessKey, ...(id.sessionToken ? { sessionToken: id.sessionToken } : {}) } }
 }
