@@ -1,5 +1,5 @@
 /** The decode client with the SDK mocked (aws-sdk-client-mock): success and every failure's message. */
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { mockClient } from 'aws-sdk-client-mock'
 import { DecodeAuthorizationMessageCommand, InvalidAuthorizationMessageException, STSClient, STSServiceException } from '@aws-sdk/client-sts'
 import { createStsClient, decodeMessage, DecodeError } from '../../server/decode/client.js'
@@ -13,7 +13,7 @@ const client = createStsClient({ kind: 'endpoint', endpoint: 'http://127.0.0.1:9
 const TOKEN = 'x'.repeat(10) + 'AbC_-9'.repeat(40)
 const DECODED = '{"allowed":false,"explicitDeny":false,"context":{"action":"iam:PassRole"}}'
 
-const failure = async (t: Tap.Test, err: unknown): Promise<DecodeError> => {
+const failure = async (t: Test, err: unknown): Promise<DecodeError> => {
   sts.on(DecodeAuthorizationMessageCommand).rejects(err as Error)
   const e = await decodeMessage(client, TOKEN, 'the STS at http://127.0.0.1:9/sts').then(() => null, (x: unknown) => x)
   t.type(e, DecodeError)

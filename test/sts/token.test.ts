@@ -9,6 +9,16 @@ import { InvalidTokenError, loadStsSecret, MAX_ENCODED_LENGTH, MIN_ENCODED_LENGT
 const fixtures = readdirSync(DECODED_FIXTURES).filter(f => f.endsWith('.json')).map(f => ({ name: f, raw: JSON.parse(readFileSync(path.join(DECODED_FIXTURES, f), 'utf8')).DecodedMessage as string }))
 const codec = new TokenCodec('unit-test-secret-0123456789')
 
+/** Why open() refused the token ('malformed' | 'tampered' | 'expired'), or 'opened'. */
+function refusal (fn: () => unknown): string {
+  try {
+    fn()
+    return 'opened'
+  } catch (err) {
+    return err instanceof InvalidTokenError ? err.reason : String(err)
+  }
+}
+
 t.test('every fixture round-trips byte for byte; tokens are base64url without padding, within limits', async t => {
   for (const f of fixtures) {
     const token = codec.mint(f.raw)
@@ -36,12 +46,12 @@ t.test('any change makes the token invalid', async t => {
   t.equal(impossible.length % 4, 1)
   t.throws(() => codec.open(impossible), { reason: 'malformed', message: /impossible length/ }, 'truncated to an impossible length')
   t.throws(() => codec.open(token.slice(0, -1)), InvalidTokenError, 'truncated by one')
-  t.throws(() => codec.open(token.slice(0, -4)), { reason: 'tampered' }, 'truncated')
-  t.throws(() => codec.open(token + 'AAAA'), { reason: 'tampered' }, 'extended')
-  t.throws(() => codec.open(token.slice(0, 60) + '\n' + token.slice(60)), { reason: 'malformed' }, 'line-wrapped')
+  t.equal(refusal(() => codec.open(token.slice(0, -4))), 'tampered', 'truncated')
+  t.equal(refusal(() => codec.open(token + 'AAAA')), 'tampered', 'extended')
+  t.equal(refusal(() => codec.open(token.slice(0, 60) + '\n' + token.slice(60))), 'malformed', 'line-wrapped')
   t.throws(() => codec.open(token.toLowerCase()), InvalidTokenError, 'lower-cased')
-  t.throws(() => new TokenCodec('another secret').open(token), { reason: 'tampered' }, 'another secret')
-  t.throws(() => codec.open(''), { reason: 'malformed' })
+  t.equal(refusal(() => new TokenCodec('another secret').open(token)), 'tampered', 'another secret')
+  t.equal(refusal(() => codec.open('')), 'malformed')
 })
 
 t.test('expiry is inside the token', async t => {
