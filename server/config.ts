@@ -21,6 +21,8 @@ export interface AppConfig {
   stsEndpoint: string | null
   /** Secret the mock STS derives its token key from (null: the key file next to the database, created on first use). */
   stsSecret: string | null
+  /** Teams file for reports (YAML or JSON; null: no teams, everything is "unassigned"). */
+  teamsFile: string | null
 }
 
 export const DEFAULT_DB = path.join('data', 'whydenied.db')
@@ -44,6 +46,7 @@ export function loadConfig (overrides: Partial<AppConfig> = {}, env: NodeJS.Proc
     stsTtlSeconds: env.WHYDENIED_STS_TTL ? Number(env.WHYDENIED_STS_TTL) : null,
     stsEndpoint: env.WHYDENIED_STS_ENDPOINT || null,
     stsSecret: env.WHYDENIED_STS_SECRET || null,
+    teamsFile: env.WHYDENIED_TEAMS || null,
     ...overrides
   }
 }

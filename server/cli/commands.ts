@@ -5,5 +5,6 @@ import * as importCmd from './import.js'
 import * as search from './search.js'
 import * as decode from './decode.js'
 import * as mockSts from './mock-sts.js'
+import * as report from './report.js'
 
-export const commands: Array<{ register: (program: Command) => void }> = [serve, importCmd, search, decode, mockSts]
+export const commands: Array<{ register: (program: Command) => void }> = [serve, importCmd, search, decode, mockSts, report]

@@ -1,5 +1,6 @@
 /** Append-only list of schema migrations; each runs in one transaction with its user_version bump. */
 import { initial } from './0001-initial.js'
+import { reportSignature } from './0002-report-signature.js'
 
 export interface Migration {
   version: number
@@ -7,4 +8,4 @@ export interface Migration {
   up: string
 }
 
-export const migrations: readonly Migration[] = [initial]
+export const migrations: readonly Migration[] = [initial, reportSignature]

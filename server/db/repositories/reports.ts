@@ -4,10 +4,10 @@
  * (daily counts, Sids, a sample denial) for the groups a report lists.
  *
  * Why two passes instead of one GROUP BY over occurrences ⋈ denials: on 1M occurrences that join
- * needs a 700k-row temp B-tree (≈6 s). Here SQL aggregates occurrences per denial in index order
- * (idx_occurrences_denial, no sort), and the denials are read back from a covering index already in
- * signature order (idx_denials_signature, migration 0002), so groups are consecutive and are summed
- * in one streaming pass with no map of every group.
+ * needs a 700k-row temp B-tree (≈6 s). Here occurrences are counted per denial from a covering range
+ * scan of idx_occurrences_observed_at (no sort, no table reads), and the denials are read back from a
+ * covering index already in signature order (idx_denials_signature, migration 0002), so groups are
+ * consecutive and are summed in one streaming pass with no map of every group.
  */
 import type { DB } from '../connection.js'
 import type { Decision, MatchedStatement } from '../../authz/types.js'
@@ -34,9 +34,6 @@ export interface GroupRow {
   previous: number
   /** Distinct principals (sessions, for a role) with occurrences in the reported period. */
   sessions: number
-  /** First and last occurrence within [from, until). */
-  firstSeen: string
-  lastSeen: string
   ids: number[]
 }
 
@@ -48,7 +45,6 @@ type SigRow = [number, string | null, string | null, string | null, Decision, st
 export class ReportsRepository {
   private readonly signatures
   private readonly perDenialAll
-  private readonly perDenialOne
   private readonly maxId
   private readonly dailyOne
   private readonly countRange
@@ -62,13 +58,11 @@ export class ReportsRepository {
     this.signatures = db.prepare(`SELECT id, coalesce(role_arn, principal_arn), action, resource, decision, principal_arn, principal_account
       FROM denials INDEXED BY idx_denials_signature
       ORDER BY coalesce(role_arn, principal_arn), action, resource, decision, principal_arn`).raw()
-    this.perDenialAll = db.prepare(`SELECT o.denial_id, sum(o.observed_at >= @mid), count(*), min(o.observed_at), max(o.observed_at)
-      FROM occurrences o INDEXED BY idx_occurrences_denial
-      WHERE o.observed_at >= @from AND o.observed_at < @until GROUP BY o.denial_id`).raw()
-    this.perDenialOne = db.prepare(`SELECT sum(observed_at >= @mid), count(*), min(observed_at), max(observed_at)
-      FROM occurrences WHERE denial_id = @id AND observed_at >= @from AND observed_at < @until`).raw()
+    // A covering range scan of (observed_at, denial_id): the ids stream out in time order, no sort.
+    this.perDenialAll = db.prepare(`SELECT denial_id FROM occurrences INDEXED BY idx_occurrences_observed_at
+      WHERE observed_at >= ? AND observed_at < ?`).pluck()
     this.maxId = db.prepare('SELECT coalesce(max(id), 0) FROM denials').pluck()
-    this.dailyOne = db.prepare(`SELECT substr(observed_at, 1, 10), count(*) FROM occurrences
+    this.dailyOne = db.prepare(`SELECT substr(observed_at, 1, 10), count(*), min(observed_at), max(observed_at) FROM occurrences
       WHERE denial_id = ? AND observed_at >= ? AND observed_at < ? GROUP BY 1`).raw()
     this.countRange = db.prepare('SELECT count(*) FROM occurrences WHERE observed_at >= ? AND observed_at < ?').pluck()
     this.sidsOne = db.prepare("SELECT DISTINCT statement_id FROM statements WHERE denial_id = ? AND statement_id IS NOT NULL AND statement_id <> ''").pluck()
@@ -85,60 +79,41 @@ export class ReportsRepository {
 
   /**
    * Every signature group with at least one occurrence in [from, until), among the principals the
-   * filter keeps. When the filter keeps few denials (one team), occurrences are read per denial
-   * through the index instead of aggregating them all.
+   * filter keeps. First and last seen are left to daily(), which reads them for the listed groups only.
    */
   groups (w: ReportWindow, keep: PrincipalFilter = () => true): GroupRow[] {
-    const decisions = new Map<string, boolean>()
-    const kept = (p: string | null, a: string | null): boolean => {
-      const k = `${p ?? ''}\u0000${a ?? ''}`
-      let v = decisions.get(k)
-      if (v === undefined) { v = keep(p, a); decisions.set(k, v) }
-      return v
-    }
-    // Pass 1: the denials we keep, in signature order (a covering-index scan).
-    const rows: SigRow[] = []
-    let total = 0
-    for (const r of this.signatures.iterate() as IterableIterator<SigRow>) {
-      total++
-      if (kept(r[1], r[6])) rows.push(r)
-    }
+    // Pass 1: occurrences per denial in each period, counted into arrays indexed by denial id.
     const size = Number(this.maxId.get()) + 1
     const cur = new Int32Array(size)
     const all = new Int32Array(size)
-    const first: Array<string | undefined> = new Array(size)
-    const last: Array<string | undefined> = new Array(size)
-    const record = (id: number, c: number, n: number, f: string, l: string): void => {
-      if (id >= size) return
-      cur[id] = c; all[id] = n; first[id] = f; last[id] = l
-    }
-    // Pass 2: occurrences per denial. Index seeks cost more per denial than the scan, so scan unless few are kept.
-    if (rows.length * 4 < total) {
-      for (const r of rows) {
-        const [c, n, f, l] = this.perDenialOne.get({ ...w, id: r[0] }) as [number | null, number, string | null, string | null]
-        if (n > 0) record(r[0], c ?? 0, n, f!, l!)
-      }
-    } else {
-      for (const [id, c, n, f, l] of this.perDenialAll.iterate(w) as IterableIterator<[number, number, number, string, string]>) record(id, c, n, f, l)
-    }
-    // Pass 3: consecutive rows with the same signature form a group (actions compare as IAM does, case-insensitively).
+    for (const id of this.perDenialAll.iterate(w.from, w.mid) as IterableIterator<number>) if (id < size) all[id]++
+    for (const id of this.perDenialAll.iterate(w.mid, w.until) as IterableIterator<number>) if (id < size) { all[id]++; cur[id]++ }
+    // Pass 2: denials in signature order (a covering-index scan); consecutive rows with the same
+    // signature form a group. Actions compare as IAM compares them, case-insensitively.
     const out: GroupRow[] = []
     let g: GroupRow | null = null
     let key = ''
     let lastSession: string | null | undefined
-    for (const [id, principal, action, resource, decision, principalArn, account] of rows) {
+    // Rows come sorted by principal: the filter is asked once per run of the same principal and account.
+    let keptFor: string | null | undefined
+    let keptAccount: string | null | undefined
+    let kept = false
+    for (const [id, principal, action, resource, decision, principalArn, account] of this.signatures.iterate() as IterableIterator<SigRow>) {
       if (all[id] === 0) continue
+      if (principal !== keptFor || account !== keptAccount) {
+        keptFor = principal; keptAccount = account
+        kept = keep(principal, account)
+      }
+      if (!kept) continue
       const k = `${principal ?? ''}\u0000${(action ?? '').toLowerCase()}\u0000${resource ?? ''}\u0000${decision}`
       if (g === null || k !== key) {
-        g = { principal, account, action, resource, decision, current: 0, previous: 0, sessions: 0, firstSeen: first[id]!, lastSeen: last[id]!, ids: [] }
+        g = { principal, account, action, resource, decision, current: 0, previous: 0, sessions: 0, ids: [] }
         out.push(g)
         key = k
         lastSession = undefined
       }
       g.current += cur[id]!
       g.previous += all[id]! - cur[id]!
-      if (first[id]! < g.firstSeen) g.firstSeen = first[id]!
-      if (last[id]! > g.lastSeen) g.lastSeen = last[id]!
       if (g.account === null && account !== null) g.account = account
       g.ids.push(id)
       // Rows are ordered by principal_arn inside a group: count changes to count distinct sessions.
@@ -147,13 +122,19 @@ export class ReportsRepository {
     return out
   }
 
-  /** Occurrences per UTC day (YYYY-MM-DD) of these denials in [since, until). */
-  daily (ids: number[], since: string, until: string): Map<string, number> {
-    const out = new Map<string, number>()
+  /** Occurrences per UTC day (YYYY-MM-DD) of these denials in [since, until), and the first and last of them. */
+  daily (ids: number[], since: string, until: string): { perDay: Map<string, number>, firstSeen: string | null, lastSeen: string | null } {
+    const perDay = new Map<string, number>()
+    let firstSeen: string | null = null
+    let lastSeen: string | null = null
     for (const id of ids) {
-      for (const [day, n] of this.dailyOne.iterate(id, since, until) as IterableIterator<[string, number]>) out.set(day, (out.get(day) ?? 0) + n)
+      for (const [day, n, f, l] of this.dailyOne.iterate(id, since, until) as IterableIterator<[string, number, string, string]>) {
+        perDay.set(day, (perDay.get(day) ?? 0) + n)
+        if (firstSeen === null || f < firstSeen) firstSeen = f
+        if (lastSeen === null || l > lastSeen) lastSeen = l
+      }
     }
-    return out
+    return { perDay, firstSeen, lastSeen }
   }
 
   /** All occurrences per day, for whole days starting at `since` (index range counts, no scan). */

@@ -1,0 +1,293 @@
+/**
+ * Build a team report: recurring denial groups per team with their trend, status against the
+ * previous period, explanation and fix; suppressed noise counted per rule; one merged policy per
+ * team. The result is a plain data model that every renderer (html, md, json, csv) reads.
+ */
+import { explainDenial, policyDocument, type Explanation, type PolicyStatement } from '../authz/explain.js'
+import type { Decision } from '../authz/types.js'
+import type { GroupRow, ReportsRepository } from '../db/repositories/reports.js'
+import { daysOf, GROWTH_FACTOR, GROWTH_MIN_INCREASE, statusOf, type Period, type Status } from './period.js'
+import { mergeStatements } from './policy.js'
+import { Redactor } from './redact.js'
+import { ruleActive, ruleMatches, teamOf, UNASSIGNED, type SuppressRule, type TeamsConfig } from './teams.js'
+
+export const DEFAULT_LIMIT = 50
+
+export interface BuildReportOptions {
+  period: Period
+  teams: TeamsConfig
+  /** Only this team's section (a team name from the file, or "unassigned"). */
+  team?: string | null
+  /** Replace identifiers with pseudonyms; pass a Redactor to fix its key (tests). */
+  redact?: boolean | Redactor
+  /** Groups listed per section and list (recurring, new, quiet); 0 lists them all. */
+  limit?: number
+  now?: Date
+}
+
+export interface ReportGroup {
+  team: string
+  /** The principal, or the role for assumed-role sessions. */
+  principal: string | null
+  account: string | null
+  action: string | null
+  resource: string | null
+  decision: Decision
+  /** Occurrences in the reported period, and in the period before. */
+  occurrences: number
+  previousOccurrences: number
+  /** Distinct principals (sessions of the role) seen in the reported period. */
+  sessions: number
+  firstSeen: string
+  lastSeen: string
+  status: Status
+  /** Occurrences per day over report.days (previous period, then the reported one). */
+  days: number[]
+  sids: string[]
+  explanation: Pick<Explanation, 'summary' | 'detail' | 'hints'>
+  fix: Explanation['fix']
+}
+
+export interface CountedValue { value: string, occurrences: number }
+
+export interface SectionTotals {
+  occurrences: number
+  previousOccurrences: number
+  groups: number
+  new: number
+  growing: number
+  ongoing: number
+  quiet: number
+  principals: number
+  implicitGroups: number
+  explicitGroups: number
+}
+
+export interface TeamSection {
+  team: string
+  totals: SectionTotals
+  /** Recurring groups of the reported period, most occurrences first (at most `limit`). */
+  groups: ReportGroup[]
+  /** Groups left out of `groups` by the limit. */
+  omittedGroups: number
+  newGroups: ReportGroup[]
+  quietGroups: ReportGroup[]
+  topActions: CountedValue[]
+  topServices: CountedValue[]
+  topPrincipals: CountedValue[]
+  /** One policy that allows every listed implicit deny, statements merged where that stays least-privilege. */
+  policy: { statements: PolicyStatement[], json: string, groups: number } | null
+  /** Explicit denies: no Allow helps; the Deny statement named must change. */
+  explicitDenies: Array<{ principal: string | null, action: string | null, resource: string | null, occurrences: number, statements: string[], text: string }>
+  /** Occurrences per day of the listed groups, over report.days. */
+  perDay: number[]
+}
+
+export interface SuppressionCount {
+  rule: SuppressRule
+  active: boolean
+  occurrences: number
+  groups: number
+}
+
+export interface Report {
+  title: string
+  generatedAt: string
+  period: Period
+  /** Days of the previous and the reported period; the reported period starts at index periodStart. */
+  days: string[]
+  periodStart: number
+  team: string | null
+  redacted: boolean
+  teamsFile: string | null
+  growth: { factor: number, minIncrease: number }
+  limit: number
+  totals: SectionTotals & { suppressedOccurrences: number }
+  suppressed: SuppressionCount[]
+  teams: TeamSection[]
+}
+
+interface Classified { row: GroupRow, team: string, status: Status }
+
+const emptyTotals = (): SectionTotals => ({ occurrences: 0, previousOccurrences: 0, groups: 0, new: 0, growing: 0, ongoing: 0, quiet: 0, principals: 0, implicitGroups: 0, explicitGroups: 0 })
+
+export class UnknownTeamError extends Error {
+  readonly code = 'WHYDENIED_UNKNOWN_TEAM'
+  readonly statusCode = 400
+}
+
+function byRank (a: GroupRow, b: GroupRow): number {
+  return b.current - a.current || b.previous - a.previous ||
+    (a.action ?? '').localeCompare(b.action ?? '') || (a.principal ?? '').localeCompare(b.principal ?? '') || (a.resource ?? '').localeCompare(b.resource ?? '')
+}
+
+function top (m: Map<string, number>, n = 10): CountedValue[] {
+  return [...m].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, n).map(([value, occurrences]) => ({ value, occurrences }))
+}
+
+export function buildReport (repo: ReportsRepository, opts: BuildReportOptions): Report {
+  const { period, teams } = opts
+  const limit = opts.limit ?? DEFAULT_LIMIT
+  const cap = <T>(xs: T[]): T[] => limit > 0 ? xs.slice(0, limit) : xs
+  const redactor = opts.redact instanceof Redactor ? opts.redact : opts.redact ? new Redactor() : null
+  const teamNames = [...teams.teams.map(t => t.name), UNASSIGNED]
+  if (opts.team && !teamNames.includes(opts.team)) {
+    throw new UnknownTeamError(`no team "${opts.team}"${teams.file ? ` in ${teams.file}` : ''}: use one of ${teamNames.join(', ')}`)
+  }
+  const teamCache = new Map<string, string>()
+  const teamFor = (p: string | null, a: string | null): string => {
+    const k = `${p ?? ''}\u0000${a ?? ''}`
+    let t = teamCache.get(k)
+    if (t === undefined) { t = teamOf(teams, p, a); teamCache.set(k, t) }
+    return t
+  }
+  const rows = repo.groups({ from: period.previousSince, mid: period.since, until: period.until },
+    opts.team ? (p, a) => teamFor(p, a) === opts.team : undefined)
+
+  // Suppression first: a suppressed group is counted against its rule and nowhere else.
+  const suppressed: SuppressionCount[] = teams.suppress.map(rule => ({ rule, active: ruleActive(rule, period.until), occurrences: 0, groups: 0 }))
+  const kept: Classified[] = []
+  for (const row of rows) {
+    const status = statusOf(row.current, row.previous)
+    if (status === null) continue
+    const rule = suppressed.find(s => s.active && ruleMatches(s.rule, row))
+    if (rule) {
+      rule.occurrences += row.current
+      if (row.current > 0) rule.groups++
+      continue
+    }
+    kept.push({ row, team: teamFor(row.principal, row.account), status })
+  }
+
+  const days = daysOf({ since: period.previousSince, until: period.until })
+  const periodStart = Math.max(0, days.indexOf(period.since.slice(0, 10)))
+  const redactArn = (v: string | null): string | null => redactor ? redactor.arn(v) : v
+  const redactResource = (v: string | null): string | null => {
+    if (!redactor || v === null || v === '*') return v
+    return v.startsWith('arn:') ? redactor.arn(v) : redactor.resourcePart('', v)
+  }
+
+  const detailCache = new Map<GroupRow, ReportGroup>()
+  const detail = (c: Classified): ReportGroup => {
+    const cached = detailCache.get(c.row)
+    if (cached) return cached
+    const { row } = c
+    const { perDay, firstSeen: f, lastSeen: l } = repo.daily(row.ids, period.previousSince, period.until)
+    const firstSeen = f ?? period.previousSince
+    const lastSeen = l ?? period.until
+    const sample = repo.explainInput(Math.max(...row.ids))
+    let explanation: Explanation
+    if (sample) {
+      // The group speaks for all its sessions: no one session name in the sentence.
+      const input = { ...sample, principal: { ...sample.principal, sessionName: null }, occurrences: row.current, firstSeen, lastSeen }
+      explanation = explainDenial(redactor ? redactor.explainInput(input) : input)
+    } else {
+      explanation = { decision: row.decision, summary: '', detail: [], statements: [], hints: [], fix: null }
+    }
+    const g: ReportGroup = {
+      team: c.team,
+      principal: redactArn(row.principal),
+      account: redactor ? redactor.account(row.account) : row.account,
+      action: row.action,
+      resource: redactResource(row.resource),
+      decision: row.decision,
+      occurrences: row.current,
+      previousOccurrences: row.previous,
+      sessions: row.sessions,
+      firstSeen,
+      lastSeen,
+      status: c.status,
+      days: days.map(d => perDay.get(d) ?? 0),
+      sids: repo.sids(row.ids),
+      explanation: { summary: explanation.summary, detail: explanation.detail, hints: explanation.hints },
+      fix: explanation.fix
+    }
+    detailCache.set(row, g)
+    return g
+  }
+
+  const sectionNames = opts.team ? [opts.team] : teamNames.filter(n => n !== UNASSIGNED || kept.some(k => k.team === UNASSIGNED))
+  const byTeam = new Map<string, Classified[]>(sectionNames.map(n => [n, []]))
+  for (const k of kept) byTeam.get(k.team)?.push(k)
+
+  const sections = sectionNames.map((name): TeamSection => {
+    const all = byTeam.get(name)!
+    const current = all.filter(k => k.row.current > 0).sort((a, b) => byRank(a.row, b.row))
+    const totals = emptyTotals()
+    const actions = new Map<string, number>()
+    const services = new Map<string, number>()
+    const principals = new Map<string, number>()
+    for (const k of all) {
+      totals.previousOccurrences += k.row.previous
+      totals[k.status]++
+    }
+    for (const k of current) {
+      const r = k.row
+      totals.occurrences += r.current
+      totals.groups++
+      if (r.decision === 'explicit-deny') totals.explicitGroups++
+      else if (r.decision === 'implicit-deny') totals.implicitGroups++
+      const action = r.action ?? '(none)'
+      actions.set(action, (actions.get(action) ?? 0) + r.current)
+      const service = action.includes(':') ? action.slice(0, action.indexOf(':')).toLowerCase() : '(unknown)'
+      services.set(service, (services.get(service) ?? 0) + r.current)
+      const p = r.principal ?? '(unknown)'
+      principals.set(p, (principals.get(p) ?? 0) + r.current)
+    }
+    totals.principals = principals.size
+    const listed = cap(current).map(detail)
+    const newGroups = cap(current.filter(k => k.status === 'new')).map(detail)
+    const quietGroups = cap(all.filter(k => k.status === 'quiet').sort((a, b) => b.row.previous - a.row.previous || byRank(a.row, b.row))).map(detail)
+
+    const fixable = [...new Set([...listed, ...newGroups])].filter(g => g.fix?.kind === 'allow')
+    const merged = mergeStatements(fixable.map(g => (g.fix as { statement: PolicyStatement }).statement))
+    const explicitDenies = [...new Set([...listed, ...newGroups])].filter(g => g.fix?.kind === 'change-deny').map(g => ({
+      principal: g.principal,
+      action: g.action,
+      resource: g.resource,
+      occurrences: g.occurrences,
+      statements: (g.fix as { statements: string[] }).statements,
+      text: (g.fix as { text: string }).text
+    }))
+    return {
+      team: name,
+      totals,
+      groups: listed,
+      omittedGroups: current.length - listed.length,
+      newGroups,
+      quietGroups,
+      topActions: top(actions),
+      topServices: top(services),
+      // Redacted after ranking: one pseudonym per listed principal, not one per group.
+      topPrincipals: top(principals).map(v => ({ ...v, value: v.value === '(unknown)' ? v.value : redactArn(v.value)! })),
+      policy: merged.length > 0 ? { statements: merged, json: policyDocument(merged), groups: fixable.length } : null,
+      explicitDenies,
+      perDay: days.map((_, i) => listed.reduce((n, g) => n + g.days[i]!, 0))
+    }
+  })
+
+  const totals = { ...emptyTotals(), suppressedOccurrences: suppressed.reduce((n, s) => n + s.occurrences, 0) }
+  for (const s of sections) {
+    for (const k of Object.keys(totals) as Array<keyof typeof totals>) {
+      if (k !== 'suppressedOccurrences' && k !== 'principals') totals[k] += s.totals[k]
+    }
+    totals.principals += s.totals.principals
+  }
+  const scope = opts.team ? `team ${opts.team}` : 'all teams'
+  return {
+    title: `Recurring denials, ${scope}, ${period.since.slice(0, 10)} to ${new Date(Date.parse(period.until) - 1).toISOString().slice(0, 10)}`,
+    generatedAt: (opts.now ?? new Date()).toISOString(),
+    period,
+    days,
+    periodStart,
+    team: opts.team ?? null,
+    redacted: redactor !== null,
+    // A path can name a person (/home/alice/…): a redacted report keeps only the file name.
+    teamsFile: teams.file && redactor ? teams.file.split(/[\\/]/).pop()! : teams.file,
+    growth: { factor: GROWTH_FACTOR, minIncrease: GROWTH_MIN_INCREASE },
+    limit,
+    totals,
+    suppressed: suppressed.map(s => redactor ? { ...s, rule: redactor.rule(s.rule) } : s),
+    teams: sections
+  }
+}
