@@ -61,7 +61,15 @@ export default fp<{ production: boolean }>(async (app, opts) => {
   })
 
   app.setNotFoundHandler(async (req, reply) => {
-    if (wantsHtml(req)) return sendErrorPage(req, reply, 404, `There is no page at ${req.url.split('?')[0]}.`)
+    if (wantsHtml(req)) return sendErrorPage(req, reply, 404, `There is no page at ${safeDecode(req.url.split('?')[0]!)}.`)
     return reply.code(404).send({ statusCode: 404, code: 'WHYDENIED_NOT_FOUND', error: 'Not Found', message: `Route ${req.method}:${req.url.split('?')[0]} not found` })
   })
 }, { name: 'whydenied-views', fastify: '5.x' })
+
+function safeDecode (s: string): string {
+  try {
+    return decodeURIComponent(s)
+  } catch {
+    return s
+  }
+}

@@ -5,7 +5,7 @@
  */
 import t from 'tap'
 import { buildTestApp } from '../../helpers/build.js'
-import { html, seedFixtures, seedSynthetic, texts } from './support.js'
+import { html, seedFixtures, seedSynthetic } from './support.js'
 
 const decodeHref = (href: string | undefined): URL => new URL(href ?? '', 'http://x')
 

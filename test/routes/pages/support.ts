@@ -26,9 +26,10 @@ export function fixtureText (name: string): string {
 
 /** The id of the denial stored from a fixture file (looked up through its first occurrence's source). */
 export function denialIdFor (app: FastifyInstance, fixture: string): number {
-  const row = app.db.prepare<[string], { denial_id: number }>('SELECT denial_id FROM occurrences WHERE source = ? ORDER BY id LIMIT 1').get(fixture)
-  if (!row) throw new Error(`no denial stored from ${fixture}`)
-  return row.denial_id
+  const items = app.repos.search.search({}, { limit: 500, facets: false }).items
+  const hit = items.find(i => app.repos.denials.get(i.id)?.occurrenceList.some(o => o.source === fixture))
+  if (!hit) throw new Error(`no denial stored from ${fixture}`)
+  return hit.id
 }
 
 /** Parse a page; <pre> is parsed as markup too (node-html-parser keeps it raw by default). */
