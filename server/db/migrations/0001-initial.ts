@@ -95,19 +95,26 @@ CREATE TABLE import_rejects (
 ) STRICT;
 CREATE INDEX idx_import_rejects_import ON import_rejects (import_id);
 
--- A denial is a message plus its occurrences. observed_key is the explicit observedAt, or '' when the
--- input gave none: then the import time is recorded, but re-importing the same file adds nothing.
+-- Where occurrences came from (file paths, API sources), stored once: occurrence rows stay small.
+CREATE TABLE sources (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE
+) STRICT;
+
+-- A denial is a message plus its occurrences. An occurrence is identified by its denial, source,
+-- line and explicit observedAt (epoch ms; 0 when the input gave none: then the import time is
+-- recorded in observed_at, but re-importing the same file adds nothing).
 CREATE TABLE occurrences (
   id INTEGER PRIMARY KEY,
   denial_id INTEGER NOT NULL REFERENCES denials (id) ON DELETE CASCADE,
   observed_at TEXT NOT NULL,
-  observed_key TEXT NOT NULL,
-  source TEXT NOT NULL,
+  source_id INTEGER NOT NULL REFERENCES sources (id),
   line INTEGER NOT NULL,
+  stamped_ms INTEGER NOT NULL,
   import_id INTEGER REFERENCES imports (id) ON DELETE SET NULL,
-  UNIQUE (denial_id, source, line, observed_key)
+  UNIQUE (denial_id, source_id, line, stamped_ms)
 ) STRICT;
-CREATE INDEX idx_occurrences_observed_at ON occurrences (observed_at, denial_id);
 -- Per-denial lookups use the UNIQUE index, which starts with denial_id: no second index to maintain.
+CREATE INDEX idx_occurrences_observed_at ON occurrences (observed_at, denial_id);
 `
 }

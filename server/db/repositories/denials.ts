@@ -93,6 +93,10 @@ export class DenialsRepository {
   private readonly insertFailure
   private readonly insertFts
   private readonly insertOccurrence
+  private readonly findSource
+  private readonly insertSource
+  /** Source name → id; sources repeat for every record of a file. */
+  private readonly sourceIds = new Map<string, number>()
   private readonly bumpDenial
   private readonly getRow
   private readonly getConditions
@@ -118,8 +122,10 @@ export class DenialsRepository {
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
     this.insertFailure = db.prepare('INSERT INTO failures (denial_id, position, detail) VALUES (?, ?, ?)')
     this.insertFts = db.prepare('INSERT INTO denials_fts (rowid, text) VALUES (?, ?)')
-    this.insertOccurrence = db.prepare(`INSERT OR IGNORE INTO occurrences (denial_id, observed_at, observed_key, source, line, import_id)
+    this.insertOccurrence = db.prepare(`INSERT OR IGNORE INTO occurrences (denial_id, observed_at, stamped_ms, source_id, line, import_id)
       VALUES (?, ?, ?, ?, ?, ?)`)
+    this.findSource = db.prepare<[string], { id: number }>('SELECT id FROM sources WHERE name = ?')
+    this.insertSource = db.prepare<[string], { id: number }>('INSERT INTO sources (name) VALUES (?) RETURNING id')
     this.bumpDenial = db.prepare(`UPDATE denials SET occurrences = occurrences + @n,
       first_seen = min(first_seen, @min), last_seen = max(last_seen, @max) WHERE id = @id`)
     this.getRow = db.prepare<[number], DenialRow>('SELECT * FROM denials WHERE id = ?')
@@ -128,7 +134,8 @@ export class DenialsRepository {
       'SELECT statement_id, effect, principals, principal_groups, actions, resources, conditions FROM statements WHERE denial_id = ? ORDER BY position')
     this.getFailures = db.prepare<[number], { detail: string }>('SELECT detail FROM failures WHERE denial_id = ? ORDER BY position')
     this.getOccurrences = db.prepare<[number], { observed_at: string, source: string, line: number }>(
-      'SELECT observed_at, source, line FROM occurrences WHERE denial_id = ? ORDER BY observed_at DESC, id DESC LIMIT 1000')
+      `SELECT o.observed_at, s.name AS source, o.line FROM occurrences o JOIN sources s ON s.id = o.source_id
+       WHERE o.denial_id = ? ORDER BY o.observed_at DESC, o.id DESC LIMIT 1000`)
     this.insertImport = db.prepare<[string, string], { id: number }>('INSERT INTO imports (started_at, source) VALUES (?, ?) RETURNING id')
     this.finishImportStmt = db.prepare(`UPDATE imports SET finished_at = @finishedAt, imported = imported + @imported,
       duplicates = duplicates + @duplicates, rejected = rejected + @rejected WHERE id = @id`)
@@ -155,7 +162,12 @@ export class DenialsRepository {
    * agree with what was stored.
    */
   storeBatch (records: ImportRecord[], rejected: RejectedRecord[], importId: number | null, now = new Date().toISOString()): RecordOutcome[] {
-    return this.storeBatchTx.immediate(records, rejected, importId, now)
+    try {
+      return this.storeBatchTx.immediate(records, rejected, importId, now)
+    } catch (err) {
+      this.sourceIds.clear()
+      throw err
+    }
   }
 
   private storeOne (r: ImportRecord, importId: number | null, now: string, bumps: Map<number, { n: number, min: string, max: string }>): RecordOutcome {
@@ -190,7 +202,8 @@ export class DenialsRepository {
       m.failures.forEach((f, i) => this.insertFailure.run(id, i, JSON.stringify(f)))
       this.insertFts.run(id, searchText(m))
     }
-    const added = this.insertOccurrence.run(id, observedAt, r.observedAt ?? '', r.source, r.line, importId).changes
+    const stamped = r.observedAt === null ? 0 : Date.parse(r.observedAt)
+    const added = this.insertOccurrence.run(id, observedAt, stamped, this.sourceId(r.source), r.line, importId).changes
     if (added === 0) return 'duplicate'
     const b = bumps.get(id)
     if (b === undefined) bumps.set(id, { n: 1, min: observedAt, max: observedAt })
@@ -200,6 +213,17 @@ export class DenialsRepository {
       if (observedAt > b.max) b.max = observedAt
     }
     return 'imported'
+  }
+
+  private sourceId (name: string): number {
+    let id = this.sourceIds.get(name)
+    if (id === undefined) {
+      id = this.findSource.get(name)?.id ?? this.insertSource.get(name)!.id
+      // Only cache ids that are committed or in the current transaction: a rolled-back batch
+      // clears the cache (see storeBatch).
+      this.sourceIds.set(name, id)
+    }
+    return id
   }
 
   startImport (source: string, now = new Date().toISOString()): number {
