@@ -11,6 +11,8 @@ import decodeApi from './routes/api/decode.js'
 import securityPlugin from './plugins/security.js'
 import viewsPlugin from './plugins/views.js'
 import pages from './routes/pages/index.js'
+import reportPages from './routes/pages/reports.js'
+import reportsApi from './routes/api/reports.js'
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
@@ -54,6 +56,9 @@ export async function buildApp (config: AppConfig, opts: BuildOptions = {}): Pro
   await app.register(decodeApi, { identities: sts.identities, endpoint: config.stsEndpoint })
   // Pages (HTML, with their own error page; ?format=json twins).
   await app.register(pages)
+  // Team reports (issue 5): the page with its downloads, and its JSON API.
+  await app.register(reportPages)
+  await app.register(reportsApi)
   return app
 }
 

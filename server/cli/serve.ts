@@ -5,7 +5,7 @@ import { loadConfig } from '../config.js'
 import { dbPath, fail, withDb, type DbOption } from './common.js'
 import { parseTtl } from './mock-sts.js'
 
-interface ServeOptions extends DbOption { host: string, port: string, token?: string, quiet?: boolean, ttl?: string }
+interface ServeOptions extends DbOption { host: string, port: string, token?: string, quiet?: boolean, ttl?: string, teams?: string }
 
 export function register (program: Command): void {
   withDb(program.command('serve'))
@@ -14,6 +14,7 @@ export function register (program: Command): void {
     .option('--port <port>', 'port (0 picks a free one)', '3000')
     .option('--token <token>', 'access token required by every page and API call (env WHYDENIED_TOKEN)')
     .option('--quiet', 'log warnings and errors only')
+    .option('--teams <file>', 'teams file for /reports (YAML or JSON; env WHYDENIED_TEAMS)')
     .option('--ttl <seconds>', 'lifetime of messages minted by POST /api/mock-sts/encode (default: $WHYDENIED_STS_TTL, else never expire)')
     .action(async (opts: ServeOptions) => {
       const port = Number(opts.port)
@@ -25,7 +26,8 @@ export function register (program: Command): void {
         port,
         token: opts.token ?? base.token,
         logLevel: opts.quiet ? 'warn' : base.logLevel,
-        stsTtlSeconds: parseTtl(opts.ttl, base.stsTtlSeconds)
+        stsTtlSeconds: parseTtl(opts.ttl, base.stsTtlSeconds),
+        teamsFile: opts.teams ?? base.teamsFile
       })
       let app
       try {
