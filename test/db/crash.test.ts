@@ -21,12 +21,13 @@ function consistent (t: Test, dbFile: string): number {
     t.equal(drift, 0, 'denial counters agree with their occurrences')
     // No half-stored record: each denial has exactly the condition rows its raw JSON holds.
     let half = 0
-    for (const r of db.prepare('SELECT raw, (SELECT count(*) FROM conditions c WHERE c.denial_id = d.id) AS n FROM denials d').iterate() as Iterable<{ raw: string, n: number }>) {
+    for (const r of db.prepare('SELECT m.raw, (SELECT count(*) FROM conditions c WHERE c.denial_id = d.id) AS n FROM denials d JOIN messages m ON m.denial_id = d.id').iterate() as Iterable<{ raw: string, n: number }>) {
       const m = JSON.parse(r.raw) as { context: { conditions?: { items: Array<{ values: { items: unknown[] } }> } } }
       const expected = (m.context.conditions?.items ?? []).reduce((a, c) => a + c.values.items.length, 0)
       if (expected !== r.n) half++
     }
     t.equal(half, 0, 'every denial has all its conditions')
+    t.equal(db.prepare('SELECT count(*) FROM denials d WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.denial_id = d.id)').pluck().get(), 0, 'every denial has its raw JSON')
     const totals = db.prepare('SELECT coalesce(sum(imported), 0) FROM imports').pluck().get()
     const occ = db.prepare('SELECT count(*) FROM occurrences').pluck().get() as number
     t.equal(totals, occ, 'import totals agree with what was stored')

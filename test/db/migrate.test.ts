@@ -15,7 +15,7 @@ t.test('a new file is created, migrated to the latest version, in WAL mode', asy
   t.equal(db.pragma('journal_mode', { simple: true }), 'wal')
   t.equal(db.pragma('foreign_keys', { simple: true }), 1)
   const tables = db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table') ORDER BY name").pluck().all()
-  for (const name of ['conditions', 'denials', 'denials_fts', 'failures', 'import_rejects', 'imports', 'occurrences', 'statements']) {
+  for (const name of ['conditions', 'denials', 'denials_fts', 'failures', 'import_rejects', 'imports', 'messages', 'occurrences', 'sources', 'statements']) {
     t.ok(tables.includes(name), `table ${name}`)
   }
   migrations.forEach((m, i) => t.equal(m.version, i + 1, `migration ${m.name} is number ${i + 1}`))

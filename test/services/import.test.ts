@@ -36,7 +36,7 @@ t.test('counts, then every record a duplicate on re-import', async t => {
   t.same(await importer.run(readTextRecords(stamped('2026-10-01T00:00:00Z'), 'api')), { imported: 1, duplicates: 0, rejected: [] })
   t.same(await importer.run(readTextRecords(stamped('2026-10-01T00:00:00Z'), 'api')), { imported: 0, duplicates: 1, rejected: [] })
   t.same(await importer.run(readTextRecords(stamped('2026-10-02T00:00:00Z'), 'api')), { imported: 1, duplicates: 0, rejected: [] })
-  const d = db.prepare('SELECT occurrences, first_seen FROM denials WHERE raw = ?').get(text) as { occurrences: number, first_seen: string }
+  const d = db.prepare('SELECT occurrences, first_seen FROM denials d JOIN messages m ON m.denial_id = d.id WHERE m.raw = ?').get(text) as { occurrences: number, first_seen: string }
   t.equal(d.occurrences, 4, 'occurrence count kept in step')
   t.equal(d.first_seen, '2026-10-01T00:00:00.000Z', 'first seen from the envelope')
   t.equal(count(db, 'imports'), 6, 'each run is recorded')
@@ -63,7 +63,7 @@ t.test('a failed write leaves no half-record: the whole batch rolls back', async
   const real = stmt.run.bind(stmt)
   stmt.run = (...a: unknown[]) => { if (++n === 5) throw new Error('disk full'); return real(...a) }
   await t.rejects(repos.importer.run(readTextRecords(ndjson, 'x')), /disk full/)
-  for (const table of ['denials', 'conditions', 'occurrences', 'statements', 'failures']) t.equal(count(db, table), 0, `${table} empty`)
+  for (const table of ['denials', 'messages', 'conditions', 'occurrences', 'statements', 'failures']) t.equal(count(db, table), 0, `${table} empty`)
   stmt.run = real
   t.same(await repos.importer.run(readTextRecords(ndjson, 'x')), { imported: 9, duplicates: 0, rejected: [] }, 'retry completes')
 })

@@ -99,6 +99,7 @@ export class DenialsRepository {
   private readonly sourceIds = new Map<string, number>()
   private readonly bumpDenial
   private readonly getRow
+  private readonly insertMessage
   private readonly getConditions
   private readonly getStatements
   private readonly getFailures
@@ -111,10 +112,10 @@ export class DenialsRepository {
 
   constructor (readonly db: DB) {
     this.findByHash = db.prepare<[string], { id: number }>('SELECT id FROM denials WHERE content_hash = ?')
-    this.insertDenial = db.prepare(`INSERT INTO denials (content_hash, raw, decision, principal_arn, principal_id, principal_name,
+    this.insertDenial = db.prepare(`INSERT INTO denials (content_hash, decision, principal_arn, principal_id, principal_name,
       principal_type, principal_account, role_arn, session_name, action, action_raw, service, resource, region,
       statement_count, failure_count, occurrences, first_seen, last_seen, created_at)
-      VALUES (@contentHash, @raw, @decision, @principalArn, @principalId, @principalName, @principalType, @principalAccount,
+      VALUES (@contentHash, @decision, @principalArn, @principalId, @principalName, @principalType, @principalAccount,
       @roleArn, @sessionName, @action, @actionRaw, @service, @resource, @region, @statementCount, @failureCount, 0,
       @observedAt, @observedAt, @now)`)
     this.insertCondition = db.prepare('INSERT INTO conditions (denial_id, position, key, value, value_index) VALUES (?, ?, ?, ?, ?)')
@@ -128,7 +129,8 @@ export class DenialsRepository {
     this.insertSource = db.prepare<[string], { id: number }>('INSERT INTO sources (name) VALUES (?) RETURNING id')
     this.bumpDenial = db.prepare(`UPDATE denials SET occurrences = occurrences + @n,
       first_seen = min(first_seen, @min), last_seen = max(last_seen, @max) WHERE id = @id`)
-    this.getRow = db.prepare<[number], DenialRow>('SELECT * FROM denials WHERE id = ?')
+    this.getRow = db.prepare<[number], DenialRow>('SELECT d.*, m.raw FROM denials d JOIN messages m ON m.denial_id = d.id WHERE d.id = ?')
+    this.insertMessage = db.prepare('INSERT INTO messages (denial_id, raw) VALUES (?, ?)')
     this.getConditions = db.prepare<[number], { key: string, value: string }>('SELECT key, value FROM conditions WHERE denial_id = ? ORDER BY position')
     this.getStatements = db.prepare<[number], { statement_id: string | null, effect: string | null, principals: string, principal_groups: string, actions: string, resources: string, conditions: string }>(
       'SELECT statement_id, effect, principals, principal_groups, actions, resources, conditions FROM statements WHERE denial_id = ? ORDER BY position')
@@ -177,7 +179,6 @@ export class DenialsRepository {
     if (id === undefined) {
       id = Number(this.insertDenial.run({
         contentHash: m.contentHash,
-        raw: m.raw,
         decision: m.decision,
         principalArn: m.principal.arn,
         principalId: m.principal.id,
@@ -196,6 +197,7 @@ export class DenialsRepository {
         observedAt,
         now
       }).lastInsertRowid)
+      this.insertMessage.run(id, m.raw)
       for (const c of m.conditions) this.insertCondition.run(id, c.position, c.key, c.value, c.valueIndex)
       m.statements.forEach((s, i) => this.insertStatement.run(id, i, s.statementId, s.effect, JSON.stringify(s.principals),
         JSON.stringify(s.principalGroups), JSON.stringify(s.actions), JSON.stringify(s.resources), JSON.stringify(s.conditions)))
