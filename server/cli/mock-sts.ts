@@ -69,7 +69,9 @@ export function register (program: Command): void {
     .argument('<inputs...>', 'files with decoded messages in any import format (JSON, JSON array, NDJSON), or - for stdin')
     .option('--ttl <seconds>', 'the messages expire after this many seconds (default: $WHYDENIED_STS_TTL, else never)')
     .addHelpText('after', '\nThe secret is the one `whydenied serve`, `mock-sts` and `decode` use with the same --db (or $WHYDENIED_STS_SECRET).\nExit status: 0 every record minted; 1 otherwise (then nothing is printed).')
-    .action(async (inputs: string[], opts: EncodeOptions) => {
+    .action(async (inputs: string[], _opts: EncodeOptions, cmd: Command) => {
+      // --db and --ttl also exist on `mock-sts` itself, which may have taken them: read both levels.
+      const opts = cmd.optsWithGlobals<EncodeOptions>()
       const base = loadConfig()
       const ttl = parseTtl(opts.ttl, base.stsTtlSeconds)
       let codec: TokenCodec

@@ -33,7 +33,6 @@ export interface Extraction {
  */
 const MARKER = /encoded\s+(?:authori[sz]ation\s+)?failure\s+message\s*[:：]?|エンコード(?:した|された)認証失敗メッセージ\s*[:：]?|--encoded-message(?:\s*=|\s+)|["']?EncodedMessage["']?\s*[:=]/gi
 
-const TOKEN_CHAR = /[A-Za-z0-9_-]/
 /** A candidate may contain dots and ellipses, so that an elided message is seen and refused, not cut short. */
 const CANDIDATE = /^[A-Za-z0-9_\-.…]+/
 const OPEN_QUOTES = `"'\`“‘«`
@@ -50,16 +49,18 @@ export function extractTokens (input: string): Extraction {
     return out
   }
   const text = input.replace(/\r\n?/g, '\n')
-  const candidates: string[] = []
+  const found: Array<{ pos: number, text: string }> = []
   const markers = [...text.matchAll(MARKER)]
-  if (markers.length > 0) {
-    for (const m of markers) {
-      const c = afterMarker(text, m.index + m[0].length)
-      if (c !== null) candidates.push(c)
-    }
-  } else {
-    candidates.push(...bareCandidates(text))
+  let rest = text
+  for (const m of markers) {
+    const c = afterMarker(text, m.index + m[0].length)
+    if (c === null) continue
+    found.push({ pos: m.index, text: c.token })
+    // Blank out what the marker took (keeping line breaks), then look for bare messages in the rest.
+    rest = rest.slice(0, m.index) + rest.slice(m.index, c.end).replace(/[^\n]/g, ' ') + rest.slice(c.end)
   }
+  found.push(...bareCandidates(rest, markers.length === 0))
+  const candidates = found.sort((a, b) => a.pos - b.pos).map(f => f.text)
   if (candidates.length === 0) {
     out.problems.push({
       excerpt: excerpt(text.trim()),
@@ -79,7 +80,7 @@ export function extractTokens (input: string): Extraction {
 }
 
 /** The message that follows a marker, rejoined across line breaks. */
-function afterMarker (text: string, start: number): string | null {
+function afterMarker (text: string, start: number): { token: string, end: number } | null {
   let i = start
   while (i < text.length && /\s/.test(text[i]!)) i++
   while (i < text.length && OPEN_QUOTES.includes(text[i]!)) i++
@@ -98,37 +99,44 @@ function afterMarker (text: string, start: number): string | null {
     // A closing quote or full stop ends the message.
     if (/["'`”’»,;:)\]]\s*$|[^.]\.\s*$/.test(line)) break
   }
-  return token
+  return { token, end: i }
 }
 
-/** Candidates in text without a marker: the message alone, a column of wrapped lines, or long bare words. */
-function bareCandidates (text: string): string[] {
+/**
+ * Messages without a marker: the text alone (when it is one word), a column of wrapped lines, or long
+ * bare words; with their offsets, so that all candidates keep the order of the text.
+ */
+function bareCandidates (text: string, whole: boolean): Array<{ pos: number, text: string }> {
   const trimmed = stripQuotes(text.trim())
-  if (trimmed !== '' && !/\s/.test(trimmed)) return [trimmed]
-  const out: string[] = []
-  const lines = text.split('\n')
-  let group: string[] = []
+  if (whole && trimmed !== '' && !/\s/.test(trimmed)) return [{ pos: 0, text: trimmed }]
+  const out: Array<{ pos: number, text: string }> = []
+  let group: Array<{ pos: number, text: string }> = []
   const flush = (): void => {
     if (group.length === 0) return
-    const lens = group.map(l => l.length)
+    const lens = group.map(l => l.text.length)
     const width = lens[0]!
     // Lines of one width (a wrap column), the last one no longer: one message broken by wrapping.
     const wrapped = group.length > 1 && width >= 20 && width <= 256 && lens.slice(0, -1).every(n => n === width) && lens[lens.length - 1]! <= width
-    if (wrapped) out.push(group.join(''))
-    else out.push(...group.filter(l => l.length >= 16))
+    if (wrapped) out.push({ pos: group[0]!.pos, text: group.map(g => g.text).join('') })
+    else out.push(...group.filter(l => l.text.length >= 16))
     group = []
   }
-  for (const raw of lines) {
+  let offset = 0
+  for (const raw of text.split('\n')) {
+    const at = offset
+    offset += raw.length + 1
     const line = stripQuotes(raw.trim())
     if (line !== '' && /^[A-Za-z0-9_\-.…]+$/.test(line) && (line.length >= 16 || group.length > 0) && /[A-Za-z0-9]/.test(line)) {
-      group.push(line)
+      group.push({ pos: at, text: line })
       continue
     }
     flush()
-    for (const w of raw.split(/\s+/)) {
-      const word = stripQuotes(w)
-      const run = CANDIDATE.exec(word)?.[0] ?? ''
-      if (run.replace(/[.…]/g, '').length >= BARE_MIN && [...run].every(ch => TOKEN_CHAR.test(ch) || ch === '.' || ch === '…')) out.push(run)
+    let wordAt = at
+    for (const w of raw.split(/(\s+)/)) {
+      const here = wordAt
+      wordAt += w.length
+      const run = CANDIDATE.exec(stripQuotes(w))?.[0] ?? ''
+      if (run.replace(/[.…]/g, '').length >= BARE_MIN) out.push({ pos: here, text: run })
     }
   }
   flush()

@@ -48,6 +48,7 @@ t.test('several messages in one text are each found, once', async t => {
   t.same(ok(text), [A, B])
   t.same(ok(`${A}\n${B}\n`), [A, B], 'one per line')
   t.same(ok(`${A} ${B}`), [A, B], 'separated by a space')
+  t.same(ok(`then "${B}".\nEncoded authorization failure message: ${A}`), [B, A], 'a marked and an unmarked one, in text order')
 })
 
 t.test('refuses, with a specific reason, what must not be sent', async t => {

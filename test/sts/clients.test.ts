@@ -152,7 +152,7 @@ t.test('real clients against the mock served by the app', async t => {
 
   t.test('error cases through the AWS CLIs show AWS\'s code and message', async t => {
     const op = 'when calling the DecodeAuthorizationMessage operation'
-    const errorCases = [
+    const errorCases: Array<{ args: string[], env: Record<string, string>, expect: string }> = [
       { args: ['--encoded-message', tokens[0]!], env: { AWS_ACCESS_KEY_ID: 'denied', AWS_SECRET_ACCESS_KEY: 'denied' }, expect: `An error occurred (AccessDenied) ${op}: User: arn:aws:iam::111122223333:user/ci-deployer is not authorized to perform: sts:DecodeAuthorizationMessage because no identity-based policy allows the sts:DecodeAuthorizationMessage action` },
       { args: ['--encoded-message', tampered], env: {}, expect: `An error occurred (InvalidAuthorizationMessageException) ${op}: The encoded authorization message is invalid: the message failed its integrity check` },
       { args: ['--encoded-message', tokens[0]!], env: { AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE' }, expect: `An error occurred (InvalidClientTokenId) ${op}: The security token included in the request is invalid.` },
