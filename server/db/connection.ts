@@ -22,7 +22,9 @@ export function openDatabase (file: string, opts: OpenOptions = {}): DB {
       db.pragma('wal_autocheckpoint = 10000')
     }
     db.pragma('foreign_keys = ON')
-    db.pragma('cache_size = -65536')
+    // 128 MiB of page cache: the indexes an import touches stay in memory well past 1M messages,
+    // and peak RSS stays far under the 400 MB budget (see README, Performance).
+    db.pragma('cache_size = -131072')
     db.pragma('temp_store = MEMORY')
     if (!opts.readonly) migrate(db)
   } catch (err) {

@@ -277,9 +277,17 @@ export class DenialsRepository {
   }
 }
 
-/** What `q` searches: ARNs, names, action and every condition value, one per line. */
-function searchText (m: ImportRecord['message']): string {
-  const parts = [m.principal.arn, m.principal.id, m.principal.name, m.principal.roleArn, m.action, m.actionRaw, m.resource]
-  for (const c of m.conditions) parts.push(c.value)
-  return parts.filter((p): p is string => p !== null && p !== '').join('\n')
+/**
+ * What `q` searches: ARNs, names, action and every condition value, one per line. A value that is
+ * part of another (aws:Resource inside the resource ARN, say) adds nothing to a substring search, so
+ * it is left out: fewer trigrams to index.
+ */
+export function searchText (m: ImportRecord['message']): string {
+  const values = new Set<string>()
+  for (const p of [m.principal.arn, m.principal.id, m.principal.name, m.principal.roleArn, m.action, m.actionRaw, m.resource]) if (p) values.add(p)
+  for (const c of m.conditions) if (c.value !== '') values.add(c.value)
+  const list = [...values].sort((a, b) => b.length - a.length)
+  const kept: string[] = []
+  for (const v of list) if (!kept.some(k => k.includes(v))) kept.push(v)
+  return kept.join('\n')
 }
