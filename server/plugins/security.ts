@@ -78,7 +78,9 @@ export function crossOriginReason (req: FastifyRequest): string | null {
   if (typeof site === 'string' && site !== 'same-origin' && site !== 'none') return `Sec-Fetch-Site: ${site}`
   const origin = req.headers.origin
   if (origin === undefined) return null
-  if (origin === 'null') return 'Origin: null'
+  // Browsers send "Origin: null" for privacy-sensitive contexts (sandboxed frames, file: pages, some
+  // redirects); only a browser's own Sec-Fetch-Site can vouch for such a request.
+  if (origin === 'null') return site === 'same-origin' ? null : 'Origin: null'
   let originHost: string
   try {
     const u = new URL(origin)
@@ -135,7 +137,8 @@ export default fp<SecurityOptions>(async (app, opts) => {
     },
     // Plain HTTP on a local port: HSTS would mean nothing (and could break other local apps).
     strictTransportSecurity: false,
-    referrerPolicy: { policy: 'no-referrer' }
+    // Not "no-referrer": with it, browsers send "Origin: null" on our own form posts.
+    referrerPolicy: { policy: 'same-origin' }
   })
   await app.register(cookie)
   await app.register(csrf, {
