@@ -10,6 +10,7 @@ import { DecodeAuthorizationMessageCommand, GetCallerIdentityCommand, STSClient 
 import { DECODED_FIXTURES, ROOT, tempDir } from '../helpers/build.js'
 import { CLI, runCli } from '../helpers/cli.js'
 import { cliOutput } from '../../server/cli/decode.js'
+import { loadStsSecret, TokenCodec } from '../../server/sts/token.js'
 
 const AWS_ENV = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1', AWS_DEFAULT_REGION: 'us-east-1', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_EC2_METADATA_DISABLED: 'true', AWS_PAGER: '', AWS_PROFILE: '' }
 const rawOf = (f: string): string => JSON.parse(readFileSync(path.join(DECODED_FIXTURES, f), 'utf8')).DecodedMessage as string
@@ -149,11 +150,19 @@ t.test('`whydenied mock-sts` prints an endpoint that clients use as is; AccessDe
 
 t.test('`whydenied serve` prints the mock STS endpoint', async t => {
   const dir = tempDir(t)
-  const { out } = await start(t, ['serve', '--port', '0', '--db', path.join(dir, 's.db'), '--quiet'], 2)
+  const db = path.join(dir, 's.db')
+  const { out } = await start(t, ['serve', '--port', '0', '--db', db, '--quiet', '--ttl', '3600'], 2)
   t.match(out[0], /^whydenied listening on http:\/\/127\.0\.0\.1:\d+\/$/)
   const m = /^mock STS endpoint: (http:\/\/127\.0\.0\.1:\d+\/sts)$/.exec(out[1]!)
   t.ok(m, out[1])
   const client = new STSClient({ endpoint: m![1]!, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } })
   t.teardown(() => client.destroy())
   t.equal((await client.send(new GetCallerIdentityCommand({}))).Arn, 'arn:aws:iam::111122223333:user/whydenied-decoder')
+
+  // --ttl is the default lifetime of POST /api/mock-sts/encode; the key file next to --db opens the token.
+  const res = await fetch(m![1]!.replace(/\/sts$/, '/api/mock-sts/encode'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: readFileSync(path.join(DECODED_FIXTURES, 'kms-decrypt.json')) })
+  const token = ((await res.json()) as { EncodedMessage: string }).EncodedMessage
+  const opened = new TokenCodec(loadStsSecret({ dbPath: db }).secret).open(token)
+  t.equal(opened.decoded, rawOf('kms-decrypt.json'))
+  t.ok(opened.expiresAt !== null && Math.abs(opened.expiresAt - (Date.now() + 3600_000)) < 60_000, 'expires in an hour')
 })

@@ -43,6 +43,19 @@ t.test('mock STS in the app, at /sts', async t => {
     t.match(denied.body, /<Arn>arn:aws:iam::111122223333:user\/ci-deployer<\/Arn>/)
   })
 
+  t.test('a header-signed GET with the parameters in the query string', async t => {
+    const { HttpRequest } = await import('@smithy/protocol-http')
+    const { SignatureV4 } = await import('@smithy/signature-v4')
+    const { Sha256 } = await import('@aws-crypto/sha256-js')
+    const signer = new SignatureV4({ credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, region: 'us-east-1', service: 'sts', sha256: Sha256 })
+    const req = await signer.sign(new HttpRequest({ method: 'GET', protocol: 'http:', hostname: '127.0.0.1', path: '/sts', query: { Action: 'GetCallerIdentity', Version: '2011-06-15' }, headers: { host: '127.0.0.1' } }))
+    const res = await app.inject({ method: 'GET', url: '/sts?Action=GetCallerIdentity&Version=2011-06-15', headers: req.headers })
+    t.equal(res.statusCode, 200)
+    t.match(res.body, /<Arn>arn:aws:iam::111122223333:user\/whydenied-decoder<\/Arn>/)
+    const changed = await app.inject({ method: 'GET', url: '/sts?Action=GetCallerIdentity&Version=2011-06-15&x=1', headers: req.headers })
+    t.equal(parseError(changed.body).code, 'SignatureDoesNotMatch', 'the query is signed')
+  })
+
   const cases: Array<{ name: string, status: number, code: string, message?: RegExp | string, call: () => Promise<import('fastify').LightMyRequestResponse> }> = [
     { name: 'no EncodedMessage', status: 400, code: 'MissingParameter', message: 'The request must contain the parameter EncodedMessage', call: () => stsCall(app, decodeParams()) },
     { name: 'empty EncodedMessage', status: 400, code: 'ValidationError', message: /length greater than or equal to 1/, call: () => stsCall(app, decodeParams('')) },
