@@ -39,7 +39,9 @@ export function register (program: Command): void {
     ].join('\n'))
     .action(async (words: string[], opts: DecodeOptions) => {
       if (opts.aws && opts.endpoint) fail('--aws and --endpoint exclude each other: --aws means AWS\'s own endpoint')
-      const text = words.length === 0 || (words.length === 1 && words[0] === '-') ? (await readStdin()).toString('utf8') : words.join(' ')
+      const fromStdin = words.length === 0 || (words.length === 1 && words[0] === '-')
+      if (fromStdin && words.length === 0 && process.stdin.isTTY) fail('give the error text (or the message) as an argument, or - to read it from stdin')
+      const text = fromStdin ? (await readStdin()).toString('utf8') : words.join(' ')
       const { tokens, problems } = extractTokens(text)
       if (problems.length > 0) {
         for (const p of problems) process.stderr.write(`whydenied: not sent to STS: ${p.excerpt}: ${p.reason}\n`)

@@ -34,11 +34,15 @@ export interface Extraction {
 const MARKER = /encoded\s+(?:authori[sz]ation\s+)?failure\s+message\s*[:：]?|エンコード(?:した|された)認証失敗メッセージ\s*[:：]?|--encoded-message(?:\s*=|\s+)|["']?EncodedMessage["']?\s*[:=]/gi
 
 /** A candidate may contain dots and ellipses, so that an elided message is seen and refused, not cut short. */
-const CANDIDATE = /^[A-Za-z0-9_\-.…]+/
+const CANDIDATE = /[A-Za-z0-9_\-.…]+/y
 const OPEN_QUOTES = `"'\`“‘«`
+const CLOSE_QUOTES = `"'\`”’»`
 const TRAILING = /[.,;:!?)\]}>"'`”’»]+$/
 /** A line that holds only a fragment of a wrapped message (with perhaps a closing quote or stop). */
-const FRAGMENT_LINE = /^[ \t>]*([A-Za-z0-9_\-.…]+)["'`”’»]?[.,;:)\]]*[ \t]*$/
+// (The classes after the fragment share no character with it, so matching stays linear.)
+const FRAGMENT_LINE = /^[ \t>]*([A-Za-z0-9_\-.…]+)["'`”’»]?[,;:)\]]*[ \t]*$/
+/** At most this many messages per text (each is one STS call). */
+export const MAX_MESSAGES = 100
 /** Without a marker, a bare word this long is taken for a message. */
 const BARE_MIN = 64
 
@@ -51,16 +55,24 @@ export function extractTokens (input: string): Extraction {
   const text = input.replace(/\r\n?/g, '\n')
   const found: Array<{ pos: number, text: string }> = []
   const markers = [...text.matchAll(MARKER)]
-  let rest = text
+  // What the markers took is blanked out (keeping line breaks); bare messages are looked for in the rest.
+  const pieces: string[] = []
+  let from = 0
   for (const m of markers) {
+    if (m.index < from) continue
     const c = afterMarker(text, m.index + m[0].length)
     if (c === null) continue
     found.push({ pos: m.index, text: c.token })
-    // Blank out what the marker took (keeping line breaks), then look for bare messages in the rest.
-    rest = rest.slice(0, m.index) + rest.slice(m.index, c.end).replace(/[^\n]/g, ' ') + rest.slice(c.end)
+    pieces.push(text.slice(from, m.index), text.slice(m.index, c.end).replace(/[^\n]/g, ' '))
+    from = c.end
   }
-  found.push(...bareCandidates(rest, markers.length === 0))
+  pieces.push(text.slice(from))
+  found.push(...bareCandidates(pieces.join(''), markers.length === 0))
   const candidates = found.sort((a, b) => a.pos - b.pos).map(f => f.text)
+  if (candidates.length > MAX_MESSAGES) {
+    out.problems.push({ excerpt: `${candidates.length} messages`, reason: `the text holds ${candidates.length} messages; decode at most ${MAX_MESSAGES} at a time` })
+    return out
+  }
   if (candidates.length === 0) {
     out.problems.push({
       excerpt: excerpt(text.trim()),
@@ -84,7 +96,8 @@ function afterMarker (text: string, start: number): { token: string, end: number
   let i = start
   while (i < text.length && /\s/.test(text[i]!)) i++
   while (i < text.length && OPEN_QUOTES.includes(text[i]!)) i++
-  const first = CANDIDATE.exec(text.slice(i, i + MAX_ENCODED_LENGTH * 2))
+  CANDIDATE.lastIndex = i
+  const first = CANDIDATE.exec(text)
   if (!first) return null
   let token = first[0]
   i += token.length
@@ -135,6 +148,7 @@ function bareCandidates (text: string, whole: boolean): Array<{ pos: number, tex
     for (const w of raw.split(/(\s+)/)) {
       const here = wordAt
       wordAt += w.length
+      CANDIDATE.lastIndex = 0
       const run = CANDIDATE.exec(stripQuotes(w))?.[0] ?? ''
       if (run.replace(/[.…]/g, '').length >= BARE_MIN) out.push({ pos: here, text: run })
     }
@@ -144,10 +158,11 @@ function bareCandidates (text: string, whole: boolean): Array<{ pos: number, tex
 }
 
 function stripQuotes (s: string): string {
-  let t = s
-  while (t.length > 0 && OPEN_QUOTES.includes(t[0]!)) t = t.slice(1)
-  while (t.length > 0 && `"'\`”’»`.includes(t[t.length - 1]!)) t = t.slice(0, -1)
-  return t
+  let a = 0
+  let b = s.length
+  while (a < b && OPEN_QUOTES.includes(s[a]!)) a++
+  while (b > a && CLOSE_QUOTES.includes(s[b - 1]!)) b--
+  return s.slice(a, b)
 }
 
 /** A clean message, or the reason it is refused. */

@@ -75,3 +75,23 @@ t.test('refuses, with a specific reason, what must not be sent', async t => {
   t.equal(mixed.problems.length, 1, 'and the bad one is reported (callers send nothing when any is refused)')
   refuse('x'.repeat(1024 * 1024 + 1), /longer than/, 'huge text')
 })
+
+t.test('hostile text of the maximum size is handled in linear time', async t => {
+  const n = 1024 * 1024 - 16
+  const inputs: Array<[string, string]> = [
+    ['many markers', 'Encoded authorization failure message: '.repeat(Math.floor(n / 40))],
+    ['many markers with short tokens', `Encoded authorization failure message: ${'x'.repeat(20)}\n`.repeat(Math.floor(n / 62))],
+    ['one long run', 'A'.repeat(n)],
+    ['dots then a stop', 'Encoded authorization failure message: AAAAAAAAAAAAAAAAAAAA\n' + '.'.repeat(n - 100) + 'x '],
+    ['quotes', '"'.repeat(n) + ' x'],
+    ['wrapped lines', ('B'.repeat(63) + '\n').repeat(Math.floor(n / 64))],
+    ['words', ('w'.repeat(70) + ' ').repeat(Math.floor(n / 71))]
+  ]
+  for (const [name, text] of inputs) {
+    const t0 = performance.now()
+    const r = extractTokens(text)
+    const ms = performance.now() - t0
+    t.ok(ms < 2000, `${name}: ${ms.toFixed(0)} ms`)
+    t.ok(r.tokens.length <= 100, `${name}: bounded output`)
+  }
+})
