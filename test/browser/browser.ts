@@ -35,10 +35,7 @@ export interface AxeViolation { id: string, impact: string | null, help: string,
 export async function axeViolations (page: Page): Promise<AxeViolation[]> {
   // Evaluated through the DevTools protocol: the page's CSP, which refuses inline scripts, does not apply.
   await page.evaluate(axeSource)
-  const result = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run: (ctx: unknown, opts: unknown) => Promise<{ violations: AxeViolation[] }> } }).axe
-    return axe.run(document, { resultTypes: ['violations'] })
-  })
+  const result = await page.evaluate<{ violations: AxeViolation[] }>("axe.run(document, { resultTypes: ['violations'] })")
   return result.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
     .map(v => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map(n => ({ target: n.target, html: n.html })) }))
 }
