@@ -21,8 +21,7 @@ export interface BuildOptions {
 export async function buildApp (config: AppConfig, opts: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: opts.logger ?? { level: config.logLevel },
-    // Querystring arrays (condition=a&condition=b) and generous but bounded URLs.
-    maxParamLength: 500,
+    // Generous but bounded path parameters.
     routerOptions: { maxParamLength: 500 }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
