@@ -38,6 +38,8 @@ export class StatsRepository {
   private readonly samePrincipalStmt
   private readonly sameResourceStmt
   private readonly firstOccurrenceStmt
+  private readonly totalsEverStmt
+  private readonly recurringEverStmt
 
   constructor (readonly db: DB) {
     this.totalsStmt = db.prepare<{ since: string }, { occurrences: number, denials: number }>(
@@ -63,11 +65,18 @@ export class StatsRepository {
        WHERE d.resource = @resource AND d.action = @action AND d.id <> @id AND coalesce(d.role_arn, d.principal_arn, '') <> @principal
        ORDER BY d.last_seen DESC, d.id DESC LIMIT @limit`)
     this.firstOccurrenceStmt = db.prepare<[], { first: string | null }>('SELECT min(observed_at) AS first FROM occurrences')
+    // All time: the per-denial counters answer without scanning occurrences.
+    this.totalsEverStmt = db.prepare<[], PeriodTotals>(
+      `SELECT count(*) AS denials, coalesce(sum(occurrences), 0) AS occurrences,
+         count(DISTINCT coalesce(role_arn, principal_arn)) AS principals, count(DISTINCT principal_account) AS accounts FROM denials`)
+    this.recurringEverStmt = db.prepare<{ limit: number }, SummaryRow>(
+      `SELECT ${SUMMARY_COLUMNS} FROM denials d ORDER BY d.occurrences DESC, d.id DESC LIMIT @limit`)
   }
 
   /** Totals over occurrences at or after `since` (an ISO instant; null: all time). */
   totals (since: string | null): PeriodTotals {
-    const s = since ?? ALL_TIME
+    if (since === null) return this.totalsEverStmt.get()!
+    const s = since
     const a = this.totalsStmt.get({ since: s })!
     const b = this.totalsAllStmt.get({ since: s })!
     return { denials: a.denials, occurrences: a.occurrences, principals: b.principals, accounts: b.accounts }
@@ -80,6 +89,7 @@ export class StatsRepository {
 
   /** The denials that occurred most often in the period. */
   mostRecurring (since: string | null, limit = 10): RecurringDenial[] {
+    if (since === null) return this.recurringEverStmt.all({ limit }).map(r => ({ ...rowToSummary(r), periodOccurrences: r.occurrences }))
     return this.recurringStmt.all({ since: since ?? ALL_TIME, limit }).map(r => ({ ...rowToSummary(r), periodOccurrences: r.period_occurrences }))
   }
 
