@@ -116,3 +116,16 @@ t.test('a truncated encoded message is refused with the reason; nothing is store
   t.equal(json.statusCode, 400)
   t.equal(json.json().code, 'WHYDENIED_NOTHING_TO_DECODE')
 })
+
+t.test('an STS error (a tampered message) is shown with its code; nothing is stored', async t => {
+  const app = await buildTestApp(t)
+  const minted = await app.inject({ method: 'POST', url: '/api/mock-sts/encode', payload: fixtureText('kms-decrypt.json'), headers: { 'content-type': 'application/json' } })
+  const token = minted.json().EncodedMessage as string
+  const i = Math.floor(token.length / 2)
+  const tampered = token.slice(0, i) + (token[i] === 'A' ? 'B' : 'A') + token.slice(i + 1)
+  const res = await postForm(app, '/import/decode', [{ name: 'text', value: `Encoded authorization failure message: ${tampered}` }])
+  t.equal(res.statusCode, 400)
+  const box = html(res).querySelector('#decode-error')!
+  t.match(box.text, 'InvalidAuthorizationMessageException')
+  t.equal((await app.inject({ url: '/api/denials' })).json().total, 0)
+})
