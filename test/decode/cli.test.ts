@@ -97,6 +97,11 @@ t.test('refusals and failures: clear messages, exit 1, nothing sent or printed',
   t.match(offline.stderr, /Cannot reach the STS at http:\/\/127\.0\.0\.1:9\/sts \(ECONNREFUSED/)
   t.match(offline.stderr, /--endpoint URL/)
 
+  // --aws: the default credential chain; with none configured, it says so (and nothing reaches the network).
+  const noCreds = await runCli(['decode', '--aws', '--db', db, token], { env: { ...AWS_ENV, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_SESSION_TOKEN: '', AWS_REGION: 'eu-west-1' } })
+  t.equal(noCreds.code, 1)
+  t.match(noCreds.stderr, /^whydenied: No AWS credentials to call AWS STS: .*AWS_PROFILE/)
+
   const both = await runCli(['decode', '--aws', '--endpoint', 'http://127.0.0.1:9/sts', token])
   t.equal(both.code, 1)
   t.match(both.stderr, /exclude each other/)
