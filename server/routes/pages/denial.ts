@@ -60,7 +60,8 @@ function explanationModel (e: Explanation): object {
   return {
     summary: e.summary,
     detail: e.detail,
-    hints: e.hints.map(h => ({ id: h.id, text: h.text.replace(/^Hint:\s*/i, '') })),
+    // The page labels each hint itself, so the text drops its own "Hint:" prefix.
+    hints: e.hints.map(h => ({ id: h.id, text: capitalize(h.text.replace(/^Hint:\s*/i, '')) })),
     statements: e.statements.map((s, i) => ({
       label: s.sid ? `Sid "${s.sid}"` : `Statement ${i + 1} (no Sid)`,
       effect: s.effect ?? '(no effect given)',
@@ -76,6 +77,10 @@ function explanationModel (e: Explanation): object {
     changeDeny: fix?.kind === 'change-deny' ? { text: fix.text, statements: fix.statements } : null,
     noFix: fix === null
   }
+}
+
+function capitalize (s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1)
 }
 
 const denialPage: FastifyPluginAsyncTypebox<{ stats: StatsRepository }> = async (app, opts) => {
