@@ -95,7 +95,7 @@ const reportsBench = path.join(here, 'reports.js')
 if (existsSync(reportsBench)) {
   const mod = await import(reportsBench) as { benchReports: (dbPath: string) => Promise<Array<{ name: string, ms: number, rssMb: number }>> }
   for (const r of await mod.benchReports(largestDb)) {
-    row(`report: ${r.name}`, `${Math.round(r.ms)} ms, RSS ${Math.round(r.rssMb)} MB`, r.name.includes('one team') ? '< 1 s, < 400 MB' : '< 2 s, < 400 MB')
+    row(r.name, `${Math.round(r.ms)} ms, RSS ${Math.round(r.rssMb)} MB`, r.name.includes('one team') ? '< 1 s, < 400 MB' : '< 2 s, < 400 MB')
   }
 }
 
