@@ -9,7 +9,7 @@ import type { GroupRow, ReportsRepository } from '../db/repositories/reports.js'
 import { daysOf, GROWTH_FACTOR, GROWTH_MIN_INCREASE, statusOf, type Period, type Status } from './period.js'
 import { mergeStatements } from './policy.js'
 import { Redactor } from './redact.js'
-import { ruleActive, ruleMatches, teamOf, UNASSIGNED, type SuppressRule, type TeamsConfig } from './teams.js'
+import { ruleActive, ruleMatches, teamOf, teamPrefilter, UNASSIGNED, type SuppressRule, type TeamsConfig } from './teams.js'
 
 export const DEFAULT_LIMIT = 50
 
@@ -116,19 +116,34 @@ export class UnknownTeamError extends Error {
   readonly statusCode = 400
 }
 
+const cmp = (a: string | null, b: string | null): number => (a ?? '') < (b ?? '') ? -1 : (a ?? '') > (b ?? '') ? 1 : 0
+
+/** Most occurrences first; ties by the previous period, then by name (code-point order: fast and stable). */
 function byRank (a: GroupRow, b: GroupRow): number {
-  return b.current - a.current || b.previous - a.previous ||
-    (a.action ?? '').localeCompare(b.action ?? '') || (a.principal ?? '').localeCompare(b.principal ?? '') || (a.resource ?? '').localeCompare(b.resource ?? '')
+  return b.current - a.current || b.previous - a.previous || cmp(a.action, b.action) || cmp(a.principal, b.principal) || cmp(a.resource, b.resource)
+}
+
+/**
+ * The first k items in `cmp` order, where cmp sorts by `key` descending first. Sorting every group of
+ * a long history by name to keep fifty would cost more than the whole scan: only the items whose key
+ * reaches the k-th largest key are sorted. k = 0 sorts everything.
+ */
+export function topK<T> (items: T[], k: number, key: (x: T) => number, cmp: (a: T, b: T) => number): T[] {
+  if (k <= 0 || items.length <= k) return items.slice().sort(cmp)
+  const keys = new Float64Array(items.length)
+  items.forEach((x, i) => { keys[i] = key(x) })
+  keys.sort()
+  const threshold = keys[items.length - k]!
+  return items.filter(x => key(x) >= threshold).sort(cmp).slice(0, k)
 }
 
 function top (m: Map<string, number>, n = 10): CountedValue[] {
-  return [...m].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, n).map(([value, occurrences]) => ({ value, occurrences }))
+  return [...m].sort((a, b) => b[1] - a[1] || cmp(a[0], b[0])).slice(0, n).map(([value, occurrences]) => ({ value, occurrences }))
 }
 
 export function buildReport (repo: ReportsRepository, opts: BuildReportOptions): Report {
   const { period, teams } = opts
   const limit = opts.limit ?? DEFAULT_LIMIT
-  const cap = <T>(xs: T[]): T[] => limit > 0 ? xs.slice(0, limit) : xs
   const redactor = opts.redact instanceof Redactor ? opts.redact : opts.redact ? new Redactor() : null
   const teamNames = [...teams.teams.map(t => t.name), UNASSIGNED]
   if (opts.team && !teamNames.includes(opts.team)) {
@@ -141,8 +156,11 @@ export function buildReport (repo: ReportsRepository, opts: BuildReportOptions):
     if (t === undefined) { t = teamOf(teams, p, a); teamCache.set(k, t) }
     return t
   }
-  const rows = repo.groups({ from: period.previousSince, mid: period.since, until: period.until },
-    opts.team ? (p, a) => teamFor(p, a) === opts.team : undefined)
+  const days = daysOf({ since: period.previousSince, until: period.until })
+  const scan = repo.groups({ from: period.previousSince, mid: period.since, until: period.until, days },
+    opts.team ? (p, a) => teamFor(p, a) === opts.team : undefined,
+    opts.team ? teamPrefilter(teams, opts.team) ?? undefined : undefined)
+  const rows = scan.groups
 
   // Suppression first: a suppressed group is counted against its rule and nowhere else.
   const suppressed: SuppressionCount[] = teams.suppress.map(rule => ({ rule, active: ruleActive(rule, period.until), occurrences: 0, groups: 0 }))
@@ -159,7 +177,6 @@ export function buildReport (repo: ReportsRepository, opts: BuildReportOptions):
     kept.push({ row, team: teamFor(row.principal, row.account), status })
   }
 
-  const days = daysOf({ since: period.previousSince, until: period.until })
   const periodStart = Math.max(0, days.indexOf(period.since.slice(0, 10)))
   const redactArn = (v: string | null): string | null => redactor ? redactor.arn(v) : v
   const redactResource = (v: string | null): string | null => {
@@ -168,13 +185,14 @@ export function buildReport (repo: ReportsRepository, opts: BuildReportOptions):
   }
 
   const detailCache = new Map<GroupRow, ReportGroup>()
+  // Filled in one pass over the scanned occurrences, for every group any section lists (below).
+  const perDay = new Map<GroupRow, number[]>()
   const detail = (c: Classified): ReportGroup => {
     const cached = detailCache.get(c.row)
     if (cached) return cached
     const { row } = c
-    const { perDay, firstSeen: f, lastSeen: l } = repo.daily(row.ids, period.previousSince, period.until)
-    const firstSeen = f ?? period.previousSince
-    const lastSeen = l ?? period.until
+    repo.seen(row)
+    const { firstSeen, lastSeen } = row
     const sample = repo.explainInput(Math.max(...row.ids))
     let explanation: Explanation
     if (sample) {
@@ -197,8 +215,9 @@ export function buildReport (repo: ReportsRepository, opts: BuildReportOptions):
       firstSeen,
       lastSeen,
       status: c.status,
-      days: days.map(d => perDay.get(d) ?? 0),
-      sids: repo.sids(row.ids),
+      days: perDay.get(row) ?? days.map(() => 0),
+      // AWS lists matched statements for explicit denies only: an implicit deny has no Sid to look up.
+      sids: row.decision === 'implicit-deny' ? [] : repo.sids(row.ids),
       explanation: { summary: explanation.summary, detail: explanation.detail, hints: explanation.hints },
       fix: explanation.fix
     }
@@ -210,9 +229,24 @@ export function buildReport (repo: ReportsRepository, opts: BuildReportOptions):
   const byTeam = new Map<string, Classified[]>(sectionNames.map(n => [n, []]))
   for (const k of kept) byTeam.get(k.team)?.push(k)
 
-  const sections = sectionNames.map((name): TeamSection => {
+  // Which groups each section lists: only those get per-day counts, Sids and explanations.
+  const lists = new Map(sectionNames.map(name => {
     const all = byTeam.get(name)!
-    const current = all.filter(k => k.row.current > 0).sort((a, b) => byRank(a.row, b.row))
+    const current = all.filter(k => k.row.current > 0)
+    const rank = (a: Classified, b: Classified): number => byRank(a.row, b.row)
+    return [name, {
+      all,
+      current,
+      listed: topK(current, limit, k => k.row.current, rank),
+      fresh: topK(current.filter(k => k.status === 'new'), limit, k => k.row.current, rank),
+      quiet: topK(all.filter(k => k.status === 'quiet'), limit, k => k.row.previous, (a, b) => b.row.previous - a.row.previous || rank(a, b))
+    }]
+  }))
+  const shown = [...new Set([...lists.values()].flatMap(l => [...l.listed, ...l.fresh, ...l.quiet].map(c => c.row)))]
+  scan.daily(shown.map(r => r.ids)).forEach((counts, i) => perDay.set(shown[i]!, counts))
+
+  const sections = sectionNames.map((name): TeamSection => {
+    const { all, current, listed: listedC, fresh, quiet } = lists.get(name)!
     const totals = emptyTotals()
     const actions = new Map<string, number>()
     const services = new Map<string, number>()
@@ -235,9 +269,9 @@ export function buildReport (repo: ReportsRepository, opts: BuildReportOptions):
       principals.set(p, (principals.get(p) ?? 0) + r.current)
     }
     totals.principals = principals.size
-    const listed = cap(current).map(detail)
-    const newGroups = cap(current.filter(k => k.status === 'new')).map(detail)
-    const quietGroups = cap(all.filter(k => k.status === 'quiet').sort((a, b) => b.row.previous - a.row.previous || byRank(a.row, b.row))).map(detail)
+    const listed = listedC.map(detail)
+    const newGroups = fresh.map(detail)
+    const quietGroups = quiet.map(detail)
 
     const fixable = [...new Set([...listed, ...newGroups])].filter(g => g.fix?.kind === 'allow')
     const merged = mergeStatements(fixable.map(g => (g.fix as { statement: PolicyStatement }).statement))

@@ -158,6 +158,20 @@ export function principalMatches (glob: string, principal: string | null): boole
   return m !== null && globMatch(`arn:${m[1]}:iam::${m[2]}:role/${m[3]}`, principal)
 }
 
+/**
+ * A superset of what `teamOf(...) === name` keeps, as accounts and principal globs (for a SQL
+ * pre-filter), or null when it cannot be narrowed ("unassigned", or a glob that also matches no principal).
+ */
+export function teamPrefilter (config: TeamsConfig, name: string): { accounts: string[], globs: string[] } | null {
+  const team = config.teams.find(t => t.name === name)
+  if (!team || team.principals.includes('*')) return null
+  const globs = team.principals.map(g => {
+    const m = /^arn:([^:]*):sts::([^:]*):assumed-role\/([^/]+)(?:\/.*)?$/.exec(g)
+    return m ? `arn:${m[1]}:iam::${m[2]}:role/${m[3]}` : g
+  })
+  return { accounts: team.accounts, globs: [...team.principals, ...globs.filter(g => !team.principals.includes(g))] }
+}
+
 /** The first team whose accounts or principal globs match, else "unassigned". */
 export function teamOf (config: TeamsConfig, principal: string | null, account: string | null): string {
   for (const t of config.teams) {

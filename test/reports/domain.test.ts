@@ -2,7 +2,8 @@ import t from 'tap'
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { loadTeamsFile, parseTeams, Redactor, resolvePeriod, statusOf, TeamsFileError } from '../../server/reports/index.js'
-import { principalMatches, ruleActive, ruleMatches, teamOf } from '../../server/reports/teams.js'
+import { principalMatches, ruleActive, ruleMatches, teamOf, teamPrefilter } from '../../server/reports/teams.js'
+import { topK } from '../../server/reports/build.js'
 import { mergeStatements } from '../../server/reports/policy.js'
 import { csvCell, mdCode, mdText } from '../../server/reports/render/text.js'
 import { daysOf } from '../../server/reports/period.js'
@@ -144,4 +145,28 @@ t.test('text escaping for Markdown and CSV', async t => {
   t.equal(csvCell('a,b'), '"a,b"')
   t.equal(csvCell('say "hi"'), '"say ""hi"""')
   t.equal(csvCell('plain'), 'plain')
+})
+
+t.test('teamPrefilter: accounts and globs, assumed-role globs as role globs, none for "*" or unassigned', async t => {
+  const cfg = parseTeams(`teams:
+  - name: a
+    accounts: ["111122223333"]
+    principals: ["arn:aws:sts::*:assumed-role/etl/*"]
+  - name: b
+    principals: ["*"]
+`)
+  t.same(teamPrefilter(cfg, 'a'), { accounts: ['111122223333'], globs: ['arn:aws:sts::*:assumed-role/etl/*', 'arn:aws:iam::*:role/etl'] })
+  t.equal(teamPrefilter(cfg, 'b'), null)
+  t.equal(teamPrefilter(cfg, 'unassigned'), null)
+})
+
+t.test('topK equals sorting everything and taking k', async t => {
+  let seed = 7
+  const rnd = (): number => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648 }
+  const items = Array.from({ length: 2000 }, (_, i) => ({ n: Math.floor(rnd() * rnd() * 50), name: `g${i % 97}-${i}` }))
+  const cmp = (a: { n: number, name: string }, b: { n: number, name: string }): number => b.n - a.n || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+  for (const k of [0, 1, 5, 50, 1999, 2000, 5000]) {
+    const want = items.slice().sort(cmp)
+    t.same(topK(items, k, x => x.n, cmp), k > 0 ? want.slice(0, k) : want, `k=${k}`)
+  }
 })

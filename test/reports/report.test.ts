@@ -35,8 +35,8 @@ t.test('sessions group under their role', async t => {
   t.equal(a.occurrences, 8, 'three sessions, one group')
   t.equal(a.previousOccurrences, 2)
   t.equal(a.sessions, 3)
-  t.equal(a.firstSeen, '2026-10-10T12:28:00.000Z', 'first within the two periods')
-  t.equal(a.lastSeen, '2026-11-29T08:00:00.000Z')
+  t.equal(a.firstSeen, '2026-09-01T08:00:00.000Z', 'first seen in the whole history: since when')
+  t.equal(a.lastSeen, '2026-12-05T09:07:00.000Z')
   t.equal(a.days.reduce((x, y) => x + y, 0), 10, 'the sparkline covers both periods')
   t.equal(a.days[report.days.indexOf('2026-11-04')], 1)
   const groups = report.teams.flatMap(s => s.groups).filter(g => g.action === 'ec2:RunInstances')
@@ -157,4 +157,22 @@ t.test('redaction: stable pseudonyms, nothing identifying in any format', async 
   t.equal(a.occurrences, 8, 'counts are unchanged')
   t.not(new Redactor().account(PLATFORM), new Redactor().account(PLATFORM), 'each report draws its own key')
   t.equal(find(r, 'kms:Decrypt')!.account, redactor.account(APPS))
+})
+
+t.test('one-team reports pre-filter in SQL but keep first-match-wins', async t => {
+  const cfg = parseTeams(`teams:
+  - name: first
+    accounts: ["${DATA}"]
+  - name: second
+    principals: ["arn:aws:iam::*:role/data-*", "arn:aws:sts::*:assumed-role/platform-deployer/*"]
+`, 'order.yaml')
+  const second = buildReport(repo, { period, teams: cfg, team: 'second', now })
+  t.same(second.teams[0]!.groups.map(g => g.action), ['ec2:RunInstances', 'ec2:CreateTags'], 'data-analyst is in account DATA: team "first" wins it')
+  const first = buildReport(repo, { period, teams: cfg, team: 'first', now })
+  t.same(first.teams[0]!.groups.map(g => g.action).sort(), ['iam:PassRole', 's3:PutBucketPolicy'])
+  const all = buildReport(repo, { period, teams: cfg, now })
+  for (const s of all.teams) {
+    const alone = buildReport(repo, { period, teams: cfg, team: s.team, now })
+    t.same(alone.teams[0]!.groups.map(g => [g.action, g.occurrences]), s.groups.map(g => [g.action, g.occurrences]), `${s.team}: same groups alone as in the all-teams report`)
+  }
 })
