@@ -3,7 +3,9 @@
  * on an already-populated database (1M messages from fixtures/generate.ts). Not a *.test.ts file.
  * Targets (issue 5): all teams < 2 s, one team < 1 s, memory < 400 MB.
  */
+import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import path from 'node:path'
 import { openDatabase } from '../../server/db/connection.js'
 import { ReportsRepository } from '../../server/db/repositories/reports.js'
@@ -17,30 +19,43 @@ function teamsFixture (): string {
   return candidates.find(f => existsSync(f)) ?? candidates[0]!
 }
 
-/** The generator's default history ends 2026-11-28: report its last 30 days against the 30 before. */
+const VARIANTS = {
+  'report: all teams (html)': { team: undefined, redact: false, format: 'html' },
+  'report: one team (html)': { team: 'platform', redact: false, format: 'html' },
+  'report: all teams (json, redacted)': { team: undefined, redact: true, format: 'json' }
+} as const
+type Variant = keyof typeof VARIANTS
+
+/**
+ * Each report is built in a fresh process, as `whydenied report` is, so its time and peak RSS
+ * (getrusage maxRSS, sampled by the kernel, not by a timer) are its own.
+ */
 export async function benchReports (dbPath: string): Promise<BenchResult[]> {
-  const db = openDatabase(dbPath)
   const out: BenchResult[] = []
+  for (const name of Object.keys(VARIANTS) as Variant[]) {
+    const r = JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), dbPath, name], { encoding: 'utf8' })) as { ms: number, rssMb: number }
+    out.push({ name, ...r })
+  }
+  return out
+}
+
+/** The generator's default history ends 2026-11-28: report its last 30 days against the 30 before. */
+function runOne (dbPath: string, name: Variant): { ms: number, rssMb: number } {
+  const v = VARIANTS[name]
+  const start = performance.now()
+  const db = openDatabase(dbPath)
   try {
     const repo = new ReportsRepository(db)
     const teams = loadTeamsFile(teamsFixture())
     const period = resolvePeriod('30d', '2026-11-27')
-    const run = (name: string, fn: () => unknown): void => {
-      const gc = (globalThis as { gc?: () => void }).gc
-      gc?.()
-      const start = performance.now()
-      let peak = process.memoryUsage().rss
-      const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss) }, 5)
-      fn()
-      clearInterval(timer)
-      peak = Math.max(peak, process.memoryUsage().rss)
-      out.push({ name, ms: Math.round(performance.now() - start), rssMb: Math.round(peak / 1048576) })
-    }
-    run('report: all teams (html)', () => render(buildReport(repo, { period, teams }), 'html'))
-    run('report: one team (html)', () => render(buildReport(repo, { period, teams, team: 'platform' }), 'html'))
-    run('report: all teams (json, redacted)', () => render(buildReport(repo, { period, teams, redact: true }), 'json'))
+    render(buildReport(repo, { period, teams, team: v.team, redact: v.redact }), v.format)
   } finally {
     db.close()
   }
-  return out
+  return { ms: Math.round(performance.now() - start), rssMb: Math.round(process.resourceUsage().maxRSS / 1024) }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const [dbPath, name] = process.argv.slice(2)
+  process.stdout.write(JSON.stringify(runOne(dbPath!, name as Variant)) + '\n')
 }

@@ -32,7 +32,7 @@ CREATE TABLE denials (
   created_at TEXT NOT NULL
 ) STRICT;
 CREATE INDEX idx_denials_last_seen ON denials (last_seen DESC, id DESC);
-CREATE INDEX idx_denials_occurrences ON denials (occurrences DESC, id DESC);
+-- No index on occurrences: it changes with every import, and sorting the narrow rows by it is cheap.
 CREATE INDEX idx_denials_action ON denials (action);
 CREATE INDEX idx_denials_service ON denials (service);
 CREATE INDEX idx_denials_principal_arn ON denials (principal_arn);

@@ -132,7 +132,7 @@ export class DenialsRepository {
     this.getRow = db.prepare<[number], DenialRow>('SELECT d.*, m.raw FROM denials d JOIN messages m ON m.denial_id = d.id WHERE d.id = ?')
     this.insertMessage = db.prepare('INSERT INTO messages (denial_id, raw) VALUES (?, ?)')
     this.getConditions = db.prepare<[number], { key: string, value: string }>('SELECT key, value FROM conditions WHERE denial_id = ? ORDER BY position')
-    this.getStatements = db.prepare<[number], { statement_id: string | null, effect: string | null, principals: string, principal_groups: string, actions: string, resources: string, conditions: string }>(
+    this.getStatements = db.prepare<[number], StatementRow>(
       'SELECT statement_id, effect, principals, principal_groups, actions, resources, conditions FROM statements WHERE denial_id = ? ORDER BY position')
     this.getFailures = db.prepare<[number], { detail: string }>('SELECT detail FROM failures WHERE denial_id = ? ORDER BY position')
     this.getOccurrences = db.prepare<[number], { observed_at: string, source: string, line: number }>(
@@ -241,12 +241,7 @@ export class DenialsRepository {
   get (id: number): DenialDetail | undefined {
     const r = this.getRow.get(id)
     if (!r) return undefined
-    const conditions: DenialDetail['conditions'] = []
-    for (const c of this.getConditions.all(id)) {
-      const last = conditions[conditions.length - 1]
-      if (last && last.key === c.key) last.values.push(c.value)
-      else conditions.push({ key: c.key, values: [c.value] })
-    }
+    const conditions = groupConditions(this.getConditions.all(id))
     return {
       ...rowToSummary(r),
       contentHash: r.content_hash,
@@ -261,19 +256,36 @@ export class DenialsRepository {
         sessionName: r.session_name
       },
       conditions,
-      statements: this.getStatements.all(id).map(s => ({
-        statementId: s.statement_id,
-        effect: s.effect,
-        principals: JSON.parse(s.principals) as string[],
-        principalGroups: JSON.parse(s.principal_groups) as string[],
-        actions: JSON.parse(s.actions) as string[],
-        resources: JSON.parse(s.resources) as string[],
-        conditions: JSON.parse(s.conditions) as MatchedStatement['conditions']
-      })),
+      statements: this.getStatements.all(id).map(rowToStatement),
       failures: this.getFailures.all(id).map(f => JSON.parse(f.detail) as unknown),
       occurrenceList: this.getOccurrences.all(id).map(o => ({ observedAt: o.observed_at, source: o.source, line: o.line })),
       raw: r.raw
     }
+  }
+}
+
+export interface StatementRow { statement_id: string | null, effect: string | null, principals: string, principal_groups: string, actions: string, resources: string, conditions: string }
+
+/** Condition rows (in position order) → one entry per key with all its values. */
+export function groupConditions (rows: Array<{ key: string, value: string }>): Array<{ key: string, values: string[] }> {
+  const out: Array<{ key: string, values: string[] }> = []
+  for (const c of rows) {
+    const last = out[out.length - 1]
+    if (last && last.key === c.key) last.values.push(c.value)
+    else out.push({ key: c.key, values: [c.value] })
+  }
+  return out
+}
+
+export function rowToStatement (s: StatementRow): MatchedStatement {
+  return {
+    statementId: s.statement_id,
+    effect: s.effect,
+    principals: JSON.parse(s.principals) as string[],
+    principalGroups: JSON.parse(s.principal_groups) as string[],
+    actions: JSON.parse(s.actions) as string[],
+    resources: JSON.parse(s.resources) as string[],
+    conditions: JSON.parse(s.conditions) as MatchedStatement['conditions']
   }
 }
 

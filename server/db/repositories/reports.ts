@@ -12,8 +12,9 @@
  * consecutive rows, summed in one streaming pass with no map of every group.
  */
 import type { DB } from '../connection.js'
-import type { Decision, MatchedStatement } from '../../authz/types.js'
+import type { Decision } from '../../authz/types.js'
 import type { ExplainInput } from '../../authz/explain.js'
+import { groupConditions, rowToStatement, type StatementRow } from './denials.js'
 
 export interface ReportWindow {
   /** Start of the previous period (ISO instant, inclusive). */
@@ -96,7 +97,7 @@ export class ReportsRepository {
     }>(`SELECT decision, action, action_raw, service, resource, principal_arn, principal_id, principal_name, principal_type,
       principal_account, role_arn, session_name FROM denials WHERE id = ?`)
     this.detailConditions = db.prepare<[number], { key: string, value: string }>('SELECT key, value FROM conditions WHERE denial_id = ? ORDER BY position')
-    this.detailStatements = db.prepare<[number], { statement_id: string | null, effect: string | null, principals: string, principal_groups: string, actions: string, resources: string, conditions: string }>(
+    this.detailStatements = db.prepare<[number], StatementRow>(
       'SELECT statement_id, effect, principals, principal_groups, actions, resources, conditions FROM statements WHERE denial_id = ? ORDER BY position')
   }
 
@@ -219,12 +220,7 @@ export class ReportsRepository {
   explainInput (id: number): ExplainInput | undefined {
     const r = this.detailRow.get(id)
     if (!r) return undefined
-    const conditions: ExplainInput['conditions'] = []
-    for (const c of this.detailConditions.all(id)) {
-      const prev = conditions[conditions.length - 1]
-      if (prev && prev.key === c.key) prev.values.push(c.value)
-      else conditions.push({ key: c.key, values: [c.value] })
-    }
+    const conditions = groupConditions(this.detailConditions.all(id))
     return {
       decision: r.decision,
       action: r.action,
@@ -241,15 +237,7 @@ export class ReportsRepository {
         sessionName: r.session_name
       },
       conditions,
-      statements: this.detailStatements.all(id).map((s): MatchedStatement => ({
-        statementId: s.statement_id,
-        effect: s.effect,
-        principals: JSON.parse(s.principals) as string[],
-        principalGroups: JSON.parse(s.principal_groups) as string[],
-        actions: JSON.parse(s.actions) as string[],
-        resources: JSON.parse(s.resources) as string[],
-        conditions: JSON.parse(s.conditions) as MatchedStatement['conditions']
-      }))
+      statements: this.detailStatements.all(id).map(rowToStatement)
     }
   }
 }
