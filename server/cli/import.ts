@@ -51,6 +51,7 @@ export function register (program: Command): void {
           const s = await importer.run(items, {
             source: opts.source,
             label: opts.source ?? f.path,
+            collectGarbage: true,
             onProgress: bar
               ? ({ records }) => {
                   const secs = Math.max((Date.now() - started) / 1000, 0.001)

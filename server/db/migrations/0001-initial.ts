@@ -23,6 +23,7 @@ CREATE TABLE denials (
   service TEXT COLLATE NOCASE,
   resource TEXT,
   region TEXT,
+  key_ids TEXT NOT NULL DEFAULT '',           -- ids (condition_keys) of the message's condition keys, space-separated: facets in one pass
   statement_count INTEGER NOT NULL DEFAULT 0,
   failure_count INTEGER NOT NULL DEFAULT 0,
   -- Kept in step with occurrences inside the same transaction, so lists sort without aggregating.
@@ -46,6 +47,12 @@ CREATE INDEX idx_denials_decision ON denials (decision);
 CREATE TABLE messages (
   denial_id INTEGER PRIMARY KEY REFERENCES denials (id) ON DELETE CASCADE,
   raw TEXT NOT NULL
+) STRICT;
+
+-- Condition keys, stored once (spelled as first seen; IAM compares keys case-insensitively).
+CREATE TABLE condition_keys (
+  id INTEGER PRIMARY KEY,
+  key TEXT NOT NULL UNIQUE COLLATE NOCASE
 ) STRICT;
 
 -- Every condition value is its own row; keys compare case-insensitively, as IAM does.

@@ -94,6 +94,10 @@ export class DenialsRepository {
   private readonly insertFts
   private readonly insertOccurrence
   private readonly findSource
+  private readonly findKey
+  private readonly insertKey
+  /** Lower-cased condition key → id. */
+  private readonly keyIdCache = new Map<string, number>()
   private readonly insertSource
   /** Source name → id; sources repeat for every record of a file. */
   private readonly sourceIds = new Map<string, number>()
@@ -113,10 +117,10 @@ export class DenialsRepository {
   constructor (readonly db: DB) {
     this.findByHash = db.prepare<[string], { id: number }>('SELECT id FROM denials WHERE content_hash = ?')
     this.insertDenial = db.prepare(`INSERT INTO denials (content_hash, decision, principal_arn, principal_id, principal_name,
-      principal_type, principal_account, role_arn, session_name, action, action_raw, service, resource, region,
+      principal_type, principal_account, role_arn, session_name, action, action_raw, service, resource, region, key_ids,
       statement_count, failure_count, occurrences, first_seen, last_seen, created_at)
       VALUES (@contentHash, @decision, @principalArn, @principalId, @principalName, @principalType, @principalAccount,
-      @roleArn, @sessionName, @action, @actionRaw, @service, @resource, @region, @statementCount, @failureCount, 0,
+      @roleArn, @sessionName, @action, @actionRaw, @service, @resource, @region, @keyIds, @statementCount, @failureCount, 0,
       @observedAt, @observedAt, @now)`)
     this.insertCondition = db.prepare('INSERT INTO conditions (denial_id, position, key, value, value_index) VALUES (?, ?, ?, ?, ?)')
     this.insertStatement = db.prepare(`INSERT INTO statements (denial_id, position, statement_id, effect, principals, principal_groups, actions, resources, conditions)
@@ -125,6 +129,8 @@ export class DenialsRepository {
     this.insertFts = db.prepare('INSERT INTO denials_fts (rowid, text) VALUES (?, ?)')
     this.insertOccurrence = db.prepare(`INSERT OR IGNORE INTO occurrences (denial_id, observed_at, stamped_ms, source_id, line, import_id)
       VALUES (?, ?, ?, ?, ?, ?)`)
+    this.findKey = db.prepare<[string], { id: number }>('SELECT id FROM condition_keys WHERE key = ?')
+    this.insertKey = db.prepare<[string], { id: number }>('INSERT INTO condition_keys (key) VALUES (?) RETURNING id')
     this.findSource = db.prepare<[string], { id: number }>('SELECT id FROM sources WHERE name = ?')
     this.insertSource = db.prepare<[string], { id: number }>('INSERT INTO sources (name) VALUES (?) RETURNING id')
     this.bumpDenial = db.prepare(`UPDATE denials SET occurrences = occurrences + @n,
@@ -167,7 +173,9 @@ export class DenialsRepository {
     try {
       return this.storeBatchTx.immediate(records, rejected, importId, now)
     } catch (err) {
+      // Ids handed out inside the rolled-back transaction no longer exist.
       this.sourceIds.clear()
+      this.keyIdCache.clear()
       throw err
     }
   }
@@ -192,6 +200,7 @@ export class DenialsRepository {
         service: m.service,
         resource: m.resource,
         region: m.region,
+        keyIds: this.keyIds(m.conditions),
         statementCount: m.statements.length,
         failureCount: m.failures.length,
         observedAt,
@@ -215,6 +224,21 @@ export class DenialsRepository {
       if (observedAt > b.max) b.max = observedAt
     }
     return 'imported'
+  }
+
+  /** The ids of a message's distinct condition keys, as stored in denials.key_ids. */
+  private keyIds (conditions: ImportRecord['message']['conditions']): string {
+    const ids = new Set<number>()
+    for (const c of conditions) {
+      const lower = c.key.toLowerCase()
+      let id = this.keyIdCache.get(lower)
+      if (id === undefined) {
+        id = this.findKey.get(c.key)?.id ?? this.insertKey.get(c.key)!.id
+        this.keyIdCache.set(lower, id)
+      }
+      ids.add(id)
+    }
+    return [...ids].join(' ')
   }
 
   private sourceId (name: string): number {
