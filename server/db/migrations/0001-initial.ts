@@ -37,7 +37,6 @@ CREATE INDEX idx_denials_last_seen ON denials (last_seen DESC, id DESC);
 CREATE INDEX idx_denials_action ON denials (action);
 CREATE INDEX idx_denials_service ON denials (service);
 CREATE INDEX idx_denials_principal_arn ON denials (principal_arn);
-CREATE INDEX idx_denials_role_arn ON denials (role_arn) WHERE role_arn IS NOT NULL;
 CREATE INDEX idx_denials_principal_account ON denials (principal_account);
 CREATE INDEX idx_denials_resource ON denials (resource);
 CREATE INDEX idx_denials_decision ON denials (decision);
@@ -88,7 +87,8 @@ CREATE TABLE failures (
 ) STRICT, WITHOUT ROWID;
 
 -- Case-insensitive substring search (q) over ARNs, action and condition values, indexed by trigrams.
-CREATE VIRTUAL TABLE denials_fts USING fts5 (text, tokenize = 'trigram', content = '', detail = 'full');
+-- columnsize=0: nothing ranks the matches, so no per-row size table to write.
+CREATE VIRTUAL TABLE denials_fts USING fts5 (text, tokenize = 'trigram', content = '', detail = 'full', columnsize = 0);
 
 CREATE TABLE imports (
   id INTEGER PRIMARY KEY,

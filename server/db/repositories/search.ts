@@ -85,7 +85,9 @@ export function buildWhere (f: DenialFilters): Where {
   if (f.service) add({ sql: 'd.service = ?', params: [f.service] })
   if (f.principal) {
     const a = matchClause('d.principal_arn', f.principal, false)
-    const b = matchClause('d.role_arn', f.principal, false)
+    // The role of an assumed-role session is coalesce(role_arn, principal_arn): the expression of
+    // idx_denials_signature (migration 0002), so this side is indexed too.
+    const b = matchClause('coalesce(d.role_arn, d.principal_arn)', f.principal, false)
     add({ sql: `(${a.sql}) OR (${b.sql})`, params: [...a.params, ...b.params] })
   }
   if (f.account) add({ sql: 'd.principal_account = ?', params: [f.account] })
