@@ -15,7 +15,7 @@ export interface ImportOptions {
   /** Label every occurrence with this source instead of the file name. */
   source?: string | undefined
   /**
-   * Records per transaction (default 10,000). Each commit writes every page it dirtied, and recurring
+   * Records per transaction (default 20,000). Each commit writes every page it dirtied, and recurring
    * denials dirty the same index pages again and again: large batches write each page once. A crash
    * loses at most the open batch, which a re-run imports.
    */
@@ -102,7 +102,7 @@ export class Importer {
    * writes, so both cores work; records are stored in input order either way.
    */
   async run (inputs: AsyncIterable<InputItem> | Iterable<InputItem>, opts: ImportOptions = {}): Promise<ImportSummary> {
-    const batchSize = opts.batchSize ?? 10_000
+    const batchSize = opts.batchSize ?? 20_000
     const summary: ImportSummary = { imported: 0, duplicates: 0, rejected: [] }
     const importId = this.repo.startImport(opts.label ?? opts.source ?? 'import')
     let batch: ImportRecord[] = []
