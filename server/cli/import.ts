@@ -10,7 +10,7 @@ import { makeRepositories } from '../plugins/db.js'
 import type { ImportSummary } from '../services/importer.js'
 import { dbPath, Exit, fail, withDb, type DbOption } from './common.js'
 
-interface ImportOptions extends DbOption { json?: boolean, source?: string, progress?: boolean }
+interface ImportOptions extends DbOption { json?: boolean, source?: string, progress?: boolean, batchSize?: string }
 
 export function register (program: Command): void {
   withDb(program.command('import'))
@@ -19,8 +19,11 @@ export function register (program: Command): void {
     .option('--json', 'print the summary as JSON: {"imported","duplicates","rejected":[{source,line,reason}]}')
     .option('--source <name>', 'label the occurrences with NAME instead of the file name')
     .option('--no-progress', 'no progress bar, even on a terminal')
+    .option('--batch-size <n>', 'records per transaction (default 20000): smaller commits more often, larger is faster')
     .addHelpText('after', '\nExit status: 0 all stored, 2 some records rejected (the valid ones are stored), 1 nothing could be done.')
     .action(async (paths: string[], opts: ImportOptions) => {
+      const batchSize = opts.batchSize === undefined ? undefined : Number(opts.batchSize)
+      if (batchSize !== undefined && (!Number.isInteger(batchSize) || batchSize < 1)) fail(`--batch-size ${opts.batchSize}: give a whole number of records, at least 1`)
       let db
       try {
         db = openDatabase(dbPath(opts))
@@ -52,6 +55,7 @@ export function register (program: Command): void {
             source: opts.source,
             label: opts.source ?? f.path,
             collectGarbage: true,
+            batchSize,
             onProgress: bar
               ? ({ records }) => {
                   const secs = Math.max((Date.now() - started) / 1000, 0.001)

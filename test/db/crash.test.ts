@@ -53,7 +53,7 @@ t.test('kill -9 twice mid-import, then complete it', async t => {
   const db = path.join(dir, 'crash.db')
   let before = 0
   for (const round of [1, 2]) {
-    const child = spawn(process.execPath, [CLI, 'import', '--db', db, '--no-progress', file], { stdio: 'ignore' })
+    const child = spawn(process.execPath, [CLI, 'import', '--db', db, '--no-progress', '--batch-size', '2000', file], { stdio: 'ignore' })
     // Kill it once it has committed something beyond the last round, i.e. truly mid-import.
     const deadline = Date.now() + 60_000
     while (Date.now() < deadline && stored(db) <= before) await sleep(20)
