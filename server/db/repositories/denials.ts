@@ -270,15 +270,7 @@ export class DenialsRepository {
       ...rowToSummary(r),
       contentHash: r.content_hash,
       actionRaw: r.action_raw,
-      principal: {
-        arn: r.principal_arn,
-        id: r.principal_id,
-        name: r.principal_name,
-        type: r.principal_type,
-        account: r.principal_account,
-        roleArn: r.role_arn,
-        sessionName: r.session_name
-      },
+      principal: rowToPrincipal(r),
       conditions,
       statements: this.getStatements.all(id).map(rowToStatement),
       failures: this.getFailures.all(id).map(f => JSON.parse(f.detail) as unknown),
@@ -289,6 +281,18 @@ export class DenialsRepository {
 }
 
 export interface StatementRow { statement_id: string | null, effect: string | null, principals: string, principal_groups: string, actions: string, resources: string, conditions: string }
+
+export function rowToPrincipal (r: Pick<DenialRow, 'principal_arn' | 'principal_id' | 'principal_name' | 'principal_type' | 'principal_account' | 'role_arn' | 'session_name'>): DenialDetail['principal'] {
+  return {
+    arn: r.principal_arn,
+    id: r.principal_id,
+    name: r.principal_name,
+    type: r.principal_type,
+    account: r.principal_account,
+    roleArn: r.role_arn,
+    sessionName: r.session_name
+  }
+}
 
 /** Condition rows (in position order) → one entry per key with all its values. */
 export function groupConditions (rows: Array<{ key: string, value: string }>): Array<{ key: string, values: string[] }> {

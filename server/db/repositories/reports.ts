@@ -14,7 +14,7 @@
 import type { DB } from '../connection.js'
 import type { Decision } from '../../authz/types.js'
 import type { ExplainInput } from '../../authz/explain.js'
-import { groupConditions, rowToStatement, type StatementRow } from './denials.js'
+import { groupConditions, rowToPrincipal, rowToStatement, type StatementRow } from './denials.js'
 
 export interface ReportWindow {
   /** Start of the previous period (ISO instant, inclusive). */
@@ -227,15 +227,7 @@ export class ReportsRepository {
       actionRaw: r.action_raw,
       service: r.service,
       resource: r.resource,
-      principal: {
-        arn: r.principal_arn,
-        id: r.principal_id,
-        name: r.principal_name,
-        type: r.principal_type,
-        account: r.principal_account,
-        roleArn: r.role_arn,
-        sessionName: r.session_name
-      },
+      principal: rowToPrincipal(r),
       conditions,
       statements: this.detailStatements.all(id).map(rowToStatement)
     }

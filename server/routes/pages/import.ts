@@ -95,6 +95,12 @@ const importPage: FastifyPluginAsyncTypebox = async (app) => {
     })
   }
 
+  /** Refuse a declared oversize body before reading any of it. */
+  const refuseOversize = async (req: FastifyRequest): Promise<void> => {
+    const length = Number(req.headers['content-length'] ?? 0)
+    if (length > limit + MULTIPART_OVERHEAD) throw new UploadTooLargeError(limitText)
+  }
+
   app.get('/import', { schema: { querystring: Type.Object({ format: FormatParam }) } }, async (req, reply) => {
     if (req.query.format === 'json') return { latestImports: app.repos.denials.listImports(10), maxUploadBytes: limit }
     return renderPage(req, reply)
@@ -102,11 +108,7 @@ const importPage: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/import', {
     schema: { querystring: Type.Object({ format: FormatParam }) },
-    // Refuse a declared oversize body before reading any of it.
-    onRequest: async (req) => {
-      const length = Number(req.headers['content-length'] ?? 0)
-      if (length > limit + MULTIPART_OVERHEAD) throw new UploadTooLargeError(limitText)
-    },
+    onRequest: refuseOversize,
     preHandler: app.csrfProtection
   }, async (req, reply) => {
     if (!req.isMultipart()) throw new NothingUploadedError()
@@ -150,10 +152,7 @@ const importPage: FastifyPluginAsyncTypebox = async (app) => {
   // Error text with encoded messages: decoded (and stored) through POST /api/decode, the page's JSON twin.
   app.post('/import/decode', {
     schema: { querystring: Type.Object({ format: FormatParam }) },
-    onRequest: async (req) => {
-      const length = Number(req.headers['content-length'] ?? 0)
-      if (length > limit + MULTIPART_OVERHEAD) throw new UploadTooLargeError(limitText)
-    },
+    onRequest: refuseOversize,
     preHandler: app.csrfProtection
   }, async (req, reply) => {
     if (!canDecode()) throw new DecodeUnavailableError()
