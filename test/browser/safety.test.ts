@@ -89,6 +89,7 @@ t.test('accessibility: no serious or critical axe violation on any page', async 
     { name: 'denial-passrole', url: `${base}/denials/${implicit}` },
     { name: 'denial-boundary', url: `${base}/denials/${explicit}` },
     { name: 'import', url: `${base}/import` },
+    { name: 'reports', url: `${base}/reports?since=3650d` },
     {
       name: 'import-result',
       url: `${base}/import`,
