@@ -42,11 +42,13 @@ export class StatsRepository {
   private readonly recurringEverStmt
 
   constructor (readonly db: DB) {
-    this.totalsStmt = db.prepare<{ since: string }, { occurrences: number, denials: number }>(
-      'SELECT count(*) AS occurrences, count(DISTINCT denial_id) AS denials FROM occurrences WHERE observed_at >= @since')
-    this.totalsAllStmt = db.prepare<{ since: string }, { principals: number, accounts: number }>(
-      `SELECT count(DISTINCT coalesce(d.role_arn, d.principal_arn)) AS principals, count(DISTINCT d.principal_account) AS accounts
-       FROM denials d WHERE d.last_seen >= @since AND d.id IN (SELECT denial_id FROM occurrences WHERE observed_at >= @since)`)
+    this.totalsStmt = db.prepare<{ since: string }, { occurrences: number }>(
+      'SELECT count(*) AS occurrences FROM occurrences WHERE observed_at >= @since')
+    // A denial occurred at or after `since` exactly when its last occurrence did: last_seen answers
+    // from its index, without grouping the period's occurrences.
+    this.totalsAllStmt = db.prepare<{ since: string }, { denials: number, principals: number, accounts: number }>(
+      `SELECT count(*) AS denials, count(DISTINCT coalesce(d.role_arn, d.principal_arn)) AS principals, count(DISTINCT d.principal_account) AS accounts
+       FROM denials d WHERE d.last_seen >= @since`)
     this.perDayStmt = db.prepare<{ since: string }, DayCount>(
       'SELECT substr(observed_at, 1, 10) AS day, count(*) AS count FROM occurrences WHERE observed_at >= @since GROUP BY 1 ORDER BY 1')
     this.recurringStmt = db.prepare<{ since: string, limit: number }, SummaryRow & { period_occurrences: number }>(
@@ -79,7 +81,7 @@ export class StatsRepository {
     const s = since
     const a = this.totalsStmt.get({ since: s })!
     const b = this.totalsAllStmt.get({ since: s })!
-    return { denials: a.denials, occurrences: a.occurrences, principals: b.principals, accounts: b.accounts }
+    return { denials: b.denials, occurrences: a.occurrences, principals: b.principals, accounts: b.accounts }
   }
 
   /** Occurrences per UTC day at or after `since`; days without any are absent. */
