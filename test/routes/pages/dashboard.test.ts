@@ -62,6 +62,12 @@ t.test('the period selector changes the totals and keeps its state in the URL', 
     `SELECT count(*) AS occurrences, count(DISTINCT o.denial_id) AS denials, count(DISTINCT coalesce(d.role_arn, d.principal_arn)) AS principals,
        count(DISTINCT d.principal_account) AS accounts FROM occurrences o JOIN denials d ON d.id = o.denial_id WHERE o.observed_at >= ?`).get(week.since)!
   t.same(week.totals, direct, 'the 7-day totals equal a direct count over its occurrences')
+  for (const p of [week, (await app.inject({ url: '/?format=json' })).json()]) {
+    const grouped = app.db.prepare<[string], { id: number, n: number }>(
+      'SELECT denial_id AS id, count(*) AS n FROM occurrences WHERE observed_at >= ? GROUP BY denial_id ORDER BY n DESC, denial_id DESC LIMIT 10').all(p.since)
+    t.same(p.mostRecurring.map((r: { id: number, periodOccurrences: number }) => ({ id: r.id, n: r.periodOccurrences })), grouped,
+      `most recurring (${p.period}) equals grouping every occurrence of the period`)
+  }
   const doc = html(await app.inject({ url: '/?period=7d' }))
   const current = doc.querySelector('nav[aria-label="Period"] a[aria-current="page"]')
   t.equal(current?.text, '7 days')
