@@ -106,7 +106,6 @@ async function * splitLines (chunks: AsyncIterable<Buffer> | Iterable<Buffer>): 
   let oversize = false
   let lineNo = 1
   let sawAny = false
-  const limit = Limits.maxRecordBytes
   const emit = (): Line => {
     let bytes = pending.length === 1 ? pending[0]! : Buffer.concat(pending)
     if (bytes[bytes.length - 1] === 0x0d) bytes = bytes.subarray(0, bytes.length - 1)
@@ -125,8 +124,9 @@ async function * splitLines (chunks: AsyncIterable<Buffer> | Iterable<Buffer>): 
       if (!oversize) {
         pending.push(chunk.subarray(start, end))
         pendingLen += end - start
-        // Whole-document inputs may have long lines; keep a generous window, flag beyond it.
-        if (pendingLen > Math.max(limit, 0) * 256) { oversize = true; pending = [] }
+        // A pretty-printed document may have long lines; past the whole-document limit a line is
+        // dropped (and flagged), so a file with no line breaks cannot exhaust memory.
+        if (pendingLen > MAX_DOCUMENT_BYTES) { oversize = true; pending = [] }
       }
       if (nl < 0) break
       yield emit()
