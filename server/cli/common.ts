@@ -23,6 +23,13 @@ export function fail (err: unknown): never {
   process.exit(Exit.failed)
 }
 
+/** A --port value: a whole number from 0 (pick a free port) to 65535. */
+export function parsePort (value: string): number {
+  const port = Number(value)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port ${value} is not a port number`)
+  return port
+}
+
 export function collect (value: string, previous: string[] = []): string[] {
   return [...previous, value]
 }

@@ -9,7 +9,7 @@ import { loadConfig } from '../config.js'
 import { buildStsMock } from '../sts/plugin.js'
 import { loadStsSecret, TokenCodec } from '../sts/token.js'
 import { mintRecords } from '../sts/mint.js'
-import { dbPath, Exit, fail, withDb, type DbOption } from './common.js'
+import { dbPath, Exit, fail, withDb, type DbOption, parsePort } from './common.js'
 
 interface MockOptions extends DbOption { host: string, port: string, identities?: string, ttl?: string, quiet?: boolean }
 interface EncodeOptions extends DbOption { ttl?: string }
@@ -38,8 +38,7 @@ export function register (program: Command): void {
     .option('--quiet', 'log warnings and errors only')
     .addHelpText('after', '\nThe secret that encodes messages is kept next to --db (mock-sts.key), or set with $WHYDENIED_STS_SECRET.\nExample:\n  aws --endpoint-url http://127.0.0.1:3001/sts sts decode-authorization-message --encoded-message TOKEN')
     .action(async (opts: MockOptions) => {
-      const port = Number(opts.port)
-      if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port ${opts.port} is not a port number`)
+      const port = parsePort(opts.port)
       const base = loadConfig()
       let app
       try {

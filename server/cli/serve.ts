@@ -2,7 +2,7 @@
 import type { Command } from 'commander'
 import { buildApp } from '../app.js'
 import { loadConfig } from '../config.js'
-import { dbPath, fail, withDb, type DbOption } from './common.js'
+import { dbPath, fail, withDb, type DbOption, parsePort } from './common.js'
 import { parseTtl } from './mock-sts.js'
 
 interface ServeOptions extends DbOption { host: string, port: string, token?: string, quiet?: boolean, ttl?: string, teams?: string }
@@ -17,8 +17,7 @@ export function register (program: Command): void {
     .option('--teams <file>', 'teams file for /reports (YAML or JSON; env WHYDENIED_TEAMS)')
     .option('--ttl <seconds>', 'lifetime of messages minted by POST /api/mock-sts/encode (default: $WHYDENIED_STS_TTL, else never expire)')
     .action(async (opts: ServeOptions) => {
-      const port = Number(opts.port)
-      if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port ${opts.port} is not a port number`)
+      const port = parsePort(opts.port)
       const base = loadConfig()
       const config = loadConfig({
         dbPath: dbPath(opts),
