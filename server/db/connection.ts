@@ -10,13 +10,39 @@ export interface OpenOptions {
   readonly?: boolean
 }
 
+const BUSY_TIMEOUT_MS = 10_000
+
+/** Block the thread for ms milliseconds (openDatabase is synchronous, like better-sqlite3). */
+function sleepSync (ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
+}
+
+/**
+ * Switch to WAL, retrying while another process holds the file. SQLite answers SQLITE_BUSY at once here,
+ * without calling the busy handler: the switch reads the header, then upgrades that read to a write, and
+ * SQLite never waits on an upgrade (two upgraders would deadlock). Several processes opening a brand-new
+ * file together all hit this, so retry for as long as the busy timeout would have waited.
+ */
+function enableWal (db: DB): void {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS
+  for (;;) {
+    try {
+      db.pragma('journal_mode = WAL')
+      return
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw err
+      sleepSync(5 + Math.random() * 20) // jitter, so the processes do not retry in lockstep
+    }
+  }
+}
+
 export function openDatabase (file: string, opts: OpenOptions = {}): DB {
   if (file !== ':memory:' && !opts.readonly) mkdirSync(path.dirname(path.resolve(file)), { recursive: true })
-  const db = new Database(file, { readonly: opts.readonly ?? false, timeout: 10_000 })
+  const db = new Database(file, { readonly: opts.readonly ?? false, timeout: BUSY_TIMEOUT_MS })
   try {
     if (!opts.readonly) {
       // WAL first: one writer and many readers at once; NORMAL is durable across crashes in WAL mode.
-      db.pragma('journal_mode = WAL')
+      enableWal(db)
       db.pragma('synchronous = NORMAL')
       // Checkpoint (and fsync) every ~40 MB of WAL rather than every 4 MB: imports write in bulk.
       db.pragma('wal_autocheckpoint = 10000')

@@ -5,18 +5,31 @@ import { DatabaseTooNewError, MigrationFailedError } from '../errors.js'
 
 export const SCHEMA_VERSION = migrations.length
 
+function userVersion (db: Database.Database): number {
+  return db.pragma('user_version', { simple: true }) as number
+}
+
 export function migrate (db: Database.Database, list: readonly Migration[] = migrations): number {
-  const current = db.pragma('user_version', { simple: true }) as number
   const latest = list.length
-  if (current > latest) throw new DatabaseTooNewError(db.name, current, latest)
+  // Unlocked look first, so that opening an up-to-date database (every open but the first) takes no write lock.
+  const seen = userVersion(db)
+  if (seen > latest) throw new DatabaseTooNewError(db.name, seen, latest)
+  if (seen === latest) return latest
   for (const m of list) {
-    if (m.version <= current) continue
+    if (m.version <= seen) continue
     try {
+      // BEGIN IMMEDIATE takes the write lock (waiting out the busy timeout), and user_version is read
+      // again under it: another process opening the same new file may have applied this step since
+      // the look above, and applying it twice fails ("table denials already exists").
       db.transaction(() => {
+        const current = userVersion(db)
+        if (current > latest) throw new DatabaseTooNewError(db.name, current, latest)
+        if (current >= m.version) return
         db.exec(m.up)
         db.pragma(`user_version = ${m.version}`)
       }).immediate()
     } catch (err) {
+      if (err instanceof DatabaseTooNewError) throw err
       throw new MigrationFailedError(m.version, m.name, (err as Error).message)
     }
   }

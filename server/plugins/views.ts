@@ -9,7 +9,7 @@ import fp from 'fastify-plugin'
 import fastifyView from '@fastify/view'
 import fastifyStatic from '@fastify/static'
 import Handlebars from 'handlebars'
-import { handlebarsHelpers } from '../views/helpers.js'
+import { handlebarsHelpers, showBidiControlsInTemplates } from '../views/helpers.js'
 import { sendErrorPage, wantsHtml } from '../views/errors.js'
 
 /** Every partial, by the name templates use (`{{> name}}`) → its file under views/. */
@@ -39,6 +39,7 @@ export default fp<{ production: boolean }>(async (app, opts) => {
   const root = findViewsRoot()
   const handlebars = Handlebars.create()
   for (const [name, fn] of Object.entries(handlebarsHelpers)) handlebars.registerHelper(name, fn)
+  showBidiControlsInTemplates(handlebars)
 
   await app.register(fastifyView, {
     engine: { handlebars },

@@ -137,10 +137,15 @@ export async function verifySigV4 (req: IncomingSigned, identities: IdentityTabl
     if (v === undefined) return fail(403, 'SignatureDoesNotMatch', `The header '${name}' is named in SignedHeaders but is absent from the request.`)
     headers[name] = v
   }
-  // Whatever the client claims about the body must be true: the signature then covers the body.
+  // The signature must cover the body actually received, since the body carries the Action and its
+  // parameters: whatever the client claims about it must be its true SHA-256. UNSIGNED-PAYLOAD (meant for S3
+  // uploads) would let anyone swap the body under a captured signature; no AWS SDK or CLI sends it to STS.
   const bodyHash = await getPayloadHash({ headers: {}, body: req.body === '' ? undefined : req.body } as unknown as HttpRequest, Sha256)
   const claimed = header(req.headers, 'x-amz-content-sha256')
-  if (claimed !== undefined && claimed !== 'UNSIGNED-PAYLOAD' && claimed.toLowerCase() !== (req.body === '' ? EMPTY_SHA256 : bodyHash)) {
+  if (claimed === 'UNSIGNED-PAYLOAD') {
+    return fail(403, 'SignatureDoesNotMatch', "'x-amz-content-sha256: UNSIGNED-PAYLOAD' is not accepted: an STS request must be signed over its body. Sign the SHA-256 of the body, as every AWS SDK and CLI does for STS.")
+  }
+  if (claimed !== undefined && claimed.toLowerCase() !== (req.body === '' ? EMPTY_SHA256 : bodyHash)) {
     return fail(403, 'SignatureDoesNotMatch', "The provided 'x-amz-content-sha256' header does not match what was computed.")
   }
   const payloadHash = claimed ?? bodyHash

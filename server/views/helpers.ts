@@ -4,6 +4,8 @@
  * or in the route's view-model. Every helper returns plain strings, which Handlebars escapes.
  */
 import type { HelperDelegate } from 'handlebars'
+import type Handlebars from 'handlebars'
+import { showBidiControls } from '../util/bidi.js'
 
 const numberFormat = new Intl.NumberFormat('en-US')
 
@@ -80,4 +82,19 @@ export const handlebarsHelpers: Record<string, HelperDelegate> = {
   num: (n: unknown) => typeof n === 'number' ? formatNumber(n) : '',
   instant: (s: unknown) => typeof s === 'string' ? formatInstant(s) : '',
   day: (s: unknown) => typeof s === 'string' ? formatDay(s) : ''
+}
+
+/**
+ * Make every template this Handlebars instance compiles (pages, partials, the layout) show bidi controls
+ * as `\u202E` and the like. Handlebars has no per-instance hook into the escaping of `{{ }}`
+ * (escapeExpression is module state shared by every instance), so the rendered output is passed
+ * through showBidiControls instead: templates hold no such characters, so whatever is replaced came
+ * from data, whether in text, attributes or `{{{body}}}`.
+ */
+export function showBidiControlsInTemplates (handlebars: typeof Handlebars): void {
+  const compile = handlebars.compile.bind(handlebars)
+  handlebars.compile = ((input, options) => {
+    const template = compile(input, options)
+    return (context, runtime) => showBidiControls(template(context, runtime))
+  }) as typeof handlebars.compile
 }

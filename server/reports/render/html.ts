@@ -5,6 +5,7 @@
  */
 import type { Report, ReportGroup, TeamSection } from '../build.js'
 import { dayChart, esc, sparkline } from './svg.js'
+import { showBidiControls } from '../../util/bidi.js'
 
 export const REPORT_CSS = `
 .wr { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #111827; max-width: 1100px; margin: 0 auto; }
@@ -108,26 +109,26 @@ ${s.policy ? `<p>Allows every listed implicit deny (${n(s.policy.groups)} group$
 ${explicit}`
 }
 
-/** The report as an HTML fragment (every value escaped). */
+/** The report as an HTML fragment (every value escaped, bidi controls shown as `\u202E` and the like). */
 export function reportBody (report: Report): string {
   const t = report.totals
   const suppressed = report.suppressed.length === 0
     ? ''
     : `<h2>Suppressed noise</h2><table><thead><tr><th>Rule</th><th>Reason</th><th>Until</th><th class="num">Occurrences suppressed</th></tr></thead><tbody>${report.suppressed.map(s =>
       `<tr><td>${(['action', 'principal', 'resource'] as const).filter(k => s.rule[k] !== undefined).map(k => `${k} <code>${esc(s.rule[k])}</code>`).join(', ')}</td><td>${esc(s.rule.reason ?? '')}</td><td>${esc(s.rule.until ?? '')}${s.active ? '' : ' (expired)'}</td><td class="num">${n(s.occurrences)}</td></tr>`).join('')}</tbody></table>`
-  return `<article class="wr">
+  return showBidiControls(`<article class="wr">
 <h1>${esc(report.title)}</h1>
 <p class="wr-meta">Period ${esc(report.period.since)} to ${esc(report.period.until)}, compared with ${esc(report.period.previousSince)} to ${esc(report.period.since)}. Generated ${esc(report.generatedAt)}${report.redacted ? '. <b>Redacted</b>: account IDs, names and identifiers are pseudonyms' : ''}.
 Growing means at least ${report.growth.factor}× the previous period and at least ${report.growth.minIncrease} more occurrences.</p>
 ${figures([['occurrences', t.occurrences], ['before', t.previousOccurrences], ['groups', t.groups], ['new', t.new], ['growing', t.growing], ['gone quiet', t.quiet], ['suppressed', t.suppressedOccurrences]])}
 ${report.teams.map(s => sectionHtml(s, report)).join('\n')}
 ${suppressed}
-</article>`
+</article>`)
 }
 
 /** A standalone HTML document: nothing to load, nothing to run. */
 export function renderHtml (report: Report): string {
-  return `<!doctype html>
+  return showBidiControls(`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -140,5 +141,5 @@ export function renderHtml (report: Report): string {
 ${reportBody(report)}
 </body>
 </html>
-`
+`)
 }

@@ -1,5 +1,6 @@
 /** Markdown (for tickets), JSON and CSV (for other tools) renderings of a report. */
 import type { Report, ReportGroup } from '../build.js'
+import { showBidiControls } from '../../util/bidi.js'
 
 // ---------- Markdown ----------
 
@@ -91,7 +92,8 @@ export function renderMarkdown (r: Report): string {
       out.push(`| ${rule} | ${mdText(s.rule.reason ?? '')} | ${s.rule.until ?? ''}${s.active ? '' : ' (expired)'} | ${s.occurrences} |`)
     }
   }
-  return out.join('\n') + '\n'
+  // Bidi controls visible in the whole document: no field can be missed (see showBidiControls).
+  return showBidiControls(out.join('\n') + '\n')
 }
 
 // ---------- JSON ----------
@@ -128,7 +130,8 @@ export function renderCsv (r: Report): string {
       }
     }
   }
-  return lines.join('\r\n') + '\r\n'
+  // Bidi controls visible in every cell; the replacement holds no quote, comma or line break.
+  return showBidiControls(lines.join('\r\n') + '\r\n')
 }
 
 export const Formats = ['html', 'md', 'json', 'csv'] as const
