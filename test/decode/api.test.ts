@@ -60,7 +60,7 @@ t.test('encode refuses what it cannot mint', async t => {
   const empty = await app.inject({ method: 'POST', url: '/api/mock-sts/encode', payload: '', headers: { 'content-type': 'application/json' } })
   t.equal(empty.statusCode, 400)
   t.equal(empty.json().code, 'WHYDENIED_CANNOT_MINT')
-  const bad = await app.inject({ method: 'POST', url: '/api/mock-sts/encode', payload: '{"DecodedMessage": "{\\"allowed\\":false,\\"explicitDeny\\":false,\\"context\\":{}}"}\n{"hello": 1}\n', headers: { 'content-type': 'application/x-ndjson' } })
+  const bad = await app.inject({ method: 'POST', url: '/api/mock-sts/encode', payload: '{"DecodedMessage": "{\\"allowed\\":false,\\"explicitDeny\\":false,\\"context\\":{\\"action\\":\\"s3:GetObject\\"}}"}\n{"hello": 1}\n', headers: { 'content-type': 'application/x-ndjson' } })
   t.equal(bad.statusCode, 400)
   t.match(bad.json().message, /^line 2: not a decoded authorization message/)
 })
