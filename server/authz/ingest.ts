@@ -39,8 +39,25 @@ export async function * readTextRecords (body: string | Buffer, source: string):
   yield * readStreamRecords([typeof body === 'string' ? Buffer.from(body, 'utf8') : body], source)
 }
 
-/** The core: bytes in, records out. */
+/**
+ * The core: bytes in, records out. Each record is numbered within its line: with the source and
+ * the line, that index is the record's place in the input, which identifies its occurrence, so a
+ * compact array `[m,m,m]` is three occurrences just as the same array pretty-printed is. Rejected
+ * pieces take their number too, so mending one does not renumber the records after it.
+ */
 export async function * readStreamRecords (chunks: AsyncIterable<Buffer> | Iterable<Buffer>, source: string): AsyncGenerator<InputItem> {
+  let line = 0
+  let index = 0
+  for await (const item of readRecords(chunks, source)) {
+    const at = item.kind === 'record' ? item.record.line : item.rejected.line
+    index = at === line ? index + 1 : 0
+    line = at
+    if (item.kind === 'record') item.record.index = index
+    yield item
+  }
+}
+
+async function * readRecords (chunks: AsyncIterable<Buffer> | Iterable<Buffer>, source: string): AsyncGenerator<InputItem> {
   const it = toAsyncIterator(chunks)
   // Look at the first bytes before splitting lines: a UTF-16 BOM (or the NUL pattern of BOM-less
   // UTF-16LE, what PowerShell's `>` writes) means the whole input is UTF-16, which we decode.
@@ -48,7 +65,7 @@ export async function * readStreamRecords (chunks: AsyncIterable<Buffer> | Itera
   if (!peek.done && isUtf16(peek.value)) {
     const all: Buffer[] = [peek.value]
     for (let n = await it.next(); !n.done; n = await it.next()) all.push(n.value)
-    yield * readStreamRecords([Buffer.from(decodeUtf16(Buffer.concat(all)), 'utf8')], source)
+    yield * readRecords([Buffer.from(decodeUtf16(Buffer.concat(all)), 'utf8')], source)
     return
   }
   const lines = splitLines(peek.done ? [] : prepend(peek.value, it))
@@ -157,9 +174,9 @@ function * lineRecord (l: Line, source: string): Generator<InputItem> {
     return
   }
   if (Array.isArray(value)) {
-    for (const v of value) yield { kind: 'record', record: { source, line: l.line, value: v } }
+    for (const v of value) yield { kind: 'record', record: { source, line: l.line, index: 0, value: v } }
   } else {
-    yield { kind: 'record', record: { source, line: l.line, value } }
+    yield { kind: 'record', record: { source, line: l.line, index: 0, value } }
   }
 }
 
@@ -191,7 +208,7 @@ function * documentRecords (bytes: Buffer, source: string): Generator<InputItem>
       yield reject(source, 1, `record is larger than the ${Limits.maxRecordBytes / 1024 / 1024} MiB limit`)
       return
     }
-    yield { kind: 'record', record: { source, line: firstContentLine(text), value } }
+    yield { kind: 'record', record: { source, line: firstContentLine(text), index: 0, value } }
     return
   }
   if (value.length === 0) {
@@ -213,7 +230,7 @@ function * documentRecords (bytes: Buffer, source: string): Generator<InputItem>
       yield reject(source, line, `record is larger than the ${Limits.maxRecordBytes / 1024 / 1024} MiB limit`)
       continue
     }
-    yield { kind: 'record', record: { source, line, value: v } }
+    yield { kind: 'record', record: { source, line, index: 0, value: v } }
   }
 }
 
@@ -232,7 +249,7 @@ function * concatenatedRecords (text: string, source: string): Generator<InputIt
       yield reject(source, doc.line, jsonError(slice, err as Error, 'document'))
       continue
     }
-    for (const v of Array.isArray(value) ? value : [value]) yield { kind: 'record', record: { source, line: doc.line, value: v } }
+    for (const v of Array.isArray(value) ? value : [value]) yield { kind: 'record', record: { source, line: doc.line, index: 0, value: v } }
   }
 }
 
