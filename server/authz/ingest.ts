@@ -74,7 +74,7 @@ function fileKind (st: Dirent | Stats): string {
   if (st.isCharacterDevice()) return 'a character device'
   if (st.isBlockDevice()) return 'a block device'
   if (st.isSocket()) return 'a socket'
-  return 'not a regular file'
+  return 'a file of an unknown kind'
 }
 
 /** Records from a file on disk. */
