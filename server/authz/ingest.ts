@@ -1,13 +1,13 @@
 /**
  * Turn bytes (files, directories, stdin, request bodies) into records, auto-detecting the format:
- * one JSON document, a JSON array, or NDJSON; UTF-8 with or without BOM, or UTF-16 with a BOM.
- * NDJSON is streamed line by line so memory stays flat however large the file is.
+ * one JSON document, a JSON array, or NDJSON; UTF-8 with or without BOM, or UTF-16 (LE or BE, with
+ * or without BOM). NDJSON is streamed line by line so memory stays flat however large the file is.
  */
-import { createReadStream } from 'node:fs'
-import { readdir, stat } from 'node:fs/promises'
+import { createReadStream, type Dirent, type Stats } from 'node:fs'
+import { readdir, realpath, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { Limits } from './parse.js'
-import type { InputItem } from './types.js'
+import type { InputItem, RejectedRecord } from './types.js'
 
 /** A whole-document (non-NDJSON) input may not exceed this; larger data should be NDJSON. */
 export const MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
@@ -15,18 +15,66 @@ export const IMPORT_EXTENSIONS = ['.json', '.jsonl', '.ndjson'] as const
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
-/** Every file to read for `PATH`: the file itself, or the import files under a directory, sorted. */
-export async function expandPath (p: string): Promise<string[]> {
+/**
+ * Every file to read for `PATH`: the file itself, or the import files under a directory, sorted.
+ * Only regular files are read: a FIFO or a device (`/dev/zero`) would block or never end. Given
+ * as PATH it throws; met in a directory it is refused through `onRefused` (by default, thrown).
+ * Symbolic links are followed, to files and to directories; a link back to a directory being
+ * read (a loop) is refused, and a file or directory reached twice is read once.
+ */
+export async function expandPath (p: string, onRefused?: (r: RejectedRecord) => void): Promise<string[]> {
   const st = await stat(p)
-  if (!st.isDirectory()) return [p]
-  const out: string[] = []
-  const entries = await readdir(p, { withFileTypes: true, recursive: true })
-  for (const e of entries) {
-    if (e.isFile() && IMPORT_EXTENSIONS.some(ext => e.name.toLowerCase().endsWith(ext))) {
-      out.push(path.join(e.parentPath ?? p, e.name))
+  if (st.isFile()) return [p]
+  // The message is the reason alone: callers report it beside the path (as for ENOENT).
+  if (!st.isDirectory()) throw new Error(`${fileKind(st)}, not a regular file or directory: not read`)
+  const refuse = onRefused ?? ((r: RejectedRecord) => { throw new Error(`${r.source}: ${r.reason}`) })
+  const isImport = (name: string): boolean => IMPORT_EXTENSIONS.some(ext => name.toLowerCase().endsWith(ext))
+  // Real path → the paths it was found under (in walk order), and whether through a link: a file is
+  // read once, under its own name when the tree has it too (`latest.json -> 2026-11.json`).
+  const files = new Map<string, Array<{ path: string, linked: boolean }>>()
+  const seenDirs = new Set<string>()
+  const walk = async (dir: string, realDir: string, ancestors: ReadonlySet<string>, viaLink: boolean): Promise<void> => {
+    seenDirs.add(realDir)
+    const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+    for (const e of entries) {
+      const full = path.join(dir, e.name)
+      let kind: Dirent | Stats = e
+      let real = path.join(realDir, e.name)
+      if (e.isSymbolicLink()) {
+        try {
+          kind = await stat(full)
+          real = await realpath(full)
+        } catch {
+          if (isImport(e.name)) refuse({ source: full, line: 0, reason: 'a broken symbolic link: not read' })
+          continue
+        }
+      }
+      if (kind.isDirectory()) {
+        if (ancestors.has(real)) refuse({ source: full, line: 0, reason: `a symbolic link loop (it leads back to ${real}): not followed` })
+        else if (!seenDirs.has(real)) await walk(full, real, new Set([...ancestors, real]), viaLink || e.isSymbolicLink())
+      } else if (!isImport(e.name)) {
+        continue
+      } else if (kind.isFile()) {
+        const list = files.get(real) ?? []
+        list.push({ path: full, linked: viaLink || e.isSymbolicLink() })
+        files.set(real, list)
+      } else {
+        refuse({ source: full, line: 0, reason: `${fileKind(kind)}, not a regular file: not read` })
+      }
     }
   }
-  return out.sort()
+  const real = await realpath(p)
+  await walk(p, real, new Set([real]), false)
+  return [...files.values()].map(list => (list.find(f => !f.linked) ?? list[0]!).path).sort()
+}
+
+/** What a non-regular file is, for a refusal a person understands. */
+function fileKind (st: Dirent | Stats): string {
+  if (st.isFIFO()) return 'a FIFO (named pipe)'
+  if (st.isCharacterDevice()) return 'a character device'
+  if (st.isBlockDevice()) return 'a block device'
+  if (st.isSocket()) return 'a socket'
+  return 'a file of an unknown kind'
 }
 
 /** Records from a file on disk. */
@@ -39,19 +87,41 @@ export async function * readTextRecords (body: string | Buffer, source: string):
   yield * readStreamRecords([typeof body === 'string' ? Buffer.from(body, 'utf8') : body], source)
 }
 
-/** The core: bytes in, records out. */
+/**
+ * The core: bytes in, records out. Each record is numbered within its line: with the source and
+ * the line, that index is the record's place in the input, which identifies its occurrence, so a
+ * compact array `[m,m,m]` is three occurrences just as the same array pretty-printed is. Rejected
+ * pieces take their number too, so mending one does not renumber the records after it.
+ */
 export async function * readStreamRecords (chunks: AsyncIterable<Buffer> | Iterable<Buffer>, source: string): AsyncGenerator<InputItem> {
+  let line = 0
+  let index = 0
+  for await (const item of readRecords(chunks, source)) {
+    const at = item.kind === 'record' ? item.record.line : item.rejected.line
+    index = at === line ? index + 1 : 0
+    line = at
+    if (item.kind === 'record') item.record.index = index
+    yield item
+  }
+}
+
+async function * readRecords (chunks: AsyncIterable<Buffer> | Iterable<Buffer>, source: string): AsyncGenerator<InputItem> {
   const it = toAsyncIterator(chunks)
   // Look at the first bytes before splitting lines: a UTF-16 BOM (or the NUL pattern of BOM-less
-  // UTF-16LE, what PowerShell's `>` writes) means the whole input is UTF-16, which we decode.
-  const peek = await it.next()
-  if (!peek.done && isUtf16(peek.value)) {
-    const all: Buffer[] = [peek.value]
-    for (let n = await it.next(); !n.done; n = await it.next()) all.push(n.value)
-    yield * readStreamRecords([Buffer.from(decodeUtf16(Buffer.concat(all)), 'utf8')], source)
-    return
+  // UTF-16, what PowerShell's `>` writes) means the whole input is UTF-16, transcoded as it streams.
+  const peeked: Buffer[] = []
+  let peekedLength = 0
+  let ended = false
+  while (peekedLength < 4) {
+    const n = await it.next()
+    if (n.done) { ended = true; break }
+    peeked.push(n.value)
+    peekedLength += n.value.length
   }
-  const lines = splitLines(peek.done ? [] : prepend(peek.value, it))
+  const start = peeked.length === 1 ? peeked[0]! : Buffer.concat(peeked)
+  const utf16 = utf16Encoding(start)
+  const bytes = ended ? [start] : prepend(start, it)
+  const lines = splitLines(utf16 === null ? bytes : transcodeUtf16(bytes, utf16))
   const first = await lines.next()
   if (first.done) {
     yield reject(source, 1, 'the input is empty')
@@ -157,9 +227,9 @@ function * lineRecord (l: Line, source: string): Generator<InputItem> {
     return
   }
   if (Array.isArray(value)) {
-    for (const v of value) yield { kind: 'record', record: { source, line: l.line, value: v } }
+    for (const v of value) yield { kind: 'record', record: { source, line: l.line, index: 0, value: v } }
   } else {
-    yield { kind: 'record', record: { source, line: l.line, value } }
+    yield { kind: 'record', record: { source, line: l.line, index: 0, value } }
   }
 }
 
@@ -191,7 +261,7 @@ function * documentRecords (bytes: Buffer, source: string): Generator<InputItem>
       yield reject(source, 1, `record is larger than the ${Limits.maxRecordBytes / 1024 / 1024} MiB limit`)
       return
     }
-    yield { kind: 'record', record: { source, line: firstContentLine(text), value } }
+    yield { kind: 'record', record: { source, line: firstContentLine(text), index: 0, value } }
     return
   }
   if (value.length === 0) {
@@ -213,7 +283,7 @@ function * documentRecords (bytes: Buffer, source: string): Generator<InputItem>
       yield reject(source, line, `record is larger than the ${Limits.maxRecordBytes / 1024 / 1024} MiB limit`)
       continue
     }
-    yield { kind: 'record', record: { source, line, value: v } }
+    yield { kind: 'record', record: { source, line, index: 0, value: v } }
   }
 }
 
@@ -232,7 +302,7 @@ function * concatenatedRecords (text: string, source: string): Generator<InputIt
       yield reject(source, doc.line, jsonError(slice, err as Error, 'document'))
       continue
     }
-    for (const v of Array.isArray(value) ? value : [value]) yield { kind: 'record', record: { source, line: doc.line, value: v } }
+    for (const v of Array.isArray(value) ? value : [value]) yield { kind: 'record', record: { source, line: doc.line, index: 0, value: v } }
   }
 }
 
@@ -297,10 +367,29 @@ function isBlank (b: Buffer): boolean {
   return true
 }
 
-function isUtf16 (b: Buffer): boolean {
-  if (b.length >= 2 && ((b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff))) return true
-  // BOM-less UTF-16LE of ASCII text: every odd byte is NUL.
-  return b.length >= 4 && b[0] !== 0 && b[1] === 0 && b[2] !== 0 && b[3] === 0
+function utf16Encoding (b: Buffer): 'utf-16le' | 'utf-16be' | null {
+  if (b.length >= 2 && b[0] === 0xff && b[1] === 0xfe) return 'utf-16le'
+  if (b.length >= 2 && b[0] === 0xfe && b[1] === 0xff) return 'utf-16be'
+  // BOM-less UTF-16 of ASCII text: every other byte is NUL (odd ones in LE, even ones in BE).
+  if (b.length < 4) return null
+  if (b[0] !== 0 && b[1] === 0 && b[2] !== 0 && b[3] === 0) return 'utf-16le'
+  if (b[0] === 0 && b[1] !== 0 && b[2] === 0 && b[3] !== 0) return 'utf-16be'
+  return null
+}
+
+/**
+ * UTF-16 chunks → UTF-8 chunks, one at a time, so memory stays flat. A streaming TextDecoder holds
+ * back a code unit or surrogate pair split between chunks until the next one, drops a leading BOM,
+ * and turns unpaired surrogates into U+FFFD.
+ */
+export async function * transcodeUtf16 (chunks: AsyncIterable<Buffer> | Iterable<Buffer>, encoding: 'utf-16le' | 'utf-16be'): AsyncGenerator<Buffer> {
+  const decoder = new TextDecoder(encoding)
+  for await (const chunk of chunks) {
+    const text = decoder.decode(chunk, { stream: true })
+    if (text !== '') yield Buffer.from(text, 'utf8')
+  }
+  const tail = decoder.decode()
+  if (tail !== '') yield Buffer.from(tail, 'utf8')
 }
 
 function toAsyncIterator (chunks: AsyncIterable<Buffer> | Iterable<Buffer>): AsyncIterator<Buffer> | Iterator<Buffer> {
@@ -310,16 +399,6 @@ function toAsyncIterator (chunks: AsyncIterable<Buffer> | Iterable<Buffer>): Asy
 async function * prepend (first: Buffer, rest: AsyncIterator<Buffer> | Iterator<Buffer>): AsyncGenerator<Buffer> {
   yield first
   for (let n = await rest.next(); !n.done; n = await rest.next()) yield n.value
-}
-
-function decodeUtf16 (b: Buffer): string {
-  if (b[0] === 0xfe && b[1] === 0xff) {
-    const swapped = Buffer.from(b.subarray(2))
-    swapped.swap16()
-    return swapped.toString('utf16le')
-  }
-  const start = b[0] === 0xff && b[1] === 0xfe ? 2 : 0
-  return b.subarray(start).toString('utf16le').replace(/^\uFEFF/, '')
 }
 
 function lineAt (text: string, pos: number): number {

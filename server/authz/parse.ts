@@ -204,6 +204,11 @@ function normalise (d: Obj, raw: string): ParsedMessage {
 
   const resource = optString(context, 'resource', 'context')
   const actionRaw = optString(context, 'action', 'context')
+  // Every decision AWS encodes is about an action: without one, the record would be stored as a
+  // denial of nothing, which no search or report can place.
+  if (actionRaw === null || actionRaw.trim() === '') {
+    throw new RecordError(`no action: "context.action" is ${actionRaw === null ? 'missing' : 'empty'}; a decoded authorization message names the action that was decided`, 'context.action')
+  }
   const { action, service } = normaliseAction(actionRaw, cond('aws:Service'), resource)
   const region = cond('aws:RequestedRegion') ?? cond('aws:Region') ?? arnPart(resource, 3)
 

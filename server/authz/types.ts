@@ -50,8 +50,12 @@ export interface ParsedMessage {
 export interface SourceRecord {
   source: string
   line: number
+  /** Index among the records (and rejected pieces) that start on this line: 0 first. */
+  index: number
   /** The JSON value of the record, already parsed from its text. */
   value: unknown
+  /** For a record decoded from an encoded message: the SHA-256 (hex) of that message, its identity. */
+  encodedSha256?: string
 }
 
 /** A record that could not be used, with the reason a person can act on. */
@@ -71,6 +75,10 @@ export interface ImportRecord {
   message: ParsedMessage
   source: string
   line: number
+  /** See SourceRecord.index (absent: 0). */
+  index?: number
+  /** See SourceRecord.encodedSha256: when set, it alone identifies the occurrence. */
+  encodedSha256?: string | undefined
   /** ISO-8601 instant, or null when the input did not say (the import time is used). */
   observedAt: string | null
 }

@@ -1,5 +1,6 @@
 /** The decode workflow shared by `whydenied decode` and POST /api/decode: text → messages → decoded JSON → stored. */
 import type { STSClient } from '@aws-sdk/client-sts'
+import { createHash } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { parseEnvelope } from '../authz/parse.js'
 import type { Repositories } from '../plugins/db.js'
@@ -41,7 +42,10 @@ export async function storeDecoded (repos: Repositories, items: DecodedItem[], s
   const findId = repos.denials.db.prepare<[string], { id: number }>('SELECT id FROM denials WHERE content_hash = ?')
   for (const [i, item] of items.entries()) {
     const value = { DecodedMessage: item.DecodedMessage }
-    const s = await repos.importer.run([{ kind: 'record', record: { source, line: i + 1, value } }], { source, label: source })
+    // The encoded message is the failure's identity: the same message decoded twice is one
+    // occurrence, two messages that decode to the same content are two.
+    const encodedSha256 = createHash('sha256').update(item.token).digest('hex')
+    const s = await repos.importer.run([{ kind: 'record', record: { source, line: i + 1, index: 0, value, encodedSha256 } }], { source, label: source })
     total.imported += s.imported
     total.duplicates += s.duplicates
     for (const r of s.rejected) total.rejected.push({ line: r.line, reason: r.reason })

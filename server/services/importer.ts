@@ -33,7 +33,7 @@ export interface ImportOptions {
 export function toImportRecord (item: SourceRecord, sourceOverride?: string): ImportRecord | RejectedRecord {
   try {
     const env = parseEnvelope(item.value)
-    return { message: env.message, source: sourceOverride ?? env.source ?? item.source, line: item.line, observedAt: env.observedAt }
+    return { message: env.message, source: sourceOverride ?? env.source ?? item.source, line: item.line, index: item.index, encodedSha256: item.encodedSha256, observedAt: env.observedAt }
   } catch (err) {
     if (err instanceof RecordError) return { source: item.source, line: item.line, reason: err.message }
     // Not expected, but one strange record must not stop an import: reject it and go on.

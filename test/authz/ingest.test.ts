@@ -1,8 +1,9 @@
 import t from 'tap'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { expandPath, readFileRecords, readStreamRecords, readTextRecords } from '../../server/authz/ingest.js'
-import type { InputItem } from '../../server/authz/types.js'
+import { expandPath, readFileRecords, readStreamRecords, readTextRecords, transcodeUtf16 } from '../../server/authz/ingest.js'
+import type { InputItem, RejectedRecord } from '../../server/authz/types.js'
 import { DECODED_FIXTURES, tempDir } from '../helpers/build.js'
 
 const cliOutput = readFileSync(path.join(DECODED_FIXTURES, 'seed-passrole.json'), 'utf8')
@@ -114,4 +115,93 @@ t.test('concatenated documents (aws ... >> all.json) are read one by one', async
   const n = good.split('\n').length
   t.same(records(items).map(r => r.line), [1, n + 1, 2 * n + 4])
   t.same(rejects(items).map(r => r.line), [2 * n + 1])
+})
+
+t.test('each record is numbered within its line: its place in the input', async t => {
+  const place = async (body: string) => records(await all(readTextRecords(body, 's'))).map(r => [r.line, r.index])
+  const c = JSON.stringify(obj)
+  t.same(await place(`[${c},${c},${c}]`), [[1, 0], [1, 1], [1, 2]], 'compact array')
+  t.same(await place(JSON.stringify([obj, obj], null, 2)), [[2, 0], [2 + JSON.stringify(obj, null, 2).split('\n').length, 0]], 'pretty array: a line each')
+  t.same(await place(`${c} ${c}${c}\n`), [[1, 0], [1, 1], [1, 2]], 'documents on one line')
+  t.same(await place(`${c}\n[${c},${c}]\n\n${c}\n`), [[1, 0], [2, 0], [2, 1], [4, 0]], 'NDJSON with an array line')
+  t.same(await place(`${c}\n[1, ${c}, 2]\n`), [[1, 0], [2, 0], [2, 1], [2, 2]], 'values that are not messages take their number too')
+  let deep = '"x"'
+  for (let i = 0; i < 20000; i++) deep = `[${deep}]`
+  const items = await all(readTextRecords(`[${deep},${c}]`, 'd'))
+  t.equal(rejects(items).length, 1)
+  t.same(records(items).map(r => [r.line, r.index]), [[1, 1]], 'a piece rejected while reading keeps its place')
+})
+
+t.test('UTF-16 streams: every chunk boundary, LE and BE, with and without BOM', async t => {
+  // Non-ASCII and non-BMP text (surrogate pairs), over several lines.
+  const lines = [{ v: 'a😀é' }, { w: '日本語 🚫 policy' }, { x: '𝒜\u00e9' }]
+  const body = lines.map(l => JSON.stringify(l)).join('\r\n') + '\n'
+  const le = Buffer.from(body, 'utf16le')
+  const be = Buffer.from(le)
+  be.swap16()
+  const variants: Array<[string, Buffer]> = [
+    ['LE with BOM', Buffer.concat([Buffer.from([0xff, 0xfe]), le])],
+    ['BE with BOM', Buffer.concat([Buffer.from([0xfe, 0xff]), be])],
+    ['LE without BOM', le],
+    ['BE without BOM', be]
+  ]
+  const want = lines.map((v, i) => [i + 1, v])
+  for (const [name, bytes] of variants) {
+    // Two chunks, cut at every byte: inside a code unit, between the halves of a surrogate pair, inside the BOM.
+    let bad = 0
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      const got = records(await all(readStreamRecords([bytes.subarray(0, cut), bytes.subarray(cut)], 's'))).map(r => [r.line, r.value])
+      if (JSON.stringify(got) !== JSON.stringify(want)) { bad++; t.same(got, want, `${name}, cut at byte ${cut}`) }
+    }
+    t.equal(bad, 0, `${name}: the same records wherever the input is cut`)
+    const bytewise = [...bytes].map(b => Buffer.from([b]))
+    t.same(records(await all(readStreamRecords(bytewise, 's'))).map(r => [r.line, r.value]), want, `${name}, one byte per chunk`)
+  }
+  const chunks: Buffer[] = []
+  for await (const c of transcodeUtf16([le.subarray(0, 5), le.subarray(5, 6), le.subarray(6)], 'utf-16le')) chunks.push(c)
+  t.equal(Buffer.concat(chunks).toString('utf8'), body, 'transcodeUtf16 alone: UTF-8 out')
+  t.same(records(await all(readStreamRecords([Buffer.from([0xff, 0xfe, 0x3d, 0xd8, 0x7b, 0x00, 0x7d, 0x00])], 'lone'))).length, 0, 'an unpaired surrogate becomes U+FFFD (then not JSON), not a crash')
+})
+
+t.test('only regular files are read: FIFOs and devices are refused with the path and what they are', async t => {
+  await t.rejects(expandPath('/dev/zero'), { message: 'a character device, not a regular file or directory: not read' })
+  const dir = tempDir(t)
+  const fifo = path.join(dir, 'pipe.ndjson')
+  execFileSync('mkfifo', [fifo])
+  await t.rejects(expandPath(fifo), { message: 'a FIFO (named pipe), not a regular file or directory: not read' })
+  writeFileSync(path.join(dir, 'a.json'), cliOutput)
+  symlinkSync('/dev/zero', path.join(dir, 'zero.json'))
+  execFileSync('mkfifo', [path.join(dir, 'other-pipe')]) // not an import file name: not even looked at
+  const refused: RejectedRecord[] = []
+  t.same(await expandPath(dir, r => refused.push(r)), [path.join(dir, 'a.json')], 'the regular file is still read')
+  t.same(refused, [
+    { source: fifo, line: 0, reason: 'a FIFO (named pipe), not a regular file: not read' },
+    { source: path.join(dir, 'zero.json'), line: 0, reason: 'a character device, not a regular file: not read' }
+  ])
+  await t.rejects(expandPath(dir), { message: `${fifo}: a FIFO (named pipe), not a regular file: not read` }, 'without a callback, a refusal throws')
+})
+
+t.test('symbolic links in a directory are followed; a loop is refused; what is reached twice is read once', async t => {
+  const root = tempDir(t)
+  const dir = path.join(root, 'in')
+  const elsewhere = path.join(root, 'elsewhere')
+  mkdirSync(path.join(dir, 'sub'), { recursive: true })
+  mkdirSync(elsewhere)
+  writeFileSync(path.join(elsewhere, 'far.json'), cliOutput)
+  writeFileSync(path.join(elsewhere, 'also.ndjson'), text + '\n')
+  writeFileSync(path.join(dir, '2026-11.json'), cliOutput)
+  symlinkSync(path.join(elsewhere, 'far.json'), path.join(dir, 'far.json'))
+  symlinkSync('2026-11.json', path.join(dir, 'latest.json')) // the same file as one in the tree
+  symlinkSync(elsewhere, path.join(dir, 'sub', 'more'))
+  symlinkSync('..', path.join(dir, 'sub', 'up')) // a loop
+  symlinkSync(path.join(root, 'missing.json'), path.join(dir, 'broken.json'))
+  const refused: RejectedRecord[] = []
+  const files = await expandPath(dir, r => refused.push(r))
+  t.same(files.map(f => path.relative(dir, f)), ['2026-11.json', 'far.json', 'sub/more/also.ndjson'],
+    'a linked file is read (far.json); a file reached twice is read once, under its own name (not latest.json, nor sub/more/far.json)')
+  t.same(refused.map(r => [path.relative(dir, r.source), r.reason]), [
+    ['broken.json', 'a broken symbolic link: not read'],
+    ['sub/up', `a symbolic link loop (it leads back to ${realpathSync(dir)}): not followed`]
+  ])
+  t.same(records(await all(readFileRecords(path.join(dir, 'far.json')))).length, 1)
 })

@@ -88,7 +88,14 @@ t.test('missing optional parts and unknown fields', async t => {
   t.match(m.raw, /"futureField"/, 'unknown fields stay in the raw JSON')
   const noPrincipal = parseEnvelope({ allowed: false, explicitDeny: false, context: { action: 'ec2:X' } })
   t.equal(noPrincipal.message.principal.arn, null)
-  t.equal(parseEnvelope({ allowed: true, explicitDeny: false, context: {} }).message.decision, 'allowed')
+  t.equal(parseEnvelope({ allowed: true, explicitDeny: false, context: { action: 's3:GetObject' } }).message.decision, 'allowed')
+})
+
+t.test('a message with no action is refused, not stored as a denial of nothing', async t => {
+  for (const context of [{}, { action: null }, { action: '' }, { action: '  ' }, { principal: { arn: 'arn:aws:iam::123456789012:user/a' }, resource: '*' }]) {
+    t.throws(() => parseEnvelope({ allowed: false, explicitDeny: false, context }), { name: 'RecordError', message: /^no action: "context\.action" is (missing|empty).*\(field context\.action\)$/ }, JSON.stringify(context))
+  }
+  t.throws(() => parseEnvelope({ DecodedMessage: '{"allowed":false,"explicitDeny":true,"context":{"resource":"*"}}' }), /no action: "context.action" is missing/, 'in a DecodedMessage string too')
 })
 
 t.test('principal ARNs of every kind', async t => {

@@ -1,9 +1,12 @@
 import t from 'tap'
 import Database from 'better-sqlite3'
+import { copyFileSync } from 'node:fs'
 import path from 'node:path'
+import { readFileRecords } from '../../server/authz/ingest.js'
 import { openDatabase } from '../../server/db/connection.js'
 import { migrate, SCHEMA_VERSION } from '../../server/db/migrate.js'
 import { migrations } from '../../server/db/migrations/index.js'
+import { makeRepositories } from '../../server/plugins/db.js'
 import { tempDir } from '../helpers/build.js'
 
 t.test('a new file is created, migrated to the latest version, in WAL mode', async t => {
@@ -38,4 +41,55 @@ t.test('a failing migration rolls back whole and names itself', async t => {
   t.throws(() => migrate(db, list), { code: 'WHYDENIED_MIGRATION_FAILED', message: /Migration 2 \(broken\) failed/ })
   t.equal(db.pragma('user_version', { simple: true }), 1, 'stops after the last good step')
   t.equal(db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'b'").pluck().get(), 0, 'no half-applied step')
+})
+
+t.test('0003: a schema-2 database keeps every occurrence; re-importing its files adds only what the old key dropped', async t => {
+  // Written by the previous release (see fixtures/README.md): 10 occurrences, of which compact.json
+  // ([a,a,b] on one line) kept 2 of its 3 records.
+  const fixtures = path.join(import.meta.dirname, 'fixtures')
+  const file = path.join(tempDir(t), 'old.db')
+  copyFileSync(path.join(fixtures, 'schema-v2.db'), file)
+  const before = new Database(file, { readonly: true })
+  t.equal(before.pragma('user_version', { simple: true }), 2)
+  const rowsBefore = before.prepare('SELECT id, denial_id, observed_at, source_id, line, stamped_ms FROM occurrences ORDER BY id').all()
+  const countersBefore = before.prepare('SELECT id, occurrences, first_seen, last_seen FROM denials ORDER BY id').all()
+  before.close()
+  t.equal(rowsBefore.length, 10)
+
+  const db = openDatabase(file)
+  t.teardown(() => db.close())
+  t.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION)
+  t.same(db.prepare('SELECT id, denial_id, observed_at, source_id, line, stamped_ms FROM occurrences ORDER BY id').all(), rowsBefore, 'every row kept as it was')
+  t.same(db.prepare('SELECT id, occurrences, first_seen, last_seen FROM denials ORDER BY id').all(), countersBefore, 'counters unchanged')
+  t.equal(db.prepare('SELECT count(*) FROM occurrences WHERE item < 0').pluck().get(), 10, 'migrated rows do not know their index within the line yet')
+  t.same(db.prepare("SELECT name FROM sqlite_master WHERE tbl_name = 'occurrences' AND type = 'index' AND sql IS NOT NULL ORDER BY name").pluck().all(),
+    ['idx_occurrences_observed_at', 'idx_occurrences_unplaced'])
+  t.same(db.pragma('foreign_key_check'), [], 'references intact')
+
+  const { importer } = makeRepositories(db)
+  const reimport = async (name: string) => importer.run(readFileRecords(path.join(fixtures, 'schema-v2', name), name), { label: name })
+  const expected: Record<string, { imported: number, duplicates: number }> = {
+    'lines.ndjson': { imported: 0, duplicates: 3 },
+    'compact.json': { imported: 1, duplicates: 2 }, // the second `a`, which the old key dropped
+    'array-line.ndjson': { imported: 0, duplicates: 3 }, // [a,b] on line 1: each claims its own row
+    'pretty.json': { imported: 0, duplicates: 2 }
+  }
+  for (const [name, want] of Object.entries(expected)) t.same(await reimport(name), { ...want, rejected: [] }, `${name} re-imported`)
+  t.equal(db.prepare('SELECT count(*) FROM occurrences').pluck().get(), 11)
+  t.equal(db.prepare('SELECT count(*) FROM occurrences WHERE item < 0').pluck().get(), 0, 'every migrated row claimed its place')
+  t.equal(db.prepare('SELECT count(*) FROM denials d WHERE d.occurrences <> (SELECT count(*) FROM occurrences o WHERE o.denial_id = d.id)').pluck().get(), 0, 'counters exact')
+  for (const name of Object.keys(expected)) {
+    const s = await reimport(name)
+    t.equal(s.imported, 0, `${name} a third time: only duplicates`)
+  }
+  t.equal(db.prepare('SELECT sum(occurrences) FROM denials').pluck().get(), 11)
+})
+
+t.test('0003 on an empty database: the new key, no unplaced rows', async t => {
+  const db = new Database(':memory:')
+  t.teardown(() => db.close())
+  migrate(db)
+  const cols = db.prepare("SELECT name FROM pragma_table_info('occurrences') ORDER BY cid").pluck().all()
+  t.same(cols, ['id', 'denial_id', 'observed_at', 'source_id', 'line', 'item', 'encoded_id', 'stamped_ms', 'import_id'])
+  t.same(db.prepare("SELECT name FROM pragma_table_info('encoded_messages') ORDER BY cid").pluck().all(), ['id', 'sha256'])
 })

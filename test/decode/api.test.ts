@@ -55,12 +55,34 @@ t.test('several records and several tokens', async t => {
   t.equal(bare.statusCode, 200, 'the bare decoded object is accepted too')
 })
 
+t.test('an occurrence is its encoded message: the same token twice is one, two tokens of equal content are two', async t => {
+  const app = await buildTestApp(t)
+  const mint = async (): Promise<string> => (await app.inject({ method: 'POST', url: '/api/mock-sts/encode', payload: fixture('seed-passrole.json'), headers: { 'content-type': 'application/json' } })).json().EncodedMessage as string
+  const first = await mint()
+  const second = await mint()
+  t.not(first, second, 'two failures of the same request: two different encoded messages')
+  const store = async (text: string, source = 'decode') => (await app.inject({ method: 'POST', url: '/api/decode', payload: { text, store: true, source } })).json().results as Array<{ stored: string, denialId: number }>
+  const a = await store(errorLine(first))
+  t.equal(a[0]!.stored, 'imported')
+  t.equal((await store(errorLine(second)))[0]!.stored, 'imported', 'same content, another token: another occurrence')
+  t.equal((await store(errorLine(first)))[0]!.stored, 'duplicate', 'the same token again: a duplicate')
+  t.equal((await store(errorLine(first), 'ticket-9'))[0]!.stored, 'duplicate', 'under another source label too: it is the same failure')
+  const both = await store(`${errorLine(second)}\n${errorLine(first)}`)
+  t.same(both.map(r => r.stored), ['duplicate', 'duplicate'], 'at another place in the text: still the same failures')
+  const detail = (await app.inject(`/api/denials/${a[0]!.denialId}`)).json()
+  t.equal(detail.occurrences, 2)
+  t.equal(detail.occurrenceList.length, 2)
+  const third = await mint()
+  t.same((await store(`${errorLine(third)}\n${errorLine(first)}`)).map(r => r.stored), ['imported', 'duplicate'])
+  t.equal((await app.inject(`/api/denials/${a[0]!.denialId}`)).json().occurrences, 3)
+})
+
 t.test('encode refuses what it cannot mint', async t => {
   const app = await buildTestApp(t)
   const empty = await app.inject({ method: 'POST', url: '/api/mock-sts/encode', payload: '', headers: { 'content-type': 'application/json' } })
   t.equal(empty.statusCode, 400)
   t.equal(empty.json().code, 'WHYDENIED_CANNOT_MINT')
-  const bad = await app.inject({ method: 'POST', url: '/api/mock-sts/encode', payload: '{"DecodedMessage": "{\\"allowed\\":false,\\"explicitDeny\\":false,\\"context\\":{}}"}\n{"hello": 1}\n', headers: { 'content-type': 'application/x-ndjson' } })
+  const bad = await app.inject({ method: 'POST', url: '/api/mock-sts/encode', payload: '{"DecodedMessage": "{\\"allowed\\":false,\\"explicitDeny\\":false,\\"context\\":{\\"action\\":\\"s3:GetObject\\"}}"}\n{"hello": 1}\n', headers: { 'content-type': 'application/x-ndjson' } })
   t.equal(bad.statusCode, 400)
   t.match(bad.json().message, /^line 2: not a decoded authorization message/)
 })

@@ -42,6 +42,59 @@ t.test('counts, then every record a duplicate on re-import', async t => {
   t.equal(count(db, 'imports'), 6, 'each run is recorded')
 })
 
+/** Denials whose occurrences counter disagrees with their occurrence rows (none, always). */
+const miscounted = (db: DB): number => db.prepare('SELECT count(*) FROM denials d WHERE d.occurrences <> (SELECT count(*) FROM occurrences o WHERE o.denial_id = d.id)').pluck().get() as number
+
+t.test('an occurrence is a place in the input: records sharing a line count as when pretty-printed', async t => {
+  const db = open(t)
+  const { importer } = makeRepositories(db)
+  const m = JSON.parse(fixtureBodies[0]!)
+  const n = JSON.parse(fixtureBodies[1]!)
+  const c = JSON.stringify(m)
+  const inputs: Array<[string, string, number]> = [
+    ['pretty.json', JSON.stringify([m, m, m], null, 2), 3],
+    ['compact.json', JSON.stringify([m, m, m]), 3],
+    ['documents.json', `${c}${c} ${c}\n`, 3],
+    ['array-line.ndjson', `${JSON.stringify([m, m, m])}\n${JSON.stringify(n)}\n`, 4],
+    // Documents one after another (`>>`): a pretty array, then an array and an object on one line.
+    ['appended.json', `${JSON.stringify([m, m], null, 2)}\n${JSON.stringify([m])}${c}\n`, 4]
+  ]
+  for (const [name, body, records] of inputs) {
+    t.same(await importer.run(readTextRecords(body, name)), { imported: records, duplicates: 0, rejected: [] }, `${name}: every record counted`)
+    t.same(await importer.run(readTextRecords(body, name)), { imported: 0, duplicates: records, rejected: [] }, `${name}: again, only duplicates`)
+  }
+  const counts = db.prepare('SELECT d.occurrences FROM denials d ORDER BY d.id').pluck().all()
+  t.same(counts, [16, 1], 'one denial, 16 occurrences; the other, 1')
+  t.equal(miscounted(db), 0, 'denials.occurrences agrees with the rows')
+  const last = JSON.stringify([m, m], null, 2).split('\n').length + 1
+  t.same(db.prepare("SELECT o.line, o.item FROM occurrences o JOIN sources s ON s.id = o.source_id WHERE s.name = 'appended.json' ORDER BY o.id").all(),
+    [{ line: 1, item: 0 }, { line: 1, item: 1 }, { line: last, item: 0 }, { line: last, item: 1 }], 'each document\'s elements at its first line, numbered')
+})
+
+t.test('a rejected record keeps its place: mending it later does not recount the others', async t => {
+  const db = open(t)
+  const { importer } = makeRepositories(db)
+  const m = fixtureBodies[0]!.trim()
+  const n = JSON.stringify(JSON.parse(fixtureBodies[1]!))
+  const first = await importer.run(readTextRecords(`[{"foo": 1}, ${m}]`, 'f.json'))
+  t.equal(first.imported, 1)
+  t.equal(first.rejected.length, 1)
+  t.same(await importer.run(readTextRecords(`[${n}, ${m}]`, 'f.json')), { imported: 1, duplicates: 1, rejected: [] }, 'the mended record is new, the other a duplicate')
+  t.equal(miscounted(db), 0)
+})
+
+t.test('a message without an action is rejected with its line and reason; nothing is stored for it', async t => {
+  const db = open(t)
+  const { importer } = makeRepositories(db)
+  const body = `${ndjson.split('\n')[0]}\n{"allowed":false,"explicitDeny":true,"context":{"resource":"*"}}\n`
+  const s = await importer.run(readTextRecords(body, 'no-action.ndjson'))
+  t.equal(s.imported, 1)
+  t.same(s.rejected.map(r => r.line), [2])
+  t.match(s.rejected[0]!.reason, /no action: "context.action" is missing/)
+  t.equal(count(db, 'denials'), 1)
+  t.equal(db.prepare('SELECT count(*) FROM denials WHERE action IS NULL').pluck().get(), 0)
+})
+
 t.test('valid records beside bad ones are kept; rejects carry source, line and reason', async t => {
   const db = open(t)
   const { importer } = makeRepositories(db)

@@ -1,6 +1,7 @@
 /** Append-only list of schema migrations; each runs in one transaction with its user_version bump. */
 import { initial } from './0001-initial.js'
 import { reportSignature } from './0002-report-signature.js'
+import { occurrenceIdentity } from './0003-occurrence-identity.js'
 
 export interface Migration {
   version: number
@@ -8,4 +9,4 @@ export interface Migration {
   up: string
 }
 
-export const migrations: readonly Migration[] = [initial, reportSignature]
+export const migrations: readonly Migration[] = [initial, reportSignature, occurrenceIdentity]

@@ -93,6 +93,11 @@ export class DenialsRepository {
   private readonly insertFailure
   private readonly insertFts
   private readonly insertOccurrence
+  private readonly insertEncoded
+  private readonly anyUnplaced
+  private readonly claimUnplaced
+  /** Whether rows migrated from schema 2 still wait to be claimed (checked once per batch). */
+  private unplaced = false
   private readonly findSource
   private readonly findKey
   private readonly insertKey
@@ -127,8 +132,14 @@ export class DenialsRepository {
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
     this.insertFailure = db.prepare('INSERT INTO failures (denial_id, position, detail) VALUES (?, ?, ?)')
     this.insertFts = db.prepare('INSERT INTO denials_fts (rowid, text) VALUES (?, ?)')
-    this.insertOccurrence = db.prepare(`INSERT OR IGNORE INTO occurrences (denial_id, observed_at, stamped_ms, source_id, line, import_id)
-      VALUES (?, ?, ?, ?, ?, ?)`)
+    this.insertOccurrence = db.prepare(`INSERT OR IGNORE INTO occurrences (denial_id, observed_at, stamped_ms, source_id, line, item, encoded_id, import_id)
+      VALUES (@id, @observedAt, @stamped, @sourceId, @line, @item, @encodedId, @importId)`)
+    this.insertEncoded = db.prepare<[Buffer], { id: number }>('INSERT OR IGNORE INTO encoded_messages (sha256) VALUES (?) RETURNING id')
+    this.anyUnplaced = db.prepare<[], number>('SELECT 1 FROM occurrences WHERE item < 0 LIMIT 1').pluck()
+    // OR IGNORE: cannot conflict (a placed row of the same denial and place is only ever made by
+    // claiming the unplaced one), but if it did, the record is then stored as usual below.
+    this.claimUnplaced = db.prepare(`UPDATE OR IGNORE occurrences SET item = @item
+      WHERE denial_id = @id AND source_id = @sourceId AND line = @line AND stamped_ms = @stamped AND item < 0`)
     this.findKey = db.prepare<[string], { id: number }>('SELECT id FROM condition_keys WHERE key = ?')
     this.insertKey = db.prepare<[string], { id: number }>('INSERT INTO condition_keys (key) VALUES (?) RETURNING id')
     this.findSource = db.prepare<[string], { id: number }>('SELECT id FROM sources WHERE name = ?')
@@ -153,6 +164,7 @@ export class DenialsRepository {
     this.storeBatchTx = db.transaction((records: ImportRecord[], rejected: RejectedRecord[], importId: number | null, now: string): RecordOutcome[] => {
       // Counters are bumped once per denial per batch: recurring denials make batches repetitive.
       const bumps = new Map<number, { n: number, min: string, max: string }>()
+      this.unplaced = this.anyUnplaced.get() !== undefined
       const out = records.map(r => this.storeOne(r, importId, now, bumps))
       for (const [id, b] of bumps) this.bumpDenial.run({ id, n: b.n, min: b.min, max: b.max })
       if (importId !== null) {
@@ -213,8 +225,19 @@ export class DenialsRepository {
       m.failures.forEach((f, i) => this.insertFailure.run(id, i, JSON.stringify(f)))
       this.insertFts.run(id, searchText(m))
     }
-    const stamped = r.observedAt === null ? 0 : Date.parse(r.observedAt)
-    const added = this.insertOccurrence.run(id, observedAt, stamped, this.sourceId(r.source), r.line, importId).changes
+    // The identity of an occurrence: the encoded message it was decoded from, or else its place in
+    // the input (source, line, index within the line) plus an explicit observedAt, so that one place
+    // (an API source posting a record at a time, a file rewritten in place) can be observed again.
+    const key = { id, observedAt, stamped: r.observedAt === null ? 0 : Date.parse(r.observedAt), sourceId: this.sourceId(r.source), line: r.line, item: r.index ?? 0, encodedId: 0, importId }
+    if (r.encodedSha256 !== undefined) {
+      const encoded = this.insertEncoded.get(Buffer.from(r.encodedSha256, 'hex'))
+      if (encoded === undefined) return 'duplicate'
+      key.encodedId = encoded.id
+      key.item = 0
+    } else if (this.unplaced && this.claimUnplaced.run(key).changes > 0) {
+      return 'duplicate'
+    }
+    const added = this.insertOccurrence.run(key).changes
     if (added === 0) return 'duplicate'
     const b = bumps.get(id)
     if (b === undefined) bumps.set(id, { n: 1, min: observedAt, max: observedAt })

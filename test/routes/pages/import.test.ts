@@ -104,6 +104,20 @@ t.test('error text with an encoded message is decoded through STS and stored', a
   t.match(page.querySelector('#summary')!.text, 'was denied iam:PassRole')
 })
 
+t.test('the decode form counts each encoded message once: two tokens of one request are two occurrences', async t => {
+  const app = await buildTestApp(t)
+  const mint = async (): Promise<string> => (await app.inject({ method: 'POST', url: '/api/mock-sts/encode', payload: fixtureText('seed-passrole.json'), headers: { 'content-type': 'application/json' } })).json().EncodedMessage as string
+  const [one, two] = [await mint(), await mint()]
+  const line = (token: string): string => `Encoded authorization failure message: ${token}`
+  const first = html(await postForm(app, '/import/decode', [{ name: 'text', value: line(one) }]))
+  t.match(first.querySelector('#decode-result')!.text, 'Decoded 1 message: 1 new occurrence stored')
+  const second = html(await postForm(app, '/import/decode', [{ name: 'text', value: `${line(two)}\n${line(one)}` }]))
+  t.match(second.querySelector('#decode-result')!.text, 'Decoded 2 messages: 1 new occurrence stored, 1 duplicate')
+  const list = (await app.inject({ url: '/api/denials' })).json()
+  t.equal(list.total, 1)
+  t.equal(list.items[0].occurrences, 2)
+})
+
 t.test('a truncated encoded message is refused with the reason; nothing is stored', async t => {
   const app = await buildTestApp(t)
   const res = await postForm(app, '/import/decode', [{ name: 'text', value: 'Encoded authorization failure message: AbCdEf0123456789AbCdEf0123456789AbCdEf0123456789AbCdEf0123456789...' }])
