@@ -210,8 +210,12 @@ export default fp<SecurityOptions>(async (app, opts) => {
   app.decorate('authFailures', new FailureCounter(AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS))
   app.decorate('sessions', new SessionStore())
 
-  // A reply sent before the body was read (refused by a hook, or a limit hit mid-stream): close the
-  // connection, or Node would keep reading (and discarding) whatever the client still sends.
+  // A reply sent before the body was read (refused by a hook, or a limit hit mid-stream): stop reading
+  // while the error is rendered (the body parser only stops listening; the socket would keep
+  // flowing), and close the connection, or Node would read and discard whatever the client still sends.
+  app.addHook('onError', async (req) => {
+    if (!req.raw.complete) req.raw.pause()
+  })
   app.addHook('onSend', async (req, reply) => {
     if (!req.raw.complete && (req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0)) {
       reply.header('connection', 'close')

@@ -55,6 +55,7 @@ export class UploadReader implements AsyncIterable<UploadPart> {
   private error: Error | null = null
   private finished = false
   private partsSeen = 0
+  /** The file part handed out last: drained if its reader moves on without reading it. */
   private current: FilePart | null = null
   private readonly bb: BusboyInstance | null = null
   private readonly source: Readable
@@ -80,6 +81,8 @@ export class UploadReader implements AsyncIterable<UploadPart> {
       this.push({ type: 'field', fieldname, value, valueTruncated })
     })
     bb.on('file', (fieldname: string, file: Readable, filename: string) => {
+      // Errors reach whoever reads the stream; without a reader, a destroyed stream must not crash the process.
+      file.on('error', () => {})
       const part: FilePart = { type: 'file', fieldname, filename, file, toBuffer: async () => collect(file) }
       this.push(part)
     })
@@ -117,10 +120,10 @@ export class UploadReader implements AsyncIterable<UploadPart> {
   private push (part: UploadPart): void {
     this.partsSeen++
     if (this.error !== null) return
-    if (part.type === 'file') this.current = part
     if (this.waiter) {
       const w = this.waiter
       this.waiter = null
+      this.deliver(part)
       w.resolve(part)
     } else {
       this.queue.push(part)
@@ -160,13 +163,19 @@ export class UploadReader implements AsyncIterable<UploadPart> {
     this.source.removeListener('close', this.onClose)
   }
 
+  private deliver (part: UploadPart): UploadPart {
+    if (part.type === 'file') this.current = part
+    return part
+  }
+
   /** The next part, or null at the end of the form; throws the error that stopped the reading. */
   async next (): Promise<UploadPart | null> {
     // A file part left unread would hold busboy (and the socket) forever.
-    if (this.current && this.queue.length === 0 && !this.current.file.readableEnded && !this.current.file.destroyed) this.current.file.resume()
+    if (this.current && !this.current.file.readableEnded && !this.current.file.destroyed) this.current.file.resume()
+    this.current = null
     if (this.error !== null) throw this.error
     const part = this.queue.shift()
-    if (part !== undefined) return part
+    if (part !== undefined) return this.deliver(part)
     if (this.finished) return null
     return new Promise((resolve, reject) => { this.waiter = { resolve, reject } })
   }
