@@ -245,6 +245,11 @@ t.test('mock-sts follows the same rule: non-loopback needs --token, and minting 
   const ok = await mock.inject({ method: 'POST', url: '/api/mock-sts/encode', payload: body, headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` } })
   t.equal(ok.statusCode, 200)
   t.type(ok.json().EncodedMessage, 'string')
+  // Wrong tokens are limited as on `serve` (one was sent above).
+  for (let i = 1; i < AUTH_FAILURE_LIMIT; i++) t.equal((await mock.inject({ method: 'POST', url: '/api/mock-sts/encode', payload: body, headers: { 'content-type': 'application/json', authorization: `Bearer no-${i}` } })).statusCode, 401)
+  const limited = await mock.inject({ method: 'POST', url: '/api/mock-sts/encode', payload: body, headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` } })
+  t.equal(limited.statusCode, 429)
+  t.match(limited.headers['retry-after'], /^\d+$/)
 
   // Loopback without a token keeps working as before.
   const local = await buildStsMock({ identitiesFile: null, dbPath, host: '127.0.0.1' })

@@ -5,7 +5,7 @@ import { readTextRecords } from '../../authz/ingest.js'
 import { CannotMintError } from '../../sts/errors.js'
 import { mintRecords } from '../../sts/mint.js'
 import type { TokenCodec } from '../../sts/token.js'
-import { bearerOf, sameSecret, UnauthorizedError } from '../../plugins/security.js'
+import { AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS, bearerOf, FailureCounter, sameSecret, tooManyAttempts, UnauthorizedError } from '../../plugins/security.js'
 
 export interface MockStsApiOptions {
   codec: TokenCodec
@@ -31,13 +31,20 @@ const mockStsApi: FastifyPluginAsyncTypebox<MockStsApiOptions> = async (app, opt
     { parseAs: 'buffer', bodyLimit: MAX_ENCODE_BODY }, (_req, body, done) => { done(null, body) })
 
   const token = opts.token ?? null
+  // The same limit on wrong tokens as `serve`.
+  const failures = new FailureCounter(AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS)
   app.post('/api/mock-sts/encode', {
     bodyLimit: MAX_ENCODE_BODY,
     // onRequest: refused before the body is read.
     onRequest: async (req, reply) => {
       if (token === null) return
       const given = bearerOf(req)
-      if (given !== null && sameSecret(given, token)) return
+      if (given !== null) {
+        const wait = failures.retryAfter(req.ip)
+        if (wait > 0) tooManyAttempts(reply, wait)
+        if (sameSecret(given, token)) return
+        failures.fail(req.ip)
+      }
       reply.header('WWW-Authenticate', 'Bearer realm="whydenied"')
       throw new UnauthorizedError()
     },
