@@ -152,7 +152,6 @@ export function safeNext (next: unknown): string {
     return '/'
   }
   for (const form of [next, decoded]) {
-    // eslint-disable-next-line no-control-regex
     if (/[\\\x00-\x1f\x7f-\x9f]/.test(form)) return '/'
     if (form.split(/[?#]/, 1)[0]!.includes('//')) return '/'
   }
@@ -162,9 +161,8 @@ export function safeNext (next: unknown): string {
 function getCsrfToken (req: FastifyRequest): string | undefined {
   const body = req.body as Record<string, unknown> | null | undefined
   const field = body && typeof body === 'object' ? body._csrf : undefined
-  // urlencoded forms give a string; multipart (attachFieldsToBody) gives a field object.
+  // urlencoded forms, and the import forms' first part (read by their preValidation), give a string.
   if (typeof field === 'string') return field
-  if (field && typeof field === 'object' && typeof (field as { value?: unknown }).value === 'string') return (field as { value: string }).value
   const h = req.headers['x-csrf-token']
   return typeof h === 'string' ? h : undefined
 }

@@ -38,7 +38,7 @@ export function isMultipart (req: FastifyRequest): boolean {
   return /^multipart\/form-data\s*(;|$)/i.test(req.headers['content-type'] ?? '')
 }
 
-/** Let multipart bodies through to the route unread (it reads them with readUpload). */
+/** Let multipart bodies through to the route unread (it reads them with UploadReader). */
 export function acceptMultipart (app: FastifyInstance): void {
   app.addContentTypeParser('multipart/form-data', (_req, _payload, done) => { done(null) })
 }
