@@ -2,6 +2,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { AppConfig } from './config.js'
+import type { LookupAll } from './util/binding.js'
 import dbPlugin from './plugins/db.js'
 import denialsApi from './routes/api/denials.js'
 import importsApi from './routes/api/imports.js'
@@ -16,11 +17,16 @@ import reportsApi from './routes/api/reports.js'
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
+  /** Name resolution for the binding rule (tests inject one; default dns.lookup). */
+  lookup?: LookupAll
 }
 
 export async function buildApp (config: AppConfig, opts: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: opts.logger ?? { level: config.logLevel },
+    // `serve --trust-proxy`: believe X-Forwarded-Proto/-For from the nearest hop (the reverse proxy)
+    // only; without it they are ignored, as anyone can send them.
+    trustProxy: config.trustProxy ? (_address: string, hop: number) => hop === 0 : false,
     // Generous but bounded path parameters.
     routerOptions: { maxParamLength: 500 }
   }).withTypeProvider<TypeBoxTypeProvider>()
@@ -41,7 +47,7 @@ export async function buildApp (config: AppConfig, opts: BuildOptions = {}): Pro
   })
 
   // Headers, cross-origin refusal, CSRF and token auth apply to everything registered after them.
-  await app.register(securityPlugin, { host: config.host, token: config.token })
+  await app.register(securityPlugin, { host: config.host, token: config.token, lookup: opts.lookup })
   await app.register(viewsPlugin, { production: config.productionViews })
 
   await app.register(denialsApi)
@@ -62,7 +68,7 @@ export async function buildApp (config: AppConfig, opts: BuildOptions = {}): Pro
 }
 
 function httpReason (status: number): string {
-  return ({ 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 413: 'Payload Too Large', 415: 'Unsupported Media Type' } as Record<number, string>)[status] ?? 'Error'
+  return ({ 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 429: 'Too Many Requests' } as Record<number, string>)[status] ?? 'Error'
 }
 
 declare module 'fastify' {

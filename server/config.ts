@@ -9,6 +9,8 @@ export interface AppConfig {
   logLevel: string
   /** Required to bind anything but loopback; then every page and API call needs it. */
   token: string | null
+  /** Behind a reverse proxy: honour its X-Forwarded-Proto/-For (nearest hop only); never by default. */
+  trustProxy: boolean
   /** Largest upload the import page accepts (bytes, all files and pasted text together); more gets a 413 page. */
   maxUploadBytes: number
   /** Render templates once and cache them (off in development so edits show at once). */
@@ -40,6 +42,7 @@ export function loadConfig (overrides: Partial<AppConfig> = {}, env: NodeJS.Proc
     port: Number.isInteger(port) ? port : 3000,
     logLevel: env.WHYDENIED_LOG_LEVEL ?? 'info',
     token: env.WHYDENIED_TOKEN || null,
+    trustProxy: false,
     maxUploadBytes: 64 * 1024 * 1024,
     productionViews: env.NODE_ENV !== 'development',
     stsIdentitiesFile: env.WHYDENIED_STS_IDENTITIES || null,

@@ -11,7 +11,7 @@ import { loadStsSecret, TokenCodec } from '../sts/token.js'
 import { mintRecords } from '../sts/mint.js'
 import { dbPath, Exit, fail, withDb, type DbOption, parsePort } from './common.js'
 
-interface MockOptions extends DbOption { host: string, port: string, identities?: string, ttl?: string, quiet?: boolean }
+interface MockOptions extends DbOption { host: string, port: string, token?: string, identities?: string, ttl?: string, quiet?: boolean }
 interface EncodeOptions extends DbOption { ttl?: string }
 
 export const DEFAULT_MOCK_PORT = 3001
@@ -31,8 +31,9 @@ export function endpointUrl (host: string, port: number): string {
 export function register (program: Command): void {
   const mock = withDb(program.command('mock-sts'))
     .description('Run the mock STS alone and print its endpoint (for aws --endpoint-url, boto3, STSClient)')
-    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .option('--host <host>', 'address or name to bind (anything that does not resolve to loopback only requires --token)', '127.0.0.1')
     .option('--port <port>', `port (0 picks a free one)`, String(DEFAULT_MOCK_PORT))
+    .option('--token <token>', 'required by POST /api/mock-sts/encode as "Authorization: Bearer TOKEN" (env WHYDENIED_TOKEN)')
     .option('--identities <file>', 'identities JSON file (default: $WHYDENIED_STS_IDENTITIES, else fixtures/sts/identities.json: test/test may decode, denied/denied may not)')
     .option('--ttl <seconds>', 'lifetime of messages minted by POST /api/mock-sts/encode (default: $WHYDENIED_STS_TTL, else never expire)')
     .option('--quiet', 'log warnings and errors only')
@@ -47,7 +48,9 @@ export function register (program: Command): void {
           secret: base.stsSecret,
           dbPath: dbPath(opts),
           ttlSeconds: parseTtl(opts.ttl, base.stsTtlSeconds),
-          logger: { level: opts.quiet ? 'warn' : base.logLevel }
+          logger: { level: opts.quiet ? 'warn' : base.logLevel },
+          host: opts.host,
+          token: opts.token ?? base.token
         })
         await app.listen({ host: opts.host, port })
       } catch (err) {

@@ -5,14 +5,15 @@ import { loadConfig } from '../config.js'
 import { dbPath, fail, withDb, type DbOption, parsePort } from './common.js'
 import { parseTtl } from './mock-sts.js'
 
-interface ServeOptions extends DbOption { host: string, port: string, token?: string, quiet?: boolean, ttl?: string, teams?: string }
+interface ServeOptions extends DbOption { host: string, port: string, token?: string, trustProxy?: boolean, quiet?: boolean, ttl?: string, teams?: string }
 
 export function register (program: Command): void {
   withDb(program.command('serve'))
     .description('Start the whydenied server and print its URL')
-    .option('--host <host>', 'address to bind (anything but loopback requires --token)', '127.0.0.1')
+    .option('--host <host>', 'address or name to bind (anything that does not resolve to loopback only requires --token)', '127.0.0.1')
     .option('--port <port>', 'port (0 picks a free one)', '3000')
     .option('--token <token>', 'access token required by every page and API call (env WHYDENIED_TOKEN)')
+    .option('--trust-proxy', 'behind a reverse proxy: honour its X-Forwarded-Proto and X-Forwarded-For (the nearest hop only)')
     .option('--quiet', 'log warnings and errors only')
     .option('--teams <file>', 'teams file for /reports (YAML or JSON; env WHYDENIED_TEAMS)')
     .option('--ttl <seconds>', 'lifetime of messages minted by POST /api/mock-sts/encode (default: $WHYDENIED_STS_TTL, else never expire)')
@@ -24,6 +25,7 @@ export function register (program: Command): void {
         host: opts.host,
         port,
         token: opts.token ?? base.token,
+        trustProxy: opts.trustProxy === true,
         logLevel: opts.quiet ? 'warn' : base.logLevel,
         stsTtlSeconds: parseTtl(opts.ttl, base.stsTtlSeconds),
         teamsFile: opts.teams ?? base.teamsFile

@@ -7,11 +7,14 @@
  *   403 whatever its content type (Origin and Sec-Fetch-Site), and so is a Host header that is not this
  *   machine while bound to loopback (DNS rebinding);
  * - the app's own forms carry a CSRF token (@fastify/csrf-protection, secret in an HttpOnly cookie);
- * - binding anything but loopback requires a token; then every page and API call needs it: a bearer
- *   header for the API, or the cookie that the login form sets for the browser.
+ * - binding anything that does not resolve to loopback only requires a token; then every page and API
+ *   call needs it: a bearer header for the API, or the session cookie that the login form sets;
+ * - wrong tokens (bearer or sign-in) are rate-limited per client address (429 with Retry-After);
+ * - a reply sent before the request body was read closes the connection, so a refused upload stops
+ *   at once instead of being drained.
  * The mock STS under /sts is left alone: real AWS clients call it, and it has its own (SigV4) auth.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
+import { createHash, timingSafeEqual } from 'node:crypto'
 import fp from 'fastify-plugin'
 import helmet from '@fastify/helmet'
 import cookie from '@fastify/cookie'
@@ -19,32 +22,26 @@ import csrf from '@fastify/csrf-protection'
 import createError from '@fastify/error'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { wantsHtml } from '../views/errors.js'
+import { assertBindingAllowed, isLoopback, type LookupAll } from '../util/binding.js'
+import { SessionStore } from './sessions.js'
 
-export const TokenRequiredError = createError<[string]>(
-  'WHYDENIED_TOKEN_REQUIRED',
-  'Refusing to listen on %s without a token: binding any address but loopback (127.0.0.1, ::1, localhost) makes whydenied reachable from other machines. Start it with --token TOKEN (or set WHYDENIED_TOKEN); every page and API call will then need it.',
-  500
-)
+export { isLoopback, TokenRequiredError } from '../util/binding.js'
+
 export const CrossOriginError = createError<[string]>('WHYDENIED_CROSS_ORIGIN', 'Cross-origin request refused (%s): whydenied only accepts changes from its own pages', 403)
 export const BadHostError = createError<[string]>('WHYDENIED_BAD_HOST', 'Host "%s" is not this machine: whydenied bound to loopback answers only to localhost, 127.0.0.1 and [::1]', 403)
 export const UnauthorizedError = createError('WHYDENIED_UNAUTHORIZED', 'This whydenied needs its token: send "Authorization: Bearer TOKEN", or sign in at /login', 401)
+export const TooManyAttemptsError = createError<[number]>('WHYDENIED_TOO_MANY_ATTEMPTS', 'Too many wrong tokens from this address: try again in %d s', 429)
 
-/** The cookie the login form sets; it holds a MAC of the token, never the token itself. */
+/** The cookie the login form sets; it holds a random session id, never the token. */
 export const SESSION_COOKIE = 'whydenied_session'
+/** Wrong tokens (bearer header or sign-in form) one client address may send per window. */
+export const AUTH_FAILURE_LIMIT = 10
+export const AUTH_FAILURE_WINDOW_MS = 60_000
+/** Bound on the client addresses whose failures are remembered. */
+const MAX_TRACKED = 10_000
 /** Requests under these prefixes are never checked here (the mock STS authenticates with SigV4). */
 const EXEMPT_PREFIX = '/sts'
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
-
-/** Is `host` (an address or name to bind, or a Host header's hostname) this machine only? */
-export function isLoopback (host: string): boolean {
-  const h = host.toLowerCase().replace(/^\[|\]$/g, '')
-  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) ||
-    /^::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h)
-}
-
-export function sessionCookieValue (token: string): string {
-  return createHmac('sha256', token).update('whydenied-session-v1').digest('base64url')
-}
 
 /** Constant-time comparison of two secrets of any length. */
 export function sameSecret (given: string, expected: string): boolean {
@@ -53,15 +50,59 @@ export function sameSecret (given: string, expected: string): boolean {
   return timingSafeEqual(a, b)
 }
 
-/** Is this request allowed by the token (bearer header or session cookie)? */
-export function hasValidToken (req: FastifyRequest, token: string): boolean {
+/** The token of an `Authorization: Bearer` header; '' for any other Authorization; null without one. */
+export function bearerOf (req: FastifyRequest): string | null {
   const auth = req.headers.authorization
-  if (auth) {
-    const m = /^Bearer\s+(.+)$/i.exec(auth.trim())
-    if (m && sameSecret(m[1]!, token)) return true
+  if (auth === undefined) return null
+  return /^Bearer\s+(.+)$/i.exec(auth.trim())?.[1] ?? ''
+}
+
+/**
+ * Wrong tokens per client address, in fixed windows. Hand-written rather than @fastify/rate-limit on
+ * purpose: that plugin counts every request it sees (we count failures only), cannot tell whether a
+ * client is over without counting it, and its limiter is async, so a burst of concurrent guesses
+ * would all be compared before the first one was counted. Here the check before the secret is
+ * compared and the count after it happen in the same synchronous step: exactly `max` wrong tokens
+ * per window, and past that not even the right one is compared (429 vs 200 would otherwise tell).
+ */
+export class FailureCounter {
+  private readonly windows = new Map<string, { count: number, resetAt: number }>()
+
+  constructor (private readonly max: number, private readonly windowMs: number, private readonly cap = MAX_TRACKED, private readonly now: () => number = Date.now) {}
+
+  /** Seconds this client must wait before trying a token again (0: it may try now). */
+  retryAfter (key: string): number {
+    const w = this.windows.get(key)
+    if (w === undefined) return 0
+    const left = w.resetAt - this.now()
+    if (left <= 0) {
+      this.windows.delete(key)
+      return 0
+    }
+    return w.count >= this.max ? Math.ceil(left / 1000) : 0
   }
-  const c = req.cookies[SESSION_COOKIE]
-  return c !== undefined && sameSecret(c, sessionCookieValue(token))
+
+  /** Count a wrong token. */
+  fail (key: string): void {
+    const now = this.now()
+    const w = this.windows.get(key)
+    if (w !== undefined && w.resetAt > now) {
+      w.count++
+      return
+    }
+    if (this.windows.size >= this.cap) {
+      for (const [k, old] of this.windows) if (old.resetAt <= now) this.windows.delete(k)
+      // Still full (a flood from many addresses): forget the oldest window first.
+      if (this.windows.size >= this.cap) this.windows.delete(this.windows.keys().next().value!)
+    }
+    this.windows.set(key, { count: 1, resetAt: now + this.windowMs })
+  }
+}
+
+/** Refuse with 429 and Retry-After. */
+export function tooManyAttempts (reply: FastifyReply, seconds: number): never {
+  reply.header('retry-after', String(seconds))
+  throw new TooManyAttemptsError(seconds)
 }
 
 function hostOf (hostHeader: string): string | null {
@@ -94,18 +135,34 @@ export function crossOriginReason (req: FastifyRequest): string | null {
   return null
 }
 
-/** `next` after sign-in: a path on this server only (never //host or a scheme: no open redirect). */
+const PROBE_ORIGIN = 'http://whydenied.invalid'
+
+/**
+ * `next` after sign-in: an absolute path on this server, else '/'. Browsers forgive a lot in a
+ * Location ("/\t/evil.example" and "/\\evil.example" both lead off-site), so beyond the URL check
+ * this accepts printable ASCII only (which also keeps the header valid: no 500 for odd bytes), and
+ * neither the value nor its percent-decoding may hold a backslash, a control character or `//` in the path.
+ */
 export function safeNext (next: unknown): string {
-  if (typeof next !== 'string' || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\') || /[\r\n]/.test(next)) return '/'
-  return next
+  if (typeof next !== 'string' || next.length > 2048 || !/^\/[\x21-\x7e]*$/.test(next)) return '/'
+  let decoded: string
+  try {
+    decoded = decodeURIComponent(next)
+  } catch {
+    return '/'
+  }
+  for (const form of [next, decoded]) {
+    if (/[\\\x00-\x1f\x7f-\x9f]/.test(form)) return '/'
+    if (form.split(/[?#]/, 1)[0]!.includes('//')) return '/'
+  }
+  return new URL(next, PROBE_ORIGIN).origin === PROBE_ORIGIN ? next : '/'
 }
 
 function getCsrfToken (req: FastifyRequest): string | undefined {
   const body = req.body as Record<string, unknown> | null | undefined
   const field = body && typeof body === 'object' ? body._csrf : undefined
-  // urlencoded forms give a string; multipart (attachFieldsToBody) gives a field object.
+  // urlencoded forms, and the import forms' first part (read by their preValidation), give a string.
   if (typeof field === 'string') return field
-  if (field && typeof field === 'object' && typeof (field as { value?: unknown }).value === 'string') return (field as { value: string }).value
   const h = req.headers['x-csrf-token']
   return typeof h === 'string' ? h : undefined
 }
@@ -114,10 +171,12 @@ export interface SecurityOptions {
   /** The address the server will bind. */
   host: string
   token: string | null
+  /** Name resolution for the binding rule (tests inject one; default dns.lookup). */
+  lookup?: LookupAll
 }
 
 export default fp<SecurityOptions>(async (app, opts) => {
-  if (!isLoopback(opts.host) && !opts.token) throw new TokenRequiredError(opts.host)
+  await assertBindingAllowed(opts.host, opts.token, opts.lookup)
 
   await app.register(helmet, {
     contentSecurityPolicy: {
@@ -146,12 +205,26 @@ export default fp<SecurityOptions>(async (app, opts) => {
     getToken: getCsrfToken
   })
 
-  const bindLoopback = isLoopback(opts.host)
+  app.decorate('authFailures', new FailureCounter(AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS))
+  app.decorate('sessions', new SessionStore())
+
+  // A reply sent before the body was read (refused by a hook, or a limit hit mid-stream): stop reading
+  // while the error is rendered (the body parser only stops listening; the socket would keep
+  // flowing), and close the connection, or Node would read and discard whatever the client still sends.
+  app.addHook('onError', async (req) => {
+    if (!req.raw.complete) req.raw.pause()
+  })
+  app.addHook('onSend', async (req, reply) => {
+    if (!req.raw.complete && (req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0)) {
+      reply.header('connection', 'close')
+    }
+  })
 
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     if (req.url.startsWith(EXEMPT_PREFIX)) return
     // DNS rebinding: a page of evil.example that resolves to 127.0.0.1 would be same-origin with us.
-    if (bindLoopback && !opts.token) {
+    // Without a token the binding is loopback-only (asserted above).
+    if (!opts.token) {
       const host = req.headers.host ? hostOf(req.headers.host) : null
       const hostname = host === null ? null : host.replace(/:\d+$/, '')
       if (hostname === null || !isLoopback(hostname)) throw new BadHostError(String(req.headers.host ?? ''))
@@ -162,7 +235,15 @@ export default fp<SecurityOptions>(async (app, opts) => {
     }
     if (opts.token) {
       if (req.url === '/login' || req.url.startsWith('/login?') || req.url.startsWith('/static/')) return
-      if (hasValidToken(req, opts.token)) return
+      const bearer = bearerOf(req)
+      if (bearer !== null) {
+        const wait = app.authFailures.retryAfter(req.ip)
+        if (wait > 0) tooManyAttempts(reply, wait)
+        if (sameSecret(bearer, opts.token)) return
+        app.authFailures.fail(req.ip)
+      } else if (app.sessions.has(req.cookies[SESSION_COOKIE])) {
+        return
+      }
       if ((req.method === 'GET' || req.method === 'HEAD') && wantsHtml(req)) {
         return reply.redirect(`/login?next=${encodeURIComponent(req.url)}`, 303)
       }
@@ -171,3 +252,10 @@ export default fp<SecurityOptions>(async (app, opts) => {
     }
   })
 }, { name: 'whydenied-security', fastify: '5.x' })
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    authFailures: FailureCounter
+    sessions: SessionStore
+  }
+}

@@ -15,6 +15,7 @@ import { verifySigV4 } from './sigv4.js'
 import { loadStsSecret, TokenCodec, MAX_ENCODED_LENGTH } from './token.js'
 import { errorXml, STS_API_VERSION, successXml } from './xml.js'
 import mockStsApi from '../routes/api/mock-sts.js'
+import { assertBindingAllowed, type LookupAll } from '../util/binding.js'
 
 export interface StsSetup {
   identities: IdentityTable
@@ -117,14 +118,20 @@ export interface StandaloneOptions {
   /** Default lifetime of tokens minted by POST /api/mock-sts/encode. */
   ttlSeconds?: number | null
   logger?: FastifyServerOptions['logger']
+  /** The address it will bind: the same rule as `serve` (anything but loopback-only needs `token`). */
+  host?: string
+  /** Then required (Authorization: Bearer) by POST /api/mock-sts/encode, which mints under the shared secret. */
+  token?: string | null
+  lookup?: LookupAll
 }
 
 /** `whydenied mock-sts`: the mock alone, at /sts, plus POST /api/mock-sts/encode to mint tokens. */
 export async function buildStsMock (opts: StandaloneOptions): Promise<FastifyInstance & { sts: StsSetup }> {
+  await assertBindingAllowed(opts.host ?? '127.0.0.1', opts.token, opts.lookup)
   const setup = createStsSetup(opts)
   const app = Fastify({ logger: opts.logger ?? false })
   await app.register(stsMock, { prefix: '/sts', ...setup })
-  await app.register(mockStsApi, { codec: setup.codec, ttlSeconds: opts.ttlSeconds ?? null })
+  await app.register(mockStsApi, { codec: setup.codec, ttlSeconds: opts.ttlSeconds ?? null, token: opts.token ?? null })
   app.decorate('sts', setup)
   return app as unknown as FastifyInstance & { sts: StsSetup }
 }

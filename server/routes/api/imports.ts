@@ -1,24 +1,29 @@
 /** POST /api/imports: any accepted format as the body (JSON, NDJSON) or as multipart file uploads. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import multipart from '@fastify/multipart'
 import { Type } from 'typebox'
 import { readTextRecords } from '../../authz/ingest.js'
 import { ImportSummarySchema } from '../../schemas/denials.js'
 import { NothingToImportError } from '../../errors.js'
 import type { ImportSummary } from '../../services/importer.js'
+import { acceptMultipart, isMultipart, UploadReader, UploadTooLargeError } from '../../plugins/uploads.js'
 
-/** Largest request body accepted by the import API (documented in README). */
+/** Default for the largest request body the import API accepts (config.maxUploadBytes; in README). */
 export const MAX_IMPORT_BODY = 64 * 1024 * 1024
+/** Room for the multipart framing around the files. */
+const MULTIPART_OVERHEAD = 64 * 1024
 
 const imports: FastifyPluginAsyncTypebox = async (app) => {
+  const limit = app.config.maxUploadBytes
+  const limitText = `${Math.round(limit / 1024 / 1024 * 10) / 10} MiB`
   // Encapsulated: these raw parsers apply to the import route only. We parse ourselves so that
-  // every rejected record can name its line.
+  // every rejected record can name its line. Fastify counts raw bodies as they arrive and stops at
+  // bodyLimit (413, connection closed); multipart bodies are counted by UploadReader.
   app.addContentTypeParser(['application/json', 'application/x-ndjson', 'application/jsonl', 'application/x-jsonlines', 'text/plain'],
-    { parseAs: 'buffer', bodyLimit: MAX_IMPORT_BODY }, (_req, body, done) => { done(null, body) })
-  await app.register(multipart, { limits: { fileSize: MAX_IMPORT_BODY, files: 100, fields: 10 } })
+    { parseAs: 'buffer', bodyLimit: limit }, (_req, body, done) => { done(null, body) })
+  acceptMultipart(app)
 
   app.post('/api/imports', {
-    bodyLimit: MAX_IMPORT_BODY,
+    bodyLimit: limit,
     schema: {
       tags: ['imports'],
       summary: 'Import decoded messages',
@@ -28,10 +33,11 @@ const imports: FastifyPluginAsyncTypebox = async (app) => {
   }, async (req): Promise<ImportSummary> => {
     const { importer } = app.repos
     const source = req.query.source
-    if (req.isMultipart()) {
+    if (isMultipart(req)) {
       const total: ImportSummary = { imported: 0, duplicates: 0, rejected: [] }
       let files = 0
-      for await (const part of req.parts()) {
+      const upload = new UploadReader(req, { maxBytes: limit + MULTIPART_OVERHEAD, tooLarge: () => new UploadTooLargeError(limitText), fieldSize: limit, files: 100, fields: 10 })
+      for await (const part of upload) {
         if (part.type !== 'file') {
           if (part.fieldname === 'text' && typeof part.value === 'string' && part.value.trim() !== '') {
             files++

@@ -5,11 +5,17 @@ import { readTextRecords } from '../../authz/ingest.js'
 import { CannotMintError } from '../../sts/errors.js'
 import { mintRecords } from '../../sts/mint.js'
 import type { TokenCodec } from '../../sts/token.js'
+import { AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS, bearerOf, FailureCounter, sameSecret, tooManyAttempts, UnauthorizedError } from '../../plugins/security.js'
 
 export interface MockStsApiOptions {
   codec: TokenCodec
   /** Default lifetime of minted tokens in seconds (null: they never expire); `?ttl=` overrides it. */
   ttlSeconds: number | null
+  /**
+   * `mock-sts --token`: then minting needs `Authorization: Bearer TOKEN`, as `serve`'s API does (in
+   * `serve` its security plugin already guards this route, and passes null here).
+   */
+  token?: string | null
 }
 
 /** The largest body: a token holds at most 10240 characters, so a few MiB of JSON is already far too much. */
@@ -24,8 +30,24 @@ const mockStsApi: FastifyPluginAsyncTypebox<MockStsApiOptions> = async (app, opt
   app.addContentTypeParser(['application/json', 'application/x-ndjson', 'application/jsonl', 'application/x-jsonlines', 'text/plain'],
     { parseAs: 'buffer', bodyLimit: MAX_ENCODE_BODY }, (_req, body, done) => { done(null, body) })
 
+  const token = opts.token ?? null
+  // The same limit on wrong tokens as `serve`.
+  const failures = new FailureCounter(AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS)
   app.post('/api/mock-sts/encode', {
     bodyLimit: MAX_ENCODE_BODY,
+    // onRequest: refused before the body is read.
+    onRequest: async (req, reply) => {
+      if (token === null) return
+      const given = bearerOf(req)
+      if (given !== null) {
+        const wait = failures.retryAfter(req.ip)
+        if (wait > 0) tooManyAttempts(reply, wait)
+        if (sameSecret(given, token)) return
+        failures.fail(req.ip)
+      }
+      reply.header('WWW-Authenticate', 'Bearer realm="whydenied"')
+      throw new UnauthorizedError()
+    },
     schema: {
       tags: ['mock-sts'],
       summary: 'Mint encoded authorization messages that the mock STS decodes',

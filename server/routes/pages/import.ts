@@ -1,11 +1,13 @@
 /**
  * GET /import and POST /import : upload files or paste decoded JSON; the page shows the import summary
- * with every rejected record and its reason. Uploads are bounded (config.maxUploadBytes): more gets the
- * 413 page. The form carries a CSRF token, checked once the multipart body is read.
+ * with every rejected record and its reason. Uploads are bounded (config.maxUploadBytes), counted as
+ * they arrive: past the limit, reading stops with the 413 page. The CSRF token is checked before the
+ * files are read: from an `X-CSRF-Token` header, or else from the form's first part, which must be
+ * `_csrf` (our forms put it first, and browsers send parts in form order); anything else first is
+ * refused at once with 403.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import multipart from '@fastify/multipart'
 import createError from '@fastify/error'
 import { Type } from 'typebox'
 import { readTextRecords } from '../../authz/ingest.js'
@@ -13,26 +15,46 @@ import type { ImportSummary } from '../../services/importer.js'
 import { formatNumber, plural, prettyJson, truncate } from '../../views/helpers.js'
 import { csrfToken, layoutModel } from '../../views/layout.js'
 import { FormatParam, importRow } from './view-models.js'
+import { acceptMultipart, isMultipart, UploadReader, UploadTooLargeError, type UploadPart } from '../../plugins/uploads.js'
 
-export const UploadTooLargeError = createError<[string]>('WHYDENIED_UPLOAD_TOO_LARGE', 'The upload is larger than the limit of %s', 413)
+export { UploadTooLargeError }
+const TokenNotFirstError = createError('WHYDENIED_CSRF_TOKEN_FIRST', 'The form\'s security token must come first in the upload (or in an X-CSRF-Token header); nothing was read past it', 403)
 const NothingUploadedError = createError('WHYDENIED_NOTHING_TO_IMPORT', 'Choose at least one file, or paste decoded JSON into the text box', 400)
 const NothingToDecodeError = createError('WHYDENIED_NOTHING_TO_DECODE', 'Paste the error text that holds the encoded authorization message', 400)
 const DecodeUnavailableError = createError('WHYDENIED_DECODE_UNAVAILABLE', 'Decoding is not available in this build', 404)
 
 /** Room for the multipart framing and the small fields around the files. */
 const MULTIPART_OVERHEAD = 64 * 1024
+/** The `_csrf` part must have arrived within this many bytes of the body (it is the first, ~100 bytes). */
+const TOKEN_FIRST_BYTES = 16 * 1024
 
-interface Part { type: 'file' | 'field', fieldname: string, filename?: string, value?: unknown, valueTruncated?: boolean, _buf?: Buffer, toBuffer?: () => Promise<Buffer> }
+/** The form as read, files in memory: bounded by the upload limit, as they were before streaming. */
+interface UploadForm { fields: Map<string, { value: string, truncated: boolean }>, files: Array<{ name: string, buf: Buffer }> }
 
-function partsOf (body: unknown, name: string): Part[] {
-  const v = (body as Record<string, unknown> | null | undefined)?.[name]
-  if (v === undefined || v === null) return []
-  return (Array.isArray(v) ? v : [v]) as Part[]
+async function readForm (reader: UploadReader, wantFiles: boolean): Promise<UploadForm> {
+  const form: UploadForm = { fields: new Map(), files: [] }
+  let part: UploadPart | null
+  while ((part = await reader.next()) !== null) {
+    if (part.type === 'field') {
+      if (!form.fields.has(part.fieldname)) form.fields.set(part.fieldname, { value: part.value, truncated: part.valueTruncated })
+    } else if (wantFiles && part.fieldname === 'files') {
+      const buf = await part.toBuffer()
+      if (buf.length === 0 && !part.filename) continue
+      form.files.push({ name: part.filename || 'upload', buf })
+    }
+  }
+  return form
 }
 
-function fieldValue (body: unknown, name: string): string {
-  const p = partsOf(body, name)[0]
-  return p && p.type === 'field' && typeof p.value === 'string' ? p.value : ''
+function fieldValue (form: UploadForm | null, name: string): string {
+  return form?.fields.get(name)?.value ?? ''
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The multipart body of an import form, being read (set by the import routes' preValidation). */
+    upload: UploadReader | null
+  }
 }
 
 export interface ImportResultModel {
@@ -67,13 +89,9 @@ function add (total: ImportSummary, s: ImportSummary): void {
 const importPage: FastifyPluginAsyncTypebox = async (app) => {
   const limit = app.config.maxUploadBytes
   const limitText = `${Math.round(limit / 1024 / 1024 * 10) / 10} MiB`
-  // Encapsulated: multipart for this page only. Files and fields are read whole into the body
-  // (bounded by the limits), so the CSRF check can see the form's token.
-  await app.register(multipart, {
-    attachFieldsToBody: true,
-    limits: { fileSize: limit, fieldSize: limit, files: 50, fields: 10, parts: 60 },
-    throwFileSizeLimit: true
-  })
+  // Encapsulated: multipart bodies reach these routes unread; they read them with UploadReader.
+  acceptMultipart(app)
+  app.decorateRequest('upload', null)
 
   /** Decoding error text needs the decode API (issue 3); the form shows once that route exists. */
   const canDecode = (): boolean => app.hasRoute({ method: 'POST', url: '/api/decode' })
@@ -101,6 +119,36 @@ const importPage: FastifyPluginAsyncTypebox = async (app) => {
     if (length > limit + MULTIPART_OVERHEAD) throw new UploadTooLargeError(limitText)
   }
 
+  const openUpload = (req: FastifyRequest, tokenFirst: boolean): UploadReader => new UploadReader(req, {
+    maxBytes: limit + MULTIPART_OVERHEAD,
+    tooLarge: () => new UploadTooLargeError(limitText),
+    fieldSize: limit,
+    files: 50,
+    fields: 10,
+    firstPart: tokenFirst ? { maxBytes: TOKEN_FIRST_BYTES, error: () => new TokenNotFirstError() } : undefined
+  })
+
+  /**
+   * Start reading the upload, and read no further than the CSRF token: from the header (nothing read
+   * at all), or the first part, which must be `_csrf`. csrfProtection (preHandler) then verifies it,
+   * before the route reads the files.
+   */
+  const readTokenFirst = async (req: FastifyRequest): Promise<void> => {
+    if (!isMultipart(req)) return
+    // Token in a header, or no CSRF cookie to check one against (csrfProtection refuses that):
+    // nothing is read before the check.
+    if (typeof req.headers['x-csrf-token'] === 'string' || req.cookies._csrf === undefined) return
+    const reader = openUpload(req, true)
+    req.upload = reader
+    const first = await reader.next()
+    if (first === null) return
+    if (first.type !== 'field' || first.fieldname !== '_csrf') throw new TokenNotFirstError()
+    req.body = { _csrf: first.value }
+  }
+
+  /** The upload of a request that passed the CSRF check (opened here when the token came in a header). */
+  const uploadOf = (req: FastifyRequest): UploadReader | null => req.upload ?? (isMultipart(req) ? openUpload(req, false) : null)
+
   app.get('/import', { schema: { querystring: Type.Object({ format: FormatParam }) } }, async (req, reply) => {
     if (req.query.format === 'json') return { latestImports: app.repos.denials.listImports(10), maxUploadBytes: limit }
     return renderPage(req, reply)
@@ -109,25 +157,20 @@ const importPage: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/import', {
     schema: { querystring: Type.Object({ format: FormatParam }) },
     onRequest: refuseOversize,
+    preValidation: readTokenFirst,
     preHandler: app.csrfProtection
   }, async (req, reply) => {
-    if (!req.isMultipart()) throw new NothingUploadedError()
-    const body = req.body
-    const label = fieldValue(body, 'source').trim().slice(0, 200)
+    const upload = uploadOf(req)
+    if (upload === null) throw new NothingUploadedError()
+    const form = await readForm(upload, true)
+    const label = fieldValue(form, 'source').trim().slice(0, 200)
     const total: ImportSummary = { imported: 0, duplicates: 0, rejected: [] }
     const inputs: string[] = []
     let bytes = 0
-    const files: Array<{ name: string, buf: Buffer }> = []
-    for (const part of partsOf(body, 'files')) {
-      if (part.type !== 'file') continue
-      const buf = part._buf ?? (part.toBuffer ? await part.toBuffer() : Buffer.alloc(0))
-      if (buf.length === 0 && !part.filename) continue
-      bytes += buf.length
-      files.push({ name: part.filename || 'upload', buf })
-    }
-    const textPart = partsOf(body, 'text')[0]
-    if (textPart?.valueTruncated) throw new UploadTooLargeError(limitText)
-    const text = fieldValue(body, 'text')
+    const files = form.files
+    for (const f of files) bytes += f.buf.length
+    if (form.fields.get('text')?.truncated) throw new UploadTooLargeError(limitText)
+    const text = fieldValue(form, 'text')
     bytes += Buffer.byteLength(text)
     if (bytes > limit) throw new UploadTooLargeError(limitText)
 
@@ -153,18 +196,20 @@ const importPage: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/import/decode', {
     schema: { querystring: Type.Object({ format: FormatParam }) },
     onRequest: refuseOversize,
+    preValidation: readTokenFirst,
     preHandler: app.csrfProtection
   }, async (req, reply) => {
     if (!canDecode()) throw new DecodeUnavailableError()
-    const textPart = partsOf(req.body, 'text')[0]
-    if (textPart?.valueTruncated) throw new UploadTooLargeError(limitText)
-    const text = req.isMultipart() ? fieldValue(req.body, 'text') : ''
+    const upload = uploadOf(req)
+    const form = upload === null ? null : await readForm(upload, false)
+    if (form?.fields.get('text')?.truncated) throw new UploadTooLargeError(limitText)
+    const text = fieldValue(form, 'text')
     if (text.trim() === '') {
       if (req.query.format === 'json') throw new NothingToDecodeError()
       reply.code(400)
       return renderPage(req, reply, { error: new NothingToDecodeError().message })
     }
-    const label = fieldValue(req.body, 'source').trim().slice(0, 200)
+    const label = fieldValue(form, 'source').trim().slice(0, 200)
     const res = await app.inject({
       method: 'POST',
       url: '/api/decode',
