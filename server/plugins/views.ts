@@ -3,12 +3,12 @@
  * helpers from one module), the local static assets under /static/, and the HTML 404 page.
  * Templates are compiled from the files under views/ only, never from data.
  */
-import { existsSync } from 'node:fs'
 import path from 'node:path'
 import fp from 'fastify-plugin'
 import fastifyView from '@fastify/view'
 import fastifyStatic from '@fastify/static'
 import Handlebars from 'handlebars'
+import { viewsDir } from '../paths.js'
 import { handlebarsHelpers, showBidiControlsInTemplates } from '../views/helpers.js'
 import { sendErrorPage, wantsHtml } from '../views/errors.js'
 
@@ -24,19 +24,8 @@ export const PARTIALS: Record<string, string> = {
   notice: 'partials/notice.hbs'
 }
 
-/** views/ of this package, from the sources (server/plugins) or the build (dist/server/plugins). */
-export function findViewsRoot (from = import.meta.dirname): string {
-  let dir = from
-  for (let i = 0; i < 5; i++) {
-    const candidate = path.join(dir, 'views')
-    if (existsSync(path.join(candidate, 'layouts', 'main.hbs'))) return candidate
-    dir = path.dirname(dir)
-  }
-  throw new Error(`views/ not found above ${from}`)
-}
-
 export default fp<{ production: boolean }>(async (app, opts) => {
-  const root = findViewsRoot()
+  const root = viewsDir()
   const handlebars = Handlebars.create()
   for (const [name, fn] of Object.entries(handlebarsHelpers)) handlebars.registerHelper(name, fn)
   showBidiControlsInTemplates(handlebars)

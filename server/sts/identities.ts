@@ -3,9 +3,10 @@
  * the principal's ARN/UserId/Account, and whether it may call sts:DecodeAuthorizationMessage).
  * The default ships in fixtures/sts/identities.json (keys `test`/`test` may decode, `denied`/`denied` may not).
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { IdentitiesFileError } from './errors.js'
+import { fixturesDir } from '../paths.js'
 
 export interface StsIdentity {
   accessKeyId: string
@@ -21,19 +22,8 @@ export interface StsIdentity {
 
 export type IdentityTable = ReadonlyMap<string, StsIdentity>
 
-/** The package root (where package.json is), found from this file both in server/ and in dist/server/. */
-export function packageRoot (): string {
-  let dir = import.meta.dirname
-  for (;;) {
-    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'fixtures'))) return dir
-    const up = path.dirname(dir)
-    if (up === dir) throw new Error('cannot find the whydenied package root')
-    dir = up
-  }
-}
-
 export function defaultIdentitiesFile (): string {
-  return path.join(packageRoot(), 'fixtures', 'sts', 'identities.json')
+  return path.join(fixturesDir(), 'sts', 'identities.json')
 }
 
 /** Read and validate an identities file (null: the default). Throws IdentitiesFileError naming the problem. */
