@@ -2,6 +2,8 @@
 /** The `whydenied` command: parses argv and hands each subcommand its options. */
 import { Command } from 'commander'
 import { commands } from './cli/commands.js'
+import { fail } from './cli/common.js'
+import { readEnv } from './config.js'
 import { packageVersion } from './paths.js'
 
 const program = new Command()
@@ -11,5 +13,14 @@ const program = new Command()
   .showHelpAfterError()
 
 for (const c of commands) c.register(program)
+
+// The environment is checked once, before any command runs: a bad variable stops here, named.
+program.hook('preAction', () => {
+  try {
+    readEnv()
+  } catch (err) {
+    fail(err)
+  }
+})
 
 await program.parseAsync(process.argv)

@@ -20,3 +20,5 @@ export const BadCursorError = createError('WHYDENIED_BAD_CURSOR', 'The cursor is
 export const BadFilterError = createError<[string]>('WHYDENIED_BAD_FILTER', '%s', 400)
 
 export const NothingToImportError = createError<[string]>('WHYDENIED_NOTHING_TO_IMPORT', '%s', 400)
+
+export const BadEnvironmentError = createError<[string, string, string]>('WHYDENIED_BAD_ENV', 'Environment variable %s=%j is not valid: give %s', 500)

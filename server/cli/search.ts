@@ -1,11 +1,11 @@
 /** `whydenied search`: the filters of GET /api/denials, as a table or as the same JSON. */
-import type { Command } from 'commander'
+import { Option, type Command } from 'commander'
 import { openDatabase } from '../db/connection.js'
 import { makeRepositories } from '../plugins/db.js'
 import { toFilters } from '../routes/api/denials.js'
 import type { DenialSummary } from '../db/repositories/denials.js'
 import { Decisions, type Decision } from '../authz/types.js'
-import { collect, dbPath, fail, withDb, type DbOption } from './common.js'
+import { collect, dbPath, fail, wholeNumber, withDb, type DbOption } from './common.js'
 
 interface SearchOptions extends DbOption {
   json?: boolean
@@ -15,13 +15,13 @@ interface SearchOptions extends DbOption {
   account?: string
   resource?: string
   condition?: string[]
-  decision?: string
+  decision?: Decision
   since?: string
   until?: string
   q?: string
-  limit: string
+  limit: number
   cursor?: string
-  sort?: string
+  sort?: 'lastSeen' | 'occurrences'
 }
 
 export function register (program: Command): void {
@@ -34,18 +34,14 @@ export function register (program: Command): void {
     .option('--account <id>', 'principal account ID')
     .option('--resource <arn>', 'resource ARN, exact or glob')
     .option('--condition <k[=v]>', 'condition KEY=VALUE, or KEY for "key present"; repeatable', collect, [])
-    .option('--decision <decision>', `one of ${Decisions.join(', ')}`)
+    .addOption(new Option('--decision <decision>', 'only this decision').choices(Decisions))
     .option('--since <when>', 'occurrences since a date, an ISO instant, or a span (30d, 12h)')
     .option('--until <when>', 'occurrences before (a date is inclusive)')
     .option('--q <text>', 'case-insensitive substring over ARNs, action and condition values')
-    .option('--limit <n>', 'results per page (1-500)', '50')
+    .option('--limit <n>', 'results per page (1-500)', wholeNumber(1, 500, 'Give a whole number from 1 to 500.'), 50)
     .option('--cursor <cursor>', 'nextCursor of a previous page')
-    .option('--sort <order>', 'lastSeen (default) or occurrences')
+    .addOption(new Option('--sort <order>', 'order of the results (default: lastSeen)').choices(['lastSeen', 'occurrences']))
     .action((opts: SearchOptions) => {
-      const limit = Number(opts.limit)
-      if (!Number.isInteger(limit) || limit < 1 || limit > 500) fail(`--limit ${opts.limit}: give a whole number from 1 to 500`)
-      if (opts.decision && !(Decisions as readonly string[]).includes(opts.decision)) fail(`--decision ${opts.decision}: use one of ${Decisions.join(', ')}`)
-      if (opts.sort && opts.sort !== 'lastSeen' && opts.sort !== 'occurrences') fail(`--sort ${opts.sort}: use lastSeen or occurrences`)
       let result
       try {
         const db = openDatabase(dbPath(opts))
@@ -57,11 +53,11 @@ export function register (program: Command): void {
           account: opts.account,
           resource: opts.resource,
           condition: opts.condition,
-          decision: opts.decision as Decision | undefined,
+          decision: opts.decision,
           since: opts.since,
           until: opts.until,
           q: opts.q
-        }), { limit, cursor: opts.cursor, sort: opts.sort as 'lastSeen' | 'occurrences' | undefined, facets: Boolean(opts.json) })
+        }), { limit: opts.limit, cursor: opts.cursor, sort: opts.sort, facets: Boolean(opts.json) })
         db.close()
       } catch (err) {
         fail(err)
