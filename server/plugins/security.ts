@@ -19,18 +19,14 @@ import fp from 'fastify-plugin'
 import helmet from '@fastify/helmet'
 import cookie from '@fastify/cookie'
 import csrf from '@fastify/csrf-protection'
-import createError from '@fastify/error'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { wantsHtml } from '../views/errors.js'
 import { assertBindingAllowed, isLoopback, type LookupAll } from '../util/binding.js'
 import { SessionStore } from './sessions.js'
 
-export { isLoopback, TokenRequiredError } from '../util/binding.js'
+import { BadHostError, CrossOriginError, TooManyAttemptsError, UnauthorizedError } from '../errors.js'
 
-export const CrossOriginError = createError<[string]>('WHYDENIED_CROSS_ORIGIN', 'Cross-origin request refused (%s): whydenied only accepts changes from its own pages', 403)
-export const BadHostError = createError<[string]>('WHYDENIED_BAD_HOST', 'Host "%s" is not this machine: whydenied bound to loopback answers only to localhost, 127.0.0.1 and [::1]', 403)
-export const UnauthorizedError = createError('WHYDENIED_UNAUTHORIZED', 'This whydenied needs its token: send "Authorization: Bearer TOKEN", or sign in at /login', 401)
-export const TooManyAttemptsError = createError<[number]>('WHYDENIED_TOO_MANY_ATTEMPTS', 'Too many wrong tokens from this address: try again in %d s', 429)
+export { isLoopback } from '../util/binding.js'
 
 /** The cookie the login form sets; it holds a random session id, never the token. */
 export const SESSION_COOKIE = 'whydenied_session'

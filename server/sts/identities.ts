@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
-import { IdentitiesFileError } from './errors.js'
+import { IdentitiesFileError } from '../errors.js'
 import { fixturesDir } from '../paths.js'
 
 export interface StsIdentity {

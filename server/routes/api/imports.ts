@@ -3,9 +3,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { readTextRecords } from '../../authz/ingest.js'
 import { ImportSummarySchema } from '../../schemas/denials.js'
-import { NothingToImportError } from '../../errors.js'
+import { NothingToImportError, UploadTooLargeError } from '../../errors.js'
 import type { ImportSummary } from '../../services/importer.js'
-import { acceptMultipart, isMultipart, UploadReader, UploadTooLargeError } from '../../plugins/uploads.js'
+import { acceptMultipart, isMultipart, UploadReader } from '../../plugins/uploads.js'
 
 /** Default for the largest request body the import API accepts (config.maxUploadBytes; in README). */
 export const MAX_IMPORT_BODY = 64 * 1024 * 1024

@@ -2,10 +2,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { readTextRecords } from '../../authz/ingest.js'
-import { CannotMintError } from '../../sts/errors.js'
+import { CannotMintError, UnauthorizedError } from '../../errors.js'
 import { mintRecords } from '../../sts/mint.js'
 import type { TokenCodec } from '../../sts/token.js'
-import { AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS, bearerOf, FailureCounter, sameSecret, tooManyAttempts, UnauthorizedError } from '../../plugins/security.js'
+import { AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS, bearerOf, FailureCounter, sameSecret, tooManyAttempts } from '../../plugins/security.js'
 
 export interface MockStsApiOptions {
   codec: TokenCodec
