@@ -12,7 +12,9 @@
  * - wrong tokens (bearer or sign-in) are rate-limited per client address (429 with Retry-After);
  * - a reply sent before the request body was read closes the connection, so a refused upload stops
  *   at once instead of being drained.
- * The mock STS under /sts is left alone: real AWS clients call it, and it has its own (SigV4) auth.
+ * The headers and the connection handling apply everywhere; the checks (`guard`) are registered by the
+ * pages and API contexts in their own scope, so the mock STS, which real AWS clients call with their
+ * own (SigV4) auth, never sees them, and a refusal is answered in the format of its context.
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import fp from 'fastify-plugin'
@@ -20,7 +22,6 @@ import helmet from '@fastify/helmet'
 import cookie from '@fastify/cookie'
 import csrf from '@fastify/csrf-protection'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { wantsHtml } from '../views/errors.js'
 import { assertBindingAllowed, isLoopback, type LookupAll } from '../util/binding.js'
 import { SessionStore } from './sessions.js'
 
@@ -35,8 +36,6 @@ export const AUTH_FAILURE_LIMIT = 10
 export const AUTH_FAILURE_WINDOW_MS = 60_000
 /** Bound on the client addresses whose failures are remembered. */
 const MAX_TRACKED = 10_000
-/** Requests under these prefixes are never checked here (the mock STS authenticates with SigV4). */
-const EXEMPT_PREFIX = '/sts'
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
 /** Constant-time comparison of two secrets of any length. */
@@ -215,12 +214,23 @@ export default fp<SecurityOptions>(async (app, opts) => {
       reply.header('connection', 'close')
     }
   })
+}, { name: 'whydenied-security', fastify: '5.x' })
 
+export interface GuardOptions {
+  /** Pages: a browser without a session is sent to the sign-in form (when this says the request wants a page) instead of a 401. */
+  signInRedirect?: (req: FastifyRequest) => boolean
+}
+
+/**
+ * The checks of every request to the pages and the API, registered by each of those contexts (their
+ * error handler answers a refusal): the Host (DNS rebinding), cross-origin changes, and the token.
+ */
+export const guard = fp<GuardOptions>(async (app, opts) => {
+  const token = app.config.token
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
-    if (req.url.startsWith(EXEMPT_PREFIX)) return
     // DNS rebinding: a page of evil.example that resolves to 127.0.0.1 would be same-origin with us.
-    // Without a token the binding is loopback-only (asserted above).
-    if (!opts.token) {
+    // Without a token the binding is loopback-only (the security plugin asserted it at startup).
+    if (!token) {
       const host = req.headers.host ? hostOf(req.headers.host) : null
       const hostname = host === null ? null : host.replace(/:\d+$/, '')
       if (hostname === null || !isLoopback(hostname)) throw new BadHostError(String(req.headers.host ?? ''))
@@ -229,25 +239,25 @@ export default fp<SecurityOptions>(async (app, opts) => {
       const reason = crossOriginReason(req)
       if (reason !== null) throw new CrossOriginError(reason)
     }
-    if (opts.token) {
+    if (token) {
       if (req.url === '/login' || req.url.startsWith('/login?') || req.url.startsWith('/static/')) return
       const bearer = bearerOf(req)
       if (bearer !== null) {
         const wait = app.authFailures.retryAfter(req.ip)
         if (wait > 0) tooManyAttempts(reply, wait)
-        if (sameSecret(bearer, opts.token)) return
+        if (sameSecret(bearer, token)) return
         app.authFailures.fail(req.ip)
       } else if (app.sessions.has(req.cookies[SESSION_COOKIE])) {
         return
       }
-      if ((req.method === 'GET' || req.method === 'HEAD') && wantsHtml(req)) {
+      if ((req.method === 'GET' || req.method === 'HEAD') && opts.signInRedirect?.(req) === true) {
         return reply.redirect(`/login?next=${encodeURIComponent(req.url)}`, 303)
       }
       reply.header('WWW-Authenticate', 'Bearer realm="whydenied"')
       throw new UnauthorizedError()
     }
   })
-}, { name: 'whydenied-security', fastify: '5.x' })
+}, { name: 'whydenied-guard', fastify: '5.x', dependencies: ['whydenied-security'] })
 
 declare module 'fastify' {
   interface FastifyInstance {

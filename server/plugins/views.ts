@@ -1,6 +1,6 @@
 /**
  * The views plugin: @fastify/view with Handlebars (one layout, partials registered by name→path map,
- * helpers from one module), the local static assets under /static/, and the HTML 404 page.
+ * helpers from one module) and the local static assets under /static/.
  * Templates are compiled from the files under views/ only, never from data.
  */
 import path from 'node:path'
@@ -10,7 +10,6 @@ import fastifyStatic from '@fastify/static'
 import Handlebars from 'handlebars'
 import { viewsDir } from '../paths.js'
 import { handlebarsHelpers, showBidiControlsInTemplates } from '../views/helpers.js'
-import { sendErrorPage, wantsHtml } from '../views/errors.js'
 
 /** Every partial, by the name templates use (`{{> name}}`) → its file under views/. */
 export const PARTIALS: Record<string, string> = {
@@ -49,17 +48,4 @@ export default fp<{ production: boolean }>(async (app, opts) => {
     wildcard: false,
     maxAge: '1h'
   })
-
-  app.setNotFoundHandler(async (req, reply) => {
-    if (wantsHtml(req)) return sendErrorPage(req, reply, 404, `There is no page at ${safeDecode(req.url.split('?')[0]!)}.`)
-    return reply.code(404).send({ statusCode: 404, code: 'WHYDENIED_NOT_FOUND', error: 'Not Found', message: `Route ${req.method}:${req.url.split('?')[0]} not found` })
-  })
 }, { name: 'whydenied-views', fastify: '5.x' })
-
-function safeDecode (s: string): string {
-  try {
-    return decodeURIComponent(s)
-  } catch {
-    return s
-  }
-}

@@ -5,9 +5,10 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { createStsClient, describeTarget, type StsTarget } from '../../decode/client.js'
+import { createStsClient, DecodeError, describeTarget, type StsTarget } from '../../decode/client.js'
 import { excerpt, extractTokens, MAX_TEXT_LENGTH } from '../../decode/extract.js'
 import { decodeAll, localTarget, storeDecoded } from '../../decode/service.js'
+import { BadTokenError } from '../../errors.js'
 import type { IdentityTable } from '../../sts/identities.js'
 
 export interface DecodeApiOptions {
@@ -35,8 +36,6 @@ const DecodeErrorSchema = Type.Object({
   token: Type.Optional(Type.String({ description: 'The message that failed' }))
 })
 
-const reasons: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 500: 'Internal Server Error', 502: 'Bad Gateway', 504: 'Gateway Timeout' }
-
 const decodeApi: FastifyPluginAsyncTypebox<DecodeApiOptions> = async (app, opts) => {
   // The app's own mock is reached with app.inject(): the real SDK signs a real request, the mounted
   // /sts plugin verifies and answers it, and no socket is involved, so this works whether or not the
@@ -48,7 +47,7 @@ const decodeApi: FastifyPluginAsyncTypebox<DecodeApiOptions> = async (app, opts)
   const label = describeTarget(target)
   app.addHook('onClose', async () => { client.destroy() })
 
-  app.post('/api/decode', {
+  app.post('/decode', {
     bodyLimit: 2 * MAX_TEXT_LENGTH + 4096,
     schema: {
       tags: ['decode'],
@@ -60,31 +59,18 @@ const decodeApi: FastifyPluginAsyncTypebox<DecodeApiOptions> = async (app, opts)
       }),
       response: { 200: Type.Object({ results: Type.Array(DecodedItemSchema) }), '4xx': DecodeErrorSchema, '5xx': DecodeErrorSchema }
     }
-  }, async (req, reply) => {
+  }, async (req) => {
     const { tokens, problems } = extractTokens(req.body.text)
     if (problems.length > 0) {
       // Nothing is sent to STS when any candidate is doubtful.
-      return reply.code(400).send({
-        statusCode: 400,
-        code: 'WHYDENIED_BAD_TOKEN',
-        error: 'Bad Request',
-        message: problems.map(p => `${p.excerpt}: ${p.reason}`).join('; '),
-        problems
-      })
+      throw Object.assign(new BadTokenError(problems.map(p => `${p.excerpt}: ${p.reason}`).join('; ')), { details: { problems } })
     }
     const outcomes = await decodeAll(client, tokens, label)
     const failed = outcomes.find(o => !o.ok)
     if (failed !== undefined && !failed.ok) {
       const e = failed.error
-      return reply.code(e.statusCode as 400).send({
-        statusCode: e.statusCode,
-        code: e.code,
-        error: reasons[e.statusCode] ?? 'Error',
-        message: tokens.length > 1 ? `message ${tokens.indexOf(failed.token) + 1} of ${tokens.length} (${excerpt(failed.token)}): ${e.message}` : e.message,
-        stsCode: e.stsCode,
-        stsMessage: e.stsMessage,
-        token: failed.token
-      })
+      const message = tokens.length > 1 ? `message ${tokens.indexOf(failed.token) + 1} of ${tokens.length} (${excerpt(failed.token)}): ${e.message}` : e.message
+      throw new DecodeError(message, e.statusCode, e.code, e.stsCode, e.stsMessage, failed.token)
     }
     const items = outcomes.flatMap(o => o.ok ? [o.item] : [])
     if (req.body.store === true) await storeDecoded(app.repos, items, req.body.source ?? 'decode')

@@ -22,7 +22,7 @@ const imports: FastifyPluginAsyncTypebox = async (app) => {
     { parseAs: 'buffer', bodyLimit: limit }, (_req, body, done) => { done(null, body) })
   acceptMultipart(app)
 
-  app.post('/api/imports', {
+  app.post('/imports', {
     bodyLimit: limit,
     schema: {
       tags: ['imports'],

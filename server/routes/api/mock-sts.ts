@@ -33,7 +33,7 @@ const mockStsApi: FastifyPluginAsyncTypebox<MockStsApiOptions> = async (app, opt
   const token = opts.token ?? null
   // The same limit on wrong tokens as `serve`.
   const failures = new FailureCounter(AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS)
-  app.post('/api/mock-sts/encode', {
+  app.post('/mock-sts/encode', {
     bodyLimit: MAX_ENCODE_BODY,
     // onRequest: refused before the body is read.
     onRequest: async (req, reply) => {

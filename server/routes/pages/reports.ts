@@ -12,7 +12,6 @@ import {
   type Format, type Report, type TeamsConfig
 } from '../../reports/index.js'
 import { REPORT_CSS } from '../../reports/render/html.js'
-import { pageErrorHandler } from '../../views/errors.js'
 import { layoutModel } from '../../views/layout.js'
 
 export const ReportQuerySchema = Type.Object({
@@ -57,7 +56,6 @@ export function fileName (r: Report, format: Format): string {
 }
 
 const reportPages: FastifyPluginAsyncTypebox = async (app) => {
-  app.setErrorHandler(pageErrorHandler)
   // Fail at boot on a broken teams file; it is read again for every report, so later edits apply at once.
   if (app.config.teamsFile) loadTeamsFile(app.config.teamsFile)
   const repo = new ReportsRepository(app.db)
