@@ -10,7 +10,8 @@ export interface ChartBar { x: number, y: number, width: number, height: number,
 export interface ChartLabel { x: number, y: number, text: string, anchor: 'start' | 'middle' | 'end' }
 export interface ChartLine { x1: number, y1: number, x2: number, y2: number, className: string }
 
-export interface ChartModel {
+/** Where a chart is drawn: its size and the plot inside it. */
+export interface ChartFrame {
   /** Class of the <svg>: chart-svg (scaled to its container), wr-chart or wr-spark (report charts). */
   className: string
   width: number
@@ -21,6 +22,9 @@ export interface ChartModel {
   plotBottom: number
   plotLeft: number
   plotRight: number
+}
+
+export interface ChartModel extends ChartFrame {
   lines: ChartLine[]
   bars: ChartBar[]
   labels: ChartLabel[]
@@ -29,15 +33,7 @@ export interface ChartModel {
   empty: boolean
 }
 
-interface Frame {
-  className: string
-  width: number
-  height: number
-  fixedSize: boolean
-  plotTop: number
-  plotBottom: number
-  plotLeft: number
-  plotRight: number
+interface Frame extends ChartFrame {
   /** Space between bars, from the width of one bar's slot. */
   gap: (slot: number) => number
 }
@@ -78,6 +74,12 @@ function axisLabels (f: Frame, first: string, last: string, max: number, baselin
     { x: f.plotLeft - inset, y: f.plotTop + 4, text: formatNumber(max), anchor: 'end' },
     { x: f.plotLeft - inset, y: f.plotBottom, text: '0', anchor: 'end' }
   ]
+}
+
+/** The model of a chart drawn in `f` (its gap rule is layout only). */
+function chartOf (f: Frame, parts: Omit<ChartModel, keyof ChartFrame>): ChartModel {
+  const { gap: _, ...frame } = f
+  return { ...frame, ...parts }
 }
 
 const DAY = 86_400_000
@@ -148,8 +150,7 @@ export function barChart (perDay: Array<{ day: string, count: number }>, from: s
   const total = buckets.reduce((n, b) => n + b.count, 0)
   const label = (b: Bucket): string => unit === 'day' ? iso(b.start) : unit === 'week' ? `week of ${iso(b.start)}` : iso(b.start).slice(0, 7)
   const peak = buckets.reduce<Bucket | null>((p, b) => (p === null || b.count > p.count ? b : p), null)
-  return {
-    ...frame,
+  return chartOf(frame, {
     lines: [
       { x1: frame.plotLeft, y1: frame.plotTop, x2: frame.plotRight, y2: frame.plotTop, className: 'chart-grid' },
       { x1: frame.plotLeft, y1: frame.plotBottom, x2: frame.plotRight, y2: frame.plotBottom, className: 'chart-axis' }
@@ -160,7 +161,7 @@ export function barChart (perDay: Array<{ day: string, count: number }>, from: s
       ? `No ${what}s from ${iso(start)} to ${iso(end)}.`
       : `${plural(total, what)} from ${iso(start)} to ${iso(end)}, shown per ${unit}; the busiest ${unit} was ${peak ? label(peak) : ''} with ${formatNumber(max)}.`,
     empty: total === 0
-  }
+  })
 }
 
 /**
@@ -170,8 +171,7 @@ export function barChart (perDay: Array<{ day: string, count: number }>, from: s
 export function periodChart (days: string[], counts: number[], periodStart: number, label: string): ChartModel {
   const frame: Frame = { className: 'wr-chart', width: 640, height: 140, fixedSize: true, plotLeft: 36, plotRight: 636, plotTop: 8, plotBottom: 122, gap: slot => Math.min(1, slot * 0.2) }
   const max = Math.max(0, ...counts)
-  return {
-    ...frame,
+  return chartOf(frame, {
     lines: [
       { x1: frame.plotLeft, y1: frame.plotBottom, x2: frame.plotRight, y2: frame.plotBottom, className: 'chart-axis' },
       ...splitLine(counts.length, periodStart, frame, 4)
@@ -180,14 +180,13 @@ export function periodChart (days: string[], counts: number[], periodStart: numb
     labels: days.length > 0 ? axisLabels(frame, days[0]!, days[days.length - 1]!, max, frame.height - 4, 4) : [],
     description: label,
     empty: max === 0
-  }
+  })
 }
 
 /** A report's trend sparkline: one bar per day, no labels, the previous period drawn apart. */
 export function sparkline (days: string[], counts: number[], periodStart: number, label: string): ChartModel {
   const frame: Frame = { className: 'wr-spark', width: 160, height: 28, fixedSize: true, plotLeft: 0, plotRight: 160, plotTop: 2, plotBottom: 28, gap: slot => Math.min(1, slot * 0.2) }
-  return {
-    ...frame,
+  return chartOf(frame, {
     lines: [
       { x1: 0, y1: frame.height - 0.5, x2: frame.width, y2: frame.height - 0.5, className: 'chart-axis' },
       ...splitLine(counts.length, periodStart, frame, 0)
@@ -196,7 +195,7 @@ export function sparkline (days: string[], counts: number[], periodStart: number
     labels: [],
     description: label,
     empty: counts.every(c => c === 0)
-  }
+  })
 }
 
 function round (n: number): number {
