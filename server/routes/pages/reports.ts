@@ -8,10 +8,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type, type Static } from 'typebox'
 import { ReportsRepository } from '../../db/repositories/reports.js'
 import {
-  buildReport, CONTENT_TYPES, EMPTY_TEAMS, Formats, loadTeamsFile, render, reportBody, resolvePeriod, UNASSIGNED,
+  buildReport, CONTENT_TYPES, EMPTY_TEAMS, Formats, loadTeamsFile, render, reportCss, reportView, resolvePeriod, UNASSIGNED,
   type Format, type Report, type TeamsConfig
 } from '../../reports/index.js'
-import { REPORT_CSS } from '../../reports/render/html.js'
 import { layoutModel } from '../../views/layout.js'
 
 export const ReportQuerySchema = Type.Object({
@@ -61,7 +60,7 @@ const reportPages: FastifyPluginAsyncTypebox = async (app) => {
   const repo = new ReportsRepository(app.db)
 
   app.get('/reports/report.css', async (_req, reply) => {
-    return reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(REPORT_CSS)
+    return reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(reportCss())
   })
 
   app.get('/reports', { schema: { querystring: PageQuery } }, async (req, reply) => {
@@ -92,8 +91,8 @@ const reportPages: FastifyPluginAsyncTypebox = async (app) => {
       teamsFile: file,
       problem,
       downloads: report ? Formats.map((f, i) => ({ href: `/reports/download?${queryString(q, f)}`, label: f === 'html' ? 'HTML (standalone)' : f === 'md' ? 'Markdown' : f.toUpperCase(), last: i === Formats.length - 1 })) : null,
-      // Built by the report renderer, which escapes every value it writes (no template is compiled from data).
-      reportHtml: report ? reportBody(report) : null
+      // Drawn by the report partials, as in the standalone file.
+      report: report ? reportView(report) : null
     })
   })
 
