@@ -73,6 +73,9 @@ export const BadPeriodError = createError<[string]>('WHYDENIED_BAD_PERIOD', '%s'
 
 export const UnknownTeamError = createError<[string]>('WHYDENIED_UNKNOWN_TEAM', '%s', 400)
 
+/** The teams file is unreadable or invalid (the message names the file and the field). */
+export const TeamsFileError = createError<[string]>('WHYDENIED_TEAMS_FILE', '%s', 400)
+
 // Mock STS
 
 /** A decoded message that cannot become an encoded message (too large, or not representable). */

@@ -5,7 +5,7 @@ import { renderCsv, renderJson, renderMarkdown, type Format } from './render/tex
 
 export { buildReport, DEFAULT_LIMIT, type Report, type ReportGroup, type TeamSection } from './build.js'
 export { resolvePeriod, statusOf, GROWTH_FACTOR, GROWTH_MIN_INCREASE, type Period, type Status } from './period.js'
-export { loadTeamsFile, parseTeams, TeamsFileError, EMPTY_TEAMS, UNASSIGNED, type TeamsConfig } from './teams.js'
+export { loadTeamsFile, parseTeams, EMPTY_TEAMS, UNASSIGNED, type TeamsConfig } from './teams.js'
 export { Redactor } from './redact.js'
 export { Formats, CONTENT_TYPES, type Format } from './render/text.js'
 export { renderHtml, reportCss } from './render/html.js'
