@@ -4,24 +4,30 @@ import { openDatabase } from '../db/connection.js'
 import { makeRepositories } from '../plugins/db.js'
 import { toFilters } from '../routes/api/denials.js'
 import type { DenialSummary } from '../db/repositories/denials.js'
-import { Decisions, type Decision } from '../authz/types.js'
+import { Compile } from 'typebox/compile'
+import { Decisions } from '../authz/types.js'
+import { DenialFiltersSchema, type DenialFilters, type SortOrder } from '../schemas/denials.js'
+import { schemaProblem } from '../util/schema-errors.js'
 import { collect, dbPath, fail, wholeNumber, withDb, type DbOption } from './common.js'
 
-interface SearchOptions extends DbOption {
+type SearchOptions = DbOption & DenialFilters & {
   json?: boolean
-  action?: string
-  service?: string
-  principal?: string
-  account?: string
-  resource?: string
-  condition?: string[]
-  decision?: Decision
-  since?: string
-  until?: string
-  q?: string
   limit: number
   cursor?: string
-  sort?: 'lastSeen' | 'occurrences'
+  sort?: SortOrder
+}
+
+/** The API's filter schema, so an option gets the same bounds as the query parameter. */
+const filtersValidator = Compile(DenialFiltersSchema)
+
+/** The filters among the options, checked by the schema (the message names the option). */
+function filtersOf (opts: SearchOptions): DenialFilters {
+  const { action, service, principal, account, resource, condition, decision, since, until, q } = opts
+  const filters: DenialFilters = { action, service, principal, account, resource, condition, decision, since, until, q }
+  for (const k of Object.keys(filters) as Array<keyof DenialFilters>) if (filters[k] === undefined) delete filters[k]
+  const problem = schemaProblem(filtersValidator, filters)
+  if (problem) fail(`--${problem.field?.replace(/\[\d+\]$/, '') ?? 'filters'}: ${problem.reason}`)
+  return filters
 }
 
 export function register (program: Command): void {
@@ -42,22 +48,12 @@ export function register (program: Command): void {
     .option('--cursor <cursor>', 'nextCursor of a previous page')
     .addOption(new Option('--sort <order>', 'order of the results (default: lastSeen)').choices(['lastSeen', 'occurrences']))
     .action((opts: SearchOptions) => {
+      const filters = filtersOf(opts)
       let result
       try {
         const db = openDatabase(dbPath(opts))
         const { search } = makeRepositories(db)
-        result = search.search(toFilters({
-          action: opts.action,
-          service: opts.service,
-          principal: opts.principal,
-          account: opts.account,
-          resource: opts.resource,
-          condition: opts.condition,
-          decision: opts.decision,
-          since: opts.since,
-          until: opts.until,
-          q: opts.q
-        }), { limit: opts.limit, cursor: opts.cursor, sort: opts.sort, facets: Boolean(opts.json) })
+        result = search.search(toFilters(filters), { limit: opts.limit, cursor: opts.cursor, sort: opts.sort, facets: Boolean(opts.json) })
         db.close()
       } catch (err) {
         fail(err)

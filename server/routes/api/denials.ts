@@ -1,13 +1,12 @@
 /** GET /api/denials (search with facets) and GET /api/denials/:id (the whole record). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { DenialQuerySchema, SearchResultSchema, type DenialQuery } from '../../schemas/denials.js'
-import type { DenialFilters } from '../../db/repositories/search.js'
+import { DenialQuerySchema, SearchResultSchema, type DenialFilters } from '../../schemas/denials.js'
 import { BadFilterError, DenialNotFoundError } from '../../errors.js'
 import { resolveBound } from '../../util/time.js'
 
-/** Query string → repository filters, resolving relative periods against now. */
-export function toFilters (q: DenialQuery, now = new Date()): DenialFilters {
+/** Filters as given (query string, page state, CLI options) → repository filters: empty ones dropped, periods resolved against now. */
+export function toFilters (q: DenialFilters, now = new Date()): DenialFilters {
   const bound = (v: string | undefined, kind: 'since' | 'until'): string | undefined => {
     if (!v) return undefined
     try {
