@@ -149,6 +149,11 @@ function * lineRecord (l: Line, source: string): Generator<InputItem> {
     yield reject(source, l.line, 'not valid UTF-8 text')
     return
   }
+  // A line may hold an array of records: one level more than a record may have.
+  if (nestingExceeds(l.bytes, Limits.maxDepth + 1)) {
+    yield reject(source, l.line, DEPTH_REASON)
+    return
+  }
   let value: unknown
   try {
     value = JSON.parse(text)
@@ -157,10 +162,44 @@ function * lineRecord (l: Line, source: string): Generator<InputItem> {
     return
   }
   if (Array.isArray(value)) {
-    for (const v of value) yield { kind: 'record', record: { source, line: l.line, value: v } }
+    const bytes = Math.ceil(l.bytes.length / Math.max(value.length, 1))
+    for (const v of value) yield { kind: 'record', record: { source, line: l.line, value: v, bytes } }
   } else {
-    yield { kind: 'record', record: { source, line: l.line, value } }
+    yield { kind: 'record', record: { source, line: l.line, value, bytes: l.bytes.length } }
   }
+}
+
+const DEPTH_REASON = `JSON nesting deeper than ${Limits.maxDepth} levels`
+
+/**
+ * True when brackets outside strings nest deeper than `limit`: a linear byte scan, run before
+ * JSON.parse so that nothing recursive (structured clone to the parse worker, JSON.stringify)
+ * ever sees a hostile record. The exact check (checkTree) runs later, iteratively.
+ */
+export function nestingExceeds (bytes: Uint8Array, limit: number): boolean {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i]!
+    if (inString) {
+      if (c === 0x5c) i++
+      else if (c === 0x22) inString = false
+    } else if (c === 0x22) inString = true
+    else if (c === 0x7b || c === 0x5b) { if (++depth > limit) return true } else if (c === 0x7d || c === 0x5d) depth--
+  }
+  return false
+}
+
+/** The same bound over an already-parsed value, iteratively (for the elements of one big array). */
+function valueNestingExceeds (root: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[root, 1]]
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!
+    if (typeof v !== 'object' || v === null) continue
+    if (depth > limit) return true
+    for (const x of Array.isArray(v) ? v : Object.values(v)) stack.push([x, depth + 1])
+  }
+  return false
 }
 
 function * documentRecords (bytes: Buffer, source: string): Generator<InputItem> {
@@ -191,7 +230,7 @@ function * documentRecords (bytes: Buffer, source: string): Generator<InputItem>
       yield reject(source, 1, `record is larger than the ${Limits.maxRecordBytes / 1024 / 1024} MiB limit`)
       return
     }
-    yield { kind: 'record', record: { source, line: firstContentLine(text), value } }
+    yield { kind: 'record', record: { source, line: firstContentLine(text), value, bytes: Buffer.byteLength(text) } }
     return
   }
   if (value.length === 0) {
@@ -199,9 +238,15 @@ function * documentRecords (bytes: Buffer, source: string): Generator<InputItem>
     return
   }
   const starts = arrayElementLines(text)
+  // Only when the text nests too deep somewhere are the elements walked one by one.
+  const deep = nestingExceeds(bytes, Limits.maxDepth + 1)
   for (let i = 0; i < value.length; i++) {
     const line = starts[i] ?? 1
     const v = value[i]
+    if (deep && valueNestingExceeds(v, Limits.maxDepth)) {
+      yield reject(source, line, DEPTH_REASON)
+      continue
+    }
     let size: number
     try {
       size = JSON.stringify(v).length
@@ -213,7 +258,7 @@ function * documentRecords (bytes: Buffer, source: string): Generator<InputItem>
       yield reject(source, line, `record is larger than the ${Limits.maxRecordBytes / 1024 / 1024} MiB limit`)
       continue
     }
-    yield { kind: 'record', record: { source, line, value: v } }
+    yield { kind: 'record', record: { source, line, value: v, bytes: size } }
   }
 }
 
@@ -225,6 +270,10 @@ function * concatenatedRecords (text: string, source: string): Generator<InputIt
       yield reject(source, doc.line, `record is larger than the ${Limits.maxRecordBytes / 1024 / 1024} MiB limit`)
       continue
     }
+    if (nestingExceeds(Buffer.from(slice), Limits.maxDepth + 1)) {
+      yield reject(source, doc.line, DEPTH_REASON)
+      continue
+    }
     let value: unknown
     try {
       value = JSON.parse(slice)
@@ -232,7 +281,8 @@ function * concatenatedRecords (text: string, source: string): Generator<InputIt
       yield reject(source, doc.line, jsonError(slice, err as Error, 'document'))
       continue
     }
-    for (const v of Array.isArray(value) ? value : [value]) yield { kind: 'record', record: { source, line: doc.line, value: v } }
+    const bytes = Array.isArray(value) ? Math.ceil(slice.length / Math.max(value.length, 1)) : slice.length
+    for (const v of Array.isArray(value) ? value : [value]) yield { kind: 'record', record: { source, line: doc.line, value: v, bytes } }
   }
 }
 

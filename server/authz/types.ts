@@ -52,6 +52,8 @@ export interface SourceRecord {
   line: number
   /** The JSON value of the record, already parsed from its text. */
   value: unknown
+  /** Size of its JSON text, when known: bounds the work in flight by bytes rather than by count. */
+  bytes?: number
 }
 
 /** A record that could not be used, with the reason a person can act on. */

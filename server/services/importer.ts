@@ -8,7 +8,82 @@ import type { DenialsRepository } from '../db/repositories/denials.js'
 export interface ImportSummary {
   imported: number
   duplicates: number
+  /** The first MAX_REJECTED_DETAIL rejections, in input order, each with its source, line and reason. */
   rejected: RejectedRecord[]
+  /** Every rejection, counted: `rejected` may hold only the first of them. */
+  rejectedCount: number
+  /** Rejections per reason category (see reasonCategory). */
+  rejectedReasons: Record<string, number>
+}
+
+/** Rejections kept in full detail in a summary; the rest are counted. Documented in README. */
+export const MAX_REJECTED_DETAIL = 1000
+/** Reject rows stored per import (import_rejects); the imports row counts them all. */
+export const MAX_STORED_REJECTS = 1000
+/** Distinct reason categories counted; rarer ones are counted together under OTHER_REASONS. */
+export const MAX_REASON_CATEGORIES = 50
+export const OTHER_REASONS = '(other reasons)'
+
+/**
+ * The category of a rejection: its reason with the parts that vary from record to record replaced,
+ * so that a million bad lines sum up in a few rows. Replaced: quoted input ("…"), the keys found
+ * ({…}), array indices ([*]), JSON paths into unknown keys ($…), the parser's token and position.
+ */
+export function reasonCategory (reason: string): string {
+  const quoted = '"(?:[^"\\\\]|\\\\.)*"'
+  const c = reason
+    // V8 quotes a snippet of the input, which may itself hold quotes: up to its fixed ending.
+    .replace(/(^|: |, )".*" is not valid JSON/g, '$1"…" is not valid JSON')
+    .replace(new RegExp(`(starts with|observedAt) ${quoted}`, 'g'), '$1 "…"')
+    .replace(/(Unexpected token) '.{1,2}'/g, '$1 …')
+    .replace(/\{[^{}]*\}/g, '{…}')
+    .replace(/\[\d+\]/g, '[*]')
+    .replace(/\(field \$[^)]*\)/g, '(field $…)')
+    .replace(/ ?\(line \d+ column \d+\)| (?:in JSON )?at position \d+/g, '')
+  return c.length > 200 ? `${c.slice(0, 199)}…` : c
+}
+
+/** Adds up summaries (several runs, several uploads) without ever holding more than the bounded detail. */
+export class SummaryBuilder {
+  imported = 0
+  duplicates = 0
+  rejectedCount = 0
+  readonly rejected: RejectedRecord[] = []
+  private readonly reasons = new Map<string, number>()
+
+  reject (r: RejectedRecord): void {
+    this.rejectedCount++
+    if (this.rejected.length < MAX_REJECTED_DETAIL) this.rejected.push(r)
+    this.countReason(reasonCategory(r.reason), 1)
+  }
+
+  add (s: ImportSummary): void {
+    this.imported += s.imported
+    this.duplicates += s.duplicates
+    this.rejectedCount += s.rejectedCount
+    // A loop, not push(...s.rejected): spreading a large array into a call overflows the stack.
+    for (const r of s.rejected) {
+      if (this.rejected.length >= MAX_REJECTED_DETAIL) break
+      this.rejected.push(r)
+    }
+    for (const [k, n] of Object.entries(s.rejectedReasons)) this.countReason(k, n)
+  }
+
+  summary (): ImportSummary {
+    return {
+      imported: this.imported,
+      duplicates: this.duplicates,
+      rejected: this.rejected,
+      rejectedCount: this.rejectedCount,
+      // fromEntries defines own properties: a category named "__proto__" stays a plain key.
+      rejectedReasons: Object.fromEntries(this.reasons)
+    }
+  }
+
+  private countReason (category: string, n: number): void {
+    const key = this.reasons.has(category) || this.reasons.size < MAX_REASON_CATEGORIES ? category : OTHER_REASONS
+    this.reasons.set(key, (this.reasons.get(key) ?? 0) + n)
+  }
 }
 
 export interface ImportOptions {
@@ -19,15 +94,25 @@ export interface ImportOptions {
    * denials dirty the same index pages again and again: large batches write each page once. A crash
    * loses at most the open batch, which a re-run imports.
    */
-  batchSize?: number
-  onProgress?: (done: { records: number, imported: number, duplicates: number, rejected: number }) => void
+  batchSize?: number | undefined
+  /** Bytes of message text per transaction (default 32 MiB): large records make smaller batches, so memory stays bounded. */
+  batchBytes?: number | undefined
+  onProgress?: ((done: { records: number, imported: number, duplicates: number, rejected: number }) => void) | undefined
   /** The import's own label in the imports table. */
   label?: string
   /** Parse on a worker thread once an input is large (default true). */
   parallel?: boolean
   /** Collect garbage after each batch, for long imports in their own process (the CLI). */
   collectGarbage?: boolean
+  /** The parse worker's heap limit in MiB (default 96); tests set a tiny one to make it fail. */
+  workerHeapMb?: number
 }
+
+/**
+ * For imports inside the server: short write transactions, so that searches and pages are answered
+ * between them (the CLI keeps large batches, which are faster).
+ */
+export const SERVER_IMPORT_OPTIONS = { batchSize: 1000, batchBytes: 4 * 1024 * 1024 } as const
 
 /** Parse one input record; a problem becomes a rejection that names the field. */
 export function toImportRecord (item: SourceRecord, sourceOverride?: string): ImportRecord | RejectedRecord {
@@ -43,8 +128,19 @@ export function toImportRecord (item: SourceRecord, sourceOverride?: string): Im
 
 /** Imports smaller than this stay on one thread: a worker costs more to start than it saves. */
 const PARALLEL_AFTER = 2000
-const CHUNK = 500
+/**
+ * The worker's work is bounded by bytes, not records: a chunk closes at CHUNK_BYTES of JSON text (or
+ * CHUNK_RECORDS records), and at most MAX_IN_FLIGHT_BYTES are sent and not yet stored. Records are
+ * up to 1 MiB each, so a count alone would let a few thousand large ones exhaust the worker's heap.
+ */
+const CHUNK_RECORDS = 500
+const CHUNK_BYTES = 1024 * 1024
+const MAX_IN_FLIGHT_BYTES = 4 * 1024 * 1024
 const MAX_IN_FLIGHT = 3
+/** A record whose size the input did not give (hand-built records) counts as this much. */
+const DEFAULT_RECORD_BYTES = 1024
+/** Longest stretch of work between two turns of the event loop (a server keeps answering). */
+const YIELD_AFTER_MS = 20
 
 type Parsed = ImportRecord | RejectedRecord
 
@@ -55,12 +151,12 @@ class ParseWorker {
   private next = 0
   private failed: Error | null = null
 
-  constructor () {
+  constructor (heapMb = 96) {
     // Under the test runner this module is TypeScript; the worker then loads the .ts twin through
     // the same loader (workers inherit execArgv).
     const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js'
     // The worker holds a few chunks at a time; a small heap keeps it from hoarding garbage.
-    this.worker = new Worker(new URL(`./parse-worker${ext}`, import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: 96 } })
+    this.worker = new Worker(new URL(`./parse-worker${ext}`, import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: heapMb } })
     this.worker.on('message', (m: { id: number, results: Parsed[] }) => {
       this.pending.get(m.id)?.resolve(m.results)
       this.pending.delete(m.id)
@@ -71,14 +167,18 @@ class ParseWorker {
       this.pending.clear()
     }
     this.worker.on('error', fail)
-    this.worker.on('exit', code => { if (code !== 0) fail(new Error(`parse worker exited with code ${code}`)) })
+    this.worker.on('exit', code => { fail(new Error(`parse worker exited with code ${code}`)) })
   }
+
+  get ok (): boolean { return this.failed === null }
 
   parse (records: SourceRecord[], source: string | undefined): Promise<Parsed[]> {
     if (this.failed) return Promise.reject(this.failed)
     const id = this.next++
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject })
+      // postMessage throws synchronously when a record cannot be cloned; the executor turns that into
+      // a rejection, and the chunk is then parsed on this thread.
       this.worker.postMessage({ id, records, source })
     })
   }
@@ -88,69 +188,127 @@ class ParseWorker {
   }
 }
 
-/** Mark a promise handled now (it is awaited later, in order) so an early failure is not "unhandled". */
-function settled<T> (p: Promise<T>): Promise<T> {
-  p.catch(() => {})
-  return p
-}
+interface Chunk { records: SourceRecord[], bytes: number, result: Promise<Parsed[]> | null }
+
+const yieldToLoop = (): Promise<void> => new Promise(resolve => setImmediate(resolve))
 
 export class Importer {
   constructor (private readonly repo: DenialsRepository) {}
 
   /**
    * Read, parse and store. Large inputs are parsed on a worker thread while this thread reads and
-   * writes, so both cores work; records are stored in input order either way.
+   * writes, so both cores work; records are stored in input order either way. If the worker fails,
+   * its chunks are parsed here: a worker problem never costs a record.
    */
   async run (inputs: AsyncIterable<InputItem> | Iterable<InputItem>, opts: ImportOptions = {}): Promise<ImportSummary> {
     const batchSize = opts.batchSize ?? 20_000
-    const summary: ImportSummary = { imported: 0, duplicates: 0, rejected: [] }
+    const batchBytes = opts.batchBytes ?? 32 * 1024 * 1024
+    const out = new SummaryBuilder()
     const importId = this.repo.startImport(opts.label ?? opts.source ?? 'import')
     let batch: ImportRecord[] = []
+    let bytesInBatch = 0
     let batchRejects: RejectedRecord[] = []
+    let rejectsToCount = 0
+    let storedRejects = 0
     let records = 0
-    const flush = (): void => {
-      if (batch.length === 0 && batchRejects.length === 0) return
-      const outcomes = this.repo.storeBatch(batch, batchRejects, importId)
-      for (const o of outcomes) o === 'imported' ? summary.imported++ : summary.duplicates++
-      summary.rejected.push(...batchRejects)
-      batch = []
-      batchRejects = []
-      if (opts.collectGarbage) collectGarbage()
-      opts.onProgress?.({ records, imported: summary.imported, duplicates: summary.duplicates, rejected: summary.rejected.length })
+    let lastYield = performance.now()
+    const maybeYield = async (): Promise<void> => {
+      if (performance.now() - lastYield < YIELD_AFTER_MS) return
+      await yieldToLoop()
+      lastYield = performance.now()
     }
-    const accept = (r: Parsed): void => {
-      if ('message' in r) batch.push(r)
-      else batchRejects.push(r)
-      if (batch.length + batchRejects.length >= batchSize) flush()
+    const flush = async (): Promise<void> => {
+      if (batch.length === 0 && rejectsToCount === 0) return
+      const outcomes = this.repo.storeBatch(batch, batchRejects, importId, undefined, rejectsToCount)
+      for (const o of outcomes) o === 'imported' ? out.imported++ : out.duplicates++
+      batch = []
+      bytesInBatch = 0
+      batchRejects = []
+      rejectsToCount = 0
+      if (opts.collectGarbage) collectGarbage()
+      opts.onProgress?.({ records, imported: out.imported, duplicates: out.duplicates, rejected: out.rejectedCount })
+      await maybeYield()
+    }
+    const accept = async (r: Parsed): Promise<void> => {
+      if ('message' in r) {
+        batch.push(r)
+        bytesInBatch += r.message.raw.length
+      } else {
+        out.reject(r)
+        rejectsToCount++
+        // Only the first rejections are stored row by row; the rest are counted (imports.rejected).
+        if (storedRejects < MAX_STORED_REJECTS) { batchRejects.push(r); storedRejects++ }
+      }
+      if (batch.length + batchRejects.length >= batchSize || bytesInBatch >= batchBytes) await flush()
     }
     let worker: ParseWorker | null = null
-    let chunk: SourceRecord[] = []
-    const inFlight: Array<Promise<Parsed[]>> = []
+    let chunk: Chunk = { records: [], bytes: 0, result: null }
+    const inFlight: Chunk[] = []
+    let inFlightBytes = 0
+    const send = (c: Chunk): void => {
+      if (worker?.ok) {
+        c.result = worker.parse(c.records, opts.source)
+        c.result.catch(() => {}) // awaited later, in order; mark it handled now
+      }
+      inFlight.push(c)
+      inFlightBytes += c.bytes
+    }
+    const drainOne = async (): Promise<void> => {
+      const c = inFlight.shift()!
+      inFlightBytes -= c.bytes
+      let results: Parsed[] | null = null
+      if (c.result !== null) {
+        try {
+          results = await c.result
+        } catch {
+          results = null // parsed below, on this thread
+        }
+      }
+      if (results === null) {
+        for (const r of c.records) {
+          await accept(toImportRecord(r, opts.source))
+          await maybeYield()
+        }
+        return
+      }
+      for (const r of results) await accept(r)
+      await maybeYield()
+    }
     try {
       for await (const item of inputs) {
         records++
         if (item.kind === 'rejected') {
-          accept(item.rejected)
-          continue
+          await accept(item.rejected)
+        } else {
+          if (worker === null && records > PARALLEL_AFTER && opts.parallel !== false) worker = new ParseWorker(opts.workerHeapMb)
+          // Once there is a worker, every record goes through the chunk queue, even after the worker
+          // failed (its chunks are then parsed here): records are stored in input order.
+          if (worker === null) {
+            await accept(toImportRecord(item.record, opts.source))
+          } else {
+            chunk.records.push(item.record)
+            chunk.bytes += item.record.bytes ?? DEFAULT_RECORD_BYTES
+            if (chunk.records.length >= CHUNK_RECORDS || chunk.bytes >= CHUNK_BYTES) {
+              send(chunk)
+              chunk = { records: [], bytes: 0, result: null }
+              while (inFlight.length > MAX_IN_FLIGHT || inFlightBytes > MAX_IN_FLIGHT_BYTES) await drainOne()
+            }
+          }
         }
-        if (worker === null && records > PARALLEL_AFTER && opts.parallel !== false) worker = new ParseWorker()
-        if (worker === null) {
-          accept(toImportRecord(item.record, opts.source))
-          continue
-        }
-        chunk.push(item.record)
-        if (chunk.length >= CHUNK) {
-          inFlight.push(settled(worker.parse(chunk, opts.source)))
-          chunk = []
-          while (inFlight.length > MAX_IN_FLIGHT) for (const r of await inFlight.shift()!) accept(r)
-        }
+        if ((records & 63) === 0) await maybeYield()
       }
-      if (worker !== null && chunk.length > 0) inFlight.push(settled(worker.parse(chunk, opts.source)))
-      for (const p of inFlight) for (const r of await p) accept(r)
-      flush()
+      if (chunk.records.length > 0) send(chunk)
+      while (inFlight.length > 0) await drainOne()
+      await flush()
     } finally {
       await worker?.close()
+      // However it ended, the import is finished: its row says so, with what was stored.
+      try {
+        this.repo.finishImport(importId)
+      } catch {
+        // The database itself failed; the error being thrown says so.
+      }
     }
-    return summary
+    return out.summary()
   }
 }

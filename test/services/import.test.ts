@@ -20,22 +20,22 @@ t.test('counts, then every record a duplicate on re-import', async t => {
   const db = open(t)
   const { importer } = makeRepositories(db)
   const first = await importer.run(readTextRecords(ndjson, 'batch.ndjson'))
-  t.same(first, { imported: 9, duplicates: 0, rejected: [] })
+  t.same(first, { imported: 9, duplicates: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} })
   const again = await importer.run(readTextRecords(ndjson, 'batch.ndjson'))
-  t.same(again, { imported: 0, duplicates: 9, rejected: [] })
+  t.same(again, { imported: 0, duplicates: 9, rejected: [], rejectedCount: 0, rejectedReasons: {} })
   t.equal(count(db, 'denials'), 9)
   t.equal(count(db, 'occurrences'), 9)
   t.equal(count(db, 'conditions'), db.prepare('SELECT count(*) FROM conditions').pluck().get())
   // Same content from another file, or at another observedAt: a new occurrence of the same denial.
   const other = await importer.run(readTextRecords(ndjson, 'other.ndjson'))
-  t.same(other, { imported: 9, duplicates: 0, rejected: [] })
+  t.same(other, { imported: 9, duplicates: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} })
   t.equal(count(db, 'denials'), 9, 'stored once')
   t.equal(count(db, 'occurrences'), 18)
   const text = JSON.parse(fixtureBodies[0]!).DecodedMessage
   const stamped = (at: string) => JSON.stringify({ DecodedMessage: text, observedAt: at, source: 'ticket-7' })
-  t.same(await importer.run(readTextRecords(stamped('2026-10-01T00:00:00Z'), 'api')), { imported: 1, duplicates: 0, rejected: [] })
-  t.same(await importer.run(readTextRecords(stamped('2026-10-01T00:00:00Z'), 'api')), { imported: 0, duplicates: 1, rejected: [] })
-  t.same(await importer.run(readTextRecords(stamped('2026-10-02T00:00:00Z'), 'api')), { imported: 1, duplicates: 0, rejected: [] })
+  t.same(await importer.run(readTextRecords(stamped('2026-10-01T00:00:00Z'), 'api')), { imported: 1, duplicates: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} })
+  t.same(await importer.run(readTextRecords(stamped('2026-10-01T00:00:00Z'), 'api')), { imported: 0, duplicates: 1, rejected: [], rejectedCount: 0, rejectedReasons: {} })
+  t.same(await importer.run(readTextRecords(stamped('2026-10-02T00:00:00Z'), 'api')), { imported: 1, duplicates: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} })
   const d = db.prepare('SELECT occurrences, first_seen FROM denials d JOIN messages m ON m.denial_id = d.id WHERE m.raw = ?').get(text) as { occurrences: number, first_seen: string }
   t.equal(d.occurrences, 4, 'occurrence count kept in step')
   t.equal(d.first_seen, '2026-10-01T00:00:00.000Z', 'first seen from the envelope')
@@ -65,7 +65,7 @@ t.test('a failed write leaves no half-record: the whole batch rolls back', async
   await t.rejects(repos.importer.run(readTextRecords(ndjson, 'x')), /disk full/)
   for (const table of ['denials', 'messages', 'conditions', 'occurrences', 'statements', 'failures']) t.equal(count(db, table), 0, `${table} empty`)
   stmt.run = real
-  t.same(await repos.importer.run(readTextRecords(ndjson, 'x')), { imported: 9, duplicates: 0, rejected: [] }, 'retry completes')
+  t.same(await repos.importer.run(readTextRecords(ndjson, 'x')), { imported: 9, duplicates: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} }, 'retry completes')
 })
 
 t.test('batches commit separately; progress is reported', async t => {
