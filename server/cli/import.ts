@@ -50,7 +50,7 @@ export function register (program: Command): void {
        */
       async function * allFiles (): AsyncGenerator<InputItem> {
         for (const f of files) {
-          const stream = f.path === '-' ? process.stdin : createReadStream(f.path, { highWaterMark: 1 << 20 })
+          const stream = f.path === '-' ? process.stdin : createReadStream(f.path, { highWaterMark: readSize(f.size) })
           stream.on('data', (c: Buffer | string) => { bytes += c.length })
           try {
             yield * readStreamRecords(stream as AsyncIterable<Buffer>, f.path === '-' ? 'stdin' : f.path)
@@ -115,4 +115,9 @@ function progressBar (totalBytes: number): SingleBar {
 
 function clip (s: string, n: number): string {
   return s.length > n ? `${s.slice(0, n - 1)}…` : s
+}
+
+/** Read buffer for a file: small files in one small read (a 1 MiB buffer per file is mostly garbage). */
+function readSize (size: number): number {
+  return Math.min(1 << 20, Math.max(size + 1, 4096))
 }

@@ -95,7 +95,7 @@ export interface ImportOptions {
    * loses at most the open batch, which a re-run imports.
    */
   batchSize?: number | undefined
-  /** Bytes of message text per transaction (default 32 MiB): large records make smaller batches, so memory stays bounded. */
+  /** Bytes of message text per transaction (default 16 MiB): large records make smaller batches, so memory stays bounded. */
   batchBytes?: number | undefined
   onProgress?: ((done: { records: number, imported: number, duplicates: number, rejected: number }) => void) | undefined
   /** The import's own label in the imports table. */
@@ -104,7 +104,7 @@ export interface ImportOptions {
   parallel?: boolean
   /** Collect garbage after each batch, for long imports in their own process (the CLI). */
   collectGarbage?: boolean
-  /** The parse worker's heap limit in MiB (default 96); tests set a tiny one to make it fail. */
+  /** The parse worker's heap limit in MiB (default 64); tests set a tiny one to make it fail. */
   workerHeapMb?: number
 }
 
@@ -151,7 +151,7 @@ class ParseWorker {
   private next = 0
   private failed: Error | null = null
 
-  constructor (heapMb = 96) {
+  constructor (heapMb = 64) {
     // Under the test runner this module is TypeScript; the worker then loads the .ts twin through
     // the same loader (workers inherit execArgv).
     const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js'
@@ -202,7 +202,7 @@ export class Importer {
    */
   async run (inputs: AsyncIterable<InputItem> | Iterable<InputItem>, opts: ImportOptions = {}): Promise<ImportSummary> {
     const batchSize = opts.batchSize ?? 20_000
-    const batchBytes = opts.batchBytes ?? 32 * 1024 * 1024
+    const batchBytes = opts.batchBytes ?? 16 * 1024 * 1024
     const out = new SummaryBuilder()
     const importId = this.repo.startImport(opts.label ?? opts.source ?? 'import')
     let batch: ImportRecord[] = []
