@@ -34,9 +34,9 @@ export function readFileRecords (file: string, source = file): AsyncGenerator<In
   return readStreamRecords(createReadStream(file, { highWaterMark: 1024 * 1024 }), source)
 }
 
-/** Records from an in-memory body (HTTP). */
-export async function * readTextRecords (body: string | Buffer, source: string): AsyncGenerator<InputItem> {
-  yield * readStreamRecords([typeof body === 'string' ? Buffer.from(body, 'utf8') : body], source)
+/** Records from an in-memory body (HTTP). Not a generator itself: one layer less per record. */
+export function readTextRecords (body: string | Buffer, source: string): AsyncGenerator<InputItem> {
+  return readStreamRecords([typeof body === 'string' ? Buffer.from(body, 'utf8') : body], source)
 }
 
 /** The core: bytes in, records out. */
@@ -81,21 +81,27 @@ export async function * readStreamRecords (chunks: AsyncIterable<Buffer> | Itera
     return
   }
   // One document: a single object or an array, possibly pretty-printed over many lines.
+  // Millions of short lines would each keep a Buffer view alive (about 100 bytes apiece): they
+  // are joined into blocks as they come.
   const parts: Buffer[] = []
+  let pending: Buffer[] = []
   let size = 0
-  for (const l of buffered) { parts.push(l.bytes, NL); size += l.bytes.length + 1 }
+  for (const l of buffered) { pending.push(l.bytes, NL); size += l.bytes.length + 1 }
   for await (const l of lines) {
     size += l.bytes.length + 1
     if (size > MAX_DOCUMENT_BYTES) {
       yield reject(source, 1, `a single JSON document over ${MAX_DOCUMENT_BYTES / 1024 / 1024} MiB: split it, or use NDJSON (one message per line)`)
       return
     }
-    if (!l.oversize) parts.push(l.bytes, NL)
+    if (!l.oversize) pending.push(l.bytes, NL)
+    if (pending.length >= 8192) { parts.push(Buffer.concat(pending)); pending = [] }
   }
+  parts.push(Buffer.concat(pending))
   yield * documentRecords(Buffer.concat(parts), source)
 }
 
 const NL = Buffer.from('\n')
+const TURN_MS = 20
 
 interface Line { bytes: Buffer, line: number, oversize: boolean }
 
@@ -106,6 +112,7 @@ async function * splitLines (chunks: AsyncIterable<Buffer> | Iterable<Buffer>): 
   let oversize = false
   let lineNo = 1
   let sawAny = false
+  let lastTurn = performance.now()
   const emit = (): Line => {
     let bytes = pending.length === 1 ? pending[0]! : Buffer.concat(pending)
     if (bytes[bytes.length - 1] === 0x0d) bytes = bytes.subarray(0, bytes.length - 1)
@@ -131,6 +138,12 @@ async function * splitLines (chunks: AsyncIterable<Buffer> | Iterable<Buffer>): 
       if (nl < 0) break
       yield emit()
       start = nl + 1
+      // Whatever the consumer does with lines (or skips: blank ones, a document's), a server keeps
+      // answering: give the event loop a turn every few milliseconds.
+      if ((lineNo & 0xfff) === 0 && performance.now() - lastTurn > TURN_MS) {
+        await new Promise(resolve => setImmediate(resolve))
+        lastTurn = performance.now()
+      }
     }
   }
   if (sawAny && (pendingLen > 0 || oversize)) yield emit()
@@ -221,7 +234,7 @@ function * documentRecords (bytes: Buffer, source: string): Generator<InputItem>
       return
     }
     const pos = /at position (\d+)/.exec((err as Error).message)
-    const line = pos ? lineAt(text, Number(pos[1])) : Math.max(1, text.trimEnd().split('\n').length)
+    const line = pos ? lineAt(text, Number(pos[1])) : lineAt(text, text.trimEnd().length)
     yield reject(source, line, jsonError(text, err as Error, 'document'))
     return
   }

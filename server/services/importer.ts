@@ -1,5 +1,5 @@
 /** Import: records from any input → parsed messages → stored in batches, with a summary of what happened. */
-import { parseEnvelope, RecordError } from '../authz/parse.js'
+import { notAnObject, parseEnvelope, RecordError } from '../authz/parse.js'
 import { Worker } from 'node:worker_threads'
 import { collectGarbage } from './memory.js'
 import type { ImportRecord, InputItem, RejectedRecord, SourceRecord } from '../authz/types.js'
@@ -50,11 +50,18 @@ export class SummaryBuilder {
   rejectedCount = 0
   readonly rejected: RejectedRecord[] = []
   private readonly reasons = new Map<string, number>()
+  private readonly categoryOf = new Map<string, string>()
 
   reject (r: RejectedRecord): void {
     this.rejectedCount++
     if (this.rejected.length < MAX_REJECTED_DETAIL) this.rejected.push(r)
-    this.countReason(reasonCategory(r.reason), 1)
+    let category = this.categoryOf.get(r.reason)
+    if (category === undefined) {
+      category = reasonCategory(r.reason)
+      // Bad input repeats its reasons word for word: remember a few hundred.
+      if (this.categoryOf.size < 500) this.categoryOf.set(r.reason, category)
+    }
+    this.countReason(category, 1)
   }
 
   add (s: ImportSummary): void {
@@ -116,6 +123,13 @@ export const SERVER_IMPORT_OPTIONS = { batchSize: 1000, batchBytes: 4 * 1024 * 1
 
 /** Parse one input record; a problem becomes a rejection that names the field. */
 export function toImportRecord (item: SourceRecord, sourceOverride?: string): ImportRecord | RejectedRecord {
+  // The commonest garbage (numbers, strings, bare words that parse) is refused without a throw.
+  const notObject = notAnObject(item.value)
+  if (notObject !== null) return { source: item.source, line: item.line, reason: notObject }
+  // A rejection is a reason for a person, never a bug to trace: capturing a stack for each of a
+  // million bad lines cost more than everything else done with them (5 µs each, measured).
+  const stackTraceLimit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
   try {
     const env = parseEnvelope(item.value)
     return { message: env.message, source: sourceOverride ?? env.source ?? item.source, line: item.line, observedAt: env.observedAt }
@@ -123,7 +137,20 @@ export function toImportRecord (item: SourceRecord, sourceOverride?: string): Im
     if (err instanceof RecordError) return { source: item.source, line: item.line, reason: err.message }
     // Not expected, but one strange record must not stop an import: reject it and go on.
     return { source: item.source, line: item.line, reason: `could not be read: ${(err as Error).message}` }
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit
   }
+}
+
+/**
+ * What the parse worker answers per record: the stored record, or only the reason of a rejection
+ * (its source and line are in the request): small strings clone much faster than objects.
+ */
+export type WorkerResult = ImportRecord | string
+
+export function toWorkerResult (item: SourceRecord, sourceOverride?: string): WorkerResult {
+  const r = toImportRecord(item, sourceOverride)
+  return 'message' in r ? r : r.reason
 }
 
 /** Imports smaller than this stay on one thread: a worker costs more to start than it saves. */
@@ -147,7 +174,7 @@ type Parsed = ImportRecord | RejectedRecord
 /** The parse worker, with requests answered in order. */
 class ParseWorker {
   private readonly worker: Worker
-  private readonly pending = new Map<number, { resolve: (r: Parsed[]) => void, reject: (e: Error) => void }>()
+  private readonly pending = new Map<number, { resolve: (r: WorkerResult[]) => void, reject: (e: Error) => void }>()
   private next = 0
   private failed: Error | null = null
 
@@ -157,7 +184,7 @@ class ParseWorker {
     const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js'
     // The worker holds a few chunks at a time; a small heap keeps it from hoarding garbage.
     this.worker = new Worker(new URL(`./parse-worker${ext}`, import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: heapMb } })
-    this.worker.on('message', (m: { id: number, results: Parsed[] }) => {
+    this.worker.on('message', (m: { id: number, results: WorkerResult[] }) => {
       this.pending.get(m.id)?.resolve(m.results)
       this.pending.delete(m.id)
     })
@@ -172,7 +199,7 @@ class ParseWorker {
 
   get ok (): boolean { return this.failed === null }
 
-  parse (records: SourceRecord[], source: string | undefined): Promise<Parsed[]> {
+  parse (records: SourceRecord[], source: string | undefined): Promise<WorkerResult[]> {
     if (this.failed) return Promise.reject(this.failed)
     const id = this.next++
     return new Promise((resolve, reject) => {
@@ -188,7 +215,17 @@ class ParseWorker {
   }
 }
 
-interface Chunk { records: SourceRecord[], bytes: number, result: Promise<Parsed[]> | null }
+/**
+ * Items in input order; those that need parsing are sent to the worker (`sent`), the others (input
+ * rejections, and values that are not objects, rejected at once) are kept here, so that records
+ * are stored, and rejections listed, in the same order as on one thread.
+ */
+interface Chunk { items: InputItem[], sent: SourceRecord[], bytes: number, result: Promise<WorkerResult[]> | null }
+
+const newChunk = (): Chunk => ({ items: [], sent: [], bytes: 0, result: null })
+
+/** Whether a record is worth sending to the worker: anything but an object is rejected in no time. */
+const worthSending = (r: SourceRecord): boolean => notAnObject(r.value) === null
 
 const yieldToLoop = (): Promise<void> => new Promise(resolve => setImmediate(resolve))
 
@@ -198,7 +235,8 @@ export class Importer {
   /**
    * Read, parse and store. Large inputs are parsed on a worker thread while this thread reads and
    * writes, so both cores work; records are stored in input order either way. If the worker fails,
-   * its chunks are parsed here: a worker problem never costs a record.
+   * its chunks are parsed here: a worker problem never costs a record. Between batches, and at
+   * least every YIELD_AFTER_MS, the event loop gets a turn: a server keeps answering.
    */
   async run (inputs: AsyncIterable<InputItem> | Iterable<InputItem>, opts: ImportOptions = {}): Promise<ImportSummary> {
     const batchSize = opts.batchSize ?? 20_000
@@ -229,7 +267,8 @@ export class Importer {
       opts.onProgress?.({ records, imported: out.imported, duplicates: out.duplicates, rejected: out.rejectedCount })
       await maybeYield()
     }
-    const accept = async (r: Parsed): Promise<void> => {
+    /** Add one outcome to the open batch; true when the batch is full (the caller flushes). */
+    const accept = (r: Parsed): boolean => {
       if ('message' in r) {
         batch.push(r)
         bytesInBatch += r.message.raw.length
@@ -239,15 +278,16 @@ export class Importer {
         // Only the first rejections are stored row by row; the rest are counted (imports.rejected).
         if (storedRejects < MAX_STORED_REJECTS) { batchRejects.push(r); storedRejects++ }
       }
-      if (batch.length + batchRejects.length >= batchSize || bytesInBatch >= batchBytes) await flush()
+      return batch.length + batchRejects.length >= batchSize || bytesInBatch >= batchBytes
     }
+    const acceptItem = (item: InputItem): boolean => accept(item.kind === 'rejected' ? item.rejected : toImportRecord(item.record, opts.source))
     let worker: ParseWorker | null = null
-    let chunk: Chunk = { records: [], bytes: 0, result: null }
+    let chunk = newChunk()
     const inFlight: Chunk[] = []
     let inFlightBytes = 0
     const send = (c: Chunk): void => {
-      if (worker?.ok) {
-        c.result = worker.parse(c.records, opts.source)
+      if (worker?.ok && c.sent.length > 0) {
+        c.result = worker.parse(c.sent, opts.source)
         c.result.catch(() => {}) // awaited later, in order; mark it handled now
       }
       inFlight.push(c)
@@ -256,7 +296,7 @@ export class Importer {
     const drainOne = async (): Promise<void> => {
       const c = inFlight.shift()!
       inFlightBytes -= c.bytes
-      let results: Parsed[] | null = null
+      let results: WorkerResult[] | null = null
       if (c.result !== null) {
         try {
           results = await c.result
@@ -264,40 +304,43 @@ export class Importer {
           results = null // parsed below, on this thread
         }
       }
-      if (results === null) {
-        for (const r of c.records) {
-          await accept(toImportRecord(r, opts.source))
-          await maybeYield()
+      let next = 0
+      for (const item of c.items) {
+        let full: boolean
+        if (results === null || item.kind === 'rejected' || !worthSending(item.record)) {
+          full = acceptItem(item)
+        } else {
+          const r = results[next++]!
+          full = accept(typeof r !== 'string' ? r : { source: item.record.source, line: item.record.line, reason: r })
         }
-        return
+        if (full) await flush()
+        else if (results === null) await maybeYield()
       }
-      for (const r of results) await accept(r)
       await maybeYield()
     }
     try {
       for await (const item of inputs) {
         records++
-        if (item.kind === 'rejected') {
-          await accept(item.rejected)
+        if (worker === null && records > PARALLEL_AFTER && opts.parallel !== false) worker = new ParseWorker(opts.workerHeapMb)
+        if (worker === null) {
+          if (acceptItem(item)) await flush()
         } else {
-          if (worker === null && records > PARALLEL_AFTER && opts.parallel !== false) worker = new ParseWorker(opts.workerHeapMb)
-          // Once there is a worker, every record goes through the chunk queue, even after the worker
+          // Once there is a worker, every item goes through the chunk queue, even after the worker
           // failed (its chunks are then parsed here): records are stored in input order.
-          if (worker === null) {
-            await accept(toImportRecord(item.record, opts.source))
-          } else {
-            chunk.records.push(item.record)
+          chunk.items.push(item)
+          if (item.kind === 'record' && worthSending(item.record)) {
+            chunk.sent.push(item.record)
             chunk.bytes += item.record.bytes ?? DEFAULT_RECORD_BYTES
-            if (chunk.records.length >= CHUNK_RECORDS || chunk.bytes >= CHUNK_BYTES) {
-              send(chunk)
-              chunk = { records: [], bytes: 0, result: null }
-              while (inFlight.length > MAX_IN_FLIGHT || inFlightBytes > MAX_IN_FLIGHT_BYTES) await drainOne()
-            }
+          }
+          if (chunk.items.length >= CHUNK_RECORDS || chunk.bytes >= CHUNK_BYTES) {
+            send(chunk)
+            chunk = newChunk()
+            while (inFlight.length > MAX_IN_FLIGHT || inFlightBytes > MAX_IN_FLIGHT_BYTES) await drainOne()
           }
         }
         if ((records & 63) === 0) await maybeYield()
       }
-      if (chunk.records.length > 0) send(chunk)
+      if (chunk.items.length > 0) send(chunk)
       while (inFlight.length > 0) await drainOne()
       await flush()
     } finally {
