@@ -51,13 +51,20 @@ export function register (program: Command): void {
       async function * allFiles (): AsyncGenerator<InputItem> {
         for (const f of files) {
           const stream = f.path === '-' ? process.stdin : createReadStream(f.path, { highWaterMark: readSize(f.size) })
-          stream.on('data', (c: Buffer | string) => { bytes += c.length })
           try {
-            yield * readStreamRecords(stream as AsyncIterable<Buffer>, f.path === '-' ? 'stdin' : f.path)
+            yield * readStreamRecords(counted(stream as AsyncIterable<Buffer>), f.path === '-' ? 'stdin' : f.path)
           } catch (err) {
             // A file that cannot be read costs only itself: the others are still imported.
             yield { kind: 'rejected', rejected: { source: f.path, line: 0, reason: `could not be read: ${(err as Error).message}` } }
           }
+        }
+      }
+      // Counted as the records are read (a 'data' listener would switch the stream to flowing mode,
+      // and it would be read ahead of the import without bound).
+      async function * counted (chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+        for await (const c of chunks) {
+          bytes += c.length
+          yield c
         }
       }
       const label = opts.source ?? (files.length === 1 ? files[0]!.path : clip(`${paths.join(' ')} (${files.length} files)`, 200))

@@ -119,7 +119,7 @@ export interface ImportOptions {
  * For imports inside the server: short write transactions, so that searches and pages are answered
  * between them (the CLI keeps large batches, which are faster).
  */
-export const SERVER_IMPORT_OPTIONS = { batchSize: 1000, batchBytes: 4 * 1024 * 1024 } as const
+export const SERVER_IMPORT_OPTIONS = { batchSize: 250, batchBytes: 1024 * 1024 } as const
 
 /** Parse one input record; a problem becomes a rejection that names the field. */
 export function toImportRecord (item: SourceRecord, sourceOverride?: string): ImportRecord | RejectedRecord {
@@ -183,7 +183,7 @@ class ParseWorker {
     // the same loader (workers inherit execArgv).
     const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js'
     // The worker holds a few chunks at a time; a small heap keeps it from hoarding garbage.
-    this.worker = new Worker(new URL(`./parse-worker${ext}`, import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: heapMb } })
+    this.worker = new Worker(new URL(`./parse-worker${ext}`, import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: 8 } })
     this.worker.on('message', (m: { id: number, results: WorkerResult[] }) => {
       this.pending.get(m.id)?.resolve(m.results)
       this.pending.delete(m.id)
