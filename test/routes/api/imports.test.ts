@@ -61,3 +61,30 @@ t.test('bad requests get clear 4xx answers, never a crash', async t => {
   t.equal(res.statusCode, 413)
   t.equal((await app.inject({ url: '/api/denials' })).json().total, 0)
 })
+
+t.test('a record nested 20,000 levels deep among 3,000 costs only itself; the summary counts by reason', async t => {
+  const { generate } = await import('../../../fixtures/generate.js')
+  const app = await buildTestApp(t)
+  const lines = [...generate(3000, { seed: 41 })]
+  lines[2600] = '['.repeat(20_000) + ']'.repeat(20_000)
+  const res = await app.inject({ method: 'POST', url: '/api/imports', headers: { 'content-type': 'application/x-ndjson' }, payload: lines.join('\n') })
+  t.equal(res.statusCode, 200)
+  const s = res.json()
+  t.equal(s.imported + s.duplicates, 2999)
+  t.same(s.rejected, [{ source: 'api', line: 2601, reason: 'JSON nesting deeper than 64 levels' }])
+  t.equal(s.rejectedCount, 1)
+  t.same(s.rejectedReasons, { 'JSON nesting deeper than 64 levels': 1 })
+  const latest = (await app.inject({ url: '/import?format=json' })).json().latestImports[0]
+  t.match(latest, { rejected: 1, finishedAt: /^\d{4}-/ }, 'the imports row is finished')
+})
+
+t.test('multipart: summaries of several files add up, detail bounded to the first 1,000', async t => {
+  const app = await buildTestApp(t)
+  const bad = Array.from({ length: 800 }, (_, i) => `{"k${i}": 1}`).join('\n')
+  const { payload, headers } = multipart([{ name: 'a.ndjson', content: bad }, { name: 'b.ndjson', content: bad }])
+  const s = (await app.inject({ method: 'POST', url: '/api/imports', headers, payload })).json()
+  t.equal(s.rejectedCount, 1600)
+  t.equal(s.rejected.length, 1000)
+  t.same([s.rejected[0].source, s.rejected[999].source, s.rejected[999].line], ['a.ndjson', 'b.ndjson', 200])
+  t.same(Object.values(s.rejectedReasons), [1600])
+})
