@@ -321,7 +321,10 @@ export class Importer {
     try {
       for await (const item of inputs) {
         records++
-        if (worker === null && records > PARALLEL_AFTER && opts.parallel !== false) worker = new ParseWorker(opts.workerHeapMb)
+        // Started for the first record worth parsing there: a flood of garbage never needs it.
+        if (worker === null && records > PARALLEL_AFTER && opts.parallel !== false && item.kind === 'record' && worthSending(item.record)) {
+          worker = new ParseWorker(opts.workerHeapMb)
+        }
         if (worker === null) {
           if (acceptItem(item)) await flush()
         } else {
