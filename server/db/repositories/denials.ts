@@ -161,7 +161,7 @@ export class DenialsRepository {
     this.insertReject = db.prepare('INSERT INTO import_rejects (import_id, source, line, reason) VALUES (?, ?, ?, ?)')
     this.listImportsStmt = db.prepare<[number], { id: number, started_at: string, finished_at: string | null, source: string, imported: number, duplicates: number, rejected: number }>(
       'SELECT id, started_at, finished_at, source, imported, duplicates, rejected FROM imports ORDER BY id DESC LIMIT ?')
-    this.storeBatchTx = db.transaction((records: ImportRecord[], rejected: RejectedRecord[], importId: number | null, now: string): RecordOutcome[] => {
+    this.storeBatchTx = db.transaction((records: ImportRecord[], rejected: RejectedRecord[], importId: number | null, now: string, rejectedCount: number): RecordOutcome[] => {
       // Counters are bumped once per denial per batch: recurring denials make batches repetitive.
       const bumps = new Map<number, { n: number, min: string, max: string }>()
       this.unplaced = this.anyUnplaced.get() !== undefined
@@ -170,7 +170,7 @@ export class DenialsRepository {
       if (importId !== null) {
         for (const r of rejected) this.insertReject.run(importId, r.source, r.line, r.reason)
         const imported = out.filter(o => o === 'imported').length
-        this.finishImportStmt.run({ id: importId, finishedAt: now, imported, duplicates: out.length - imported, rejected: rejected.length })
+        this.finishImportStmt.run({ id: importId, finishedAt: now, imported, duplicates: out.length - imported, rejected: rejectedCount })
       }
       return out
     })
@@ -179,11 +179,12 @@ export class DenialsRepository {
   /**
    * Store a batch in one transaction: every record is whole or absent, whatever happens to the
    * process. The import's running totals are updated in the same transaction, so they always
-   * agree with what was stored.
+   * agree with what was stored. `rejected` are the reject rows to store, `rejectedCount` all the
+   * rejections the batch stands for (only the first of an import are stored row by row).
    */
-  storeBatch (records: ImportRecord[], rejected: RejectedRecord[], importId: number | null, now = new Date().toISOString()): RecordOutcome[] {
+  storeBatch (records: ImportRecord[], rejected: RejectedRecord[], importId: number | null, now = new Date().toISOString(), rejectedCount = rejected.length): RecordOutcome[] {
     try {
-      return this.storeBatchTx.immediate(records, rejected, importId, now)
+      return this.storeBatchTx.immediate(records, rejected, importId, now, rejectedCount)
     } catch (err) {
       // Ids handed out inside the rolled-back transaction no longer exist.
       this.sourceIds.clear()
@@ -277,6 +278,11 @@ export class DenialsRepository {
 
   startImport (source: string, now = new Date().toISOString()): number {
     return this.insertImport.get(now, source)!.id
+  }
+
+  /** Mark an import finished, also when nothing was stored or it failed part way. */
+  finishImport (id: number, now = new Date().toISOString()): void {
+    this.finishImportStmt.run({ id, finishedAt: now, imported: 0, duplicates: 0, rejected: 0 })
   }
 
   listImports (limit = 10): ImportSummaryRow[] {
