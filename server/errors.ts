@@ -44,8 +44,6 @@ export const NothingToImportError = createError<[string]>('WHYDENIED_NOTHING_TO_
 
 export const NothingToDecodeError = createError('WHYDENIED_NOTHING_TO_DECODE', 'Paste the error text that holds the encoded authorization message', 400)
 
-export const DecodeUnavailableError = createError('WHYDENIED_DECODE_UNAVAILABLE', 'Decoding is not available in this build', 404)
-
 /** Text given to /api/decode holds a doubtful candidate; nothing was sent to STS. */
 export const BadTokenError = createError<[string]>('WHYDENIED_BAD_TOKEN', '%s', 400)
 

@@ -24,10 +24,7 @@ export function csrfToken (reply: FastifyReply): string {
 
 export function layoutModel (req: FastifyRequest, reply: FastifyReply, title: string, section: string): LayoutModel {
   const app = req.server
-  const nav = NAV
-    // Pages of other capabilities appear once they are registered.
-    .filter(n => n.href === '/' || app.hasRoute({ method: 'GET', url: n.href }))
-    .map(n => ({ href: n.href, label: n.label, current: n.section === section }))
+  const nav = NAV.map(n => ({ href: n.href, label: n.label, current: n.section === section }))
   return {
     title,
     nav,

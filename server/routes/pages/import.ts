@@ -15,7 +15,7 @@ import { formatNumber, plural, prettyJson, truncate } from '../../views/helpers.
 import { csrfToken, layoutModel } from '../../views/layout.js'
 import { FormatParam, importRow } from './view-models.js'
 import { acceptMultipart, isMultipart, UploadReader, type UploadPart } from '../../plugins/uploads.js'
-import { CsrfTokenNotFirstError, DecodeUnavailableError, NothingToDecodeError, NothingToImportError, UploadTooLargeError } from '../../errors.js'
+import { CsrfTokenNotFirstError, NothingToDecodeError, NothingToImportError, UploadTooLargeError } from '../../errors.js'
 
 const nothingUploaded = (): Error => new NothingToImportError('Choose at least one file, or paste decoded JSON into the text box')
 
@@ -88,8 +88,6 @@ const importPage: FastifyPluginAsyncTypebox = async (app) => {
   acceptMultipart(app)
   app.decorateRequest('upload', null)
 
-  /** Decoding error text needs the decode API (issue 3); the form shows once that route exists. */
-  const canDecode = (): boolean => app.hasRoute({ method: 'POST', url: '/api/decode' })
 
   async function renderPage (req: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown> = {}): Promise<string> {
     return reply.viewAsync('pages/import.hbs', {
@@ -97,9 +95,7 @@ const importPage: FastifyPluginAsyncTypebox = async (app) => {
       csrfToken: csrfToken(reply),
       limitText,
       imports: app.repos.denials.listImports(10).map(importRow),
-      decode: canDecode()
-        ? { endpointText: app.config.stsEndpoint ? `the STS at ${app.config.stsEndpoint}` : 'the built-in mock STS' }
-        : null,
+      decode: { endpointText: app.config.stsEndpoint ? `the STS at ${app.config.stsEndpoint}` : 'the built-in mock STS' },
       result: null,
       decoded: null,
       decodeError: null,
@@ -194,7 +190,6 @@ const importPage: FastifyPluginAsyncTypebox = async (app) => {
     preValidation: readTokenFirst,
     preHandler: app.csrfProtection
   }, async (req, reply) => {
-    if (!canDecode()) throw new DecodeUnavailableError()
     const upload = uploadOf(req)
     const form = upload === null ? null : await readForm(upload, false)
     if (form?.fields.get('text')?.truncated) throw new UploadTooLargeError(limitText)
