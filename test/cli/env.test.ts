@@ -1,11 +1,11 @@
 /** The environment: one schema, checked before any command runs; its values are the CLI's defaults, and options win. */
 import t from 'tap'
-import { spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 import path from 'node:path'
 import { loadConfig, readEnv } from '../../server/config.js'
 import { tempDir, type TapLike } from '../helpers/build.js'
 import { CLI, runCli } from '../helpers/cli.js'
+import { serveUrl } from './support.js'
 
 t.test('readEnv: typed values, empty counts as unset, a bad value is named', async t => {
   t.same(readEnv({ WHYDENIED_PORT: '4000', WHYDENIED_STS_TTL: '600', WHYDENIED_TOKEN: '', PATH: '/bin' }), { WHYDENIED_PORT: 4000, WHYDENIED_STS_TTL: 600 })
@@ -46,30 +46,17 @@ async function freePort (): Promise<number> {
   return port
 }
 
-/** Start `serve` with this environment and these options; the URL it prints. */
-async function serveUrl (t: TapLike, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
-  const db = path.join(tempDir(t), 's.db')
-  const child = spawn(process.execPath, [CLI, 'serve', '--db', db, '--quiet', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WHYDENIED_HOST: '', WHYDENIED_PORT: '', ...env } })
-  t.teardown(() => { child.kill('SIGKILL') })
-  let err = ''
-  child.stderr.setEncoding('utf8').on('data', d => { err += d })
-  return new Promise<string>((resolve, reject) => {
-    let out = ''
-    child.stdout.setEncoding('utf8').on('data', d => {
-      out += d
-      const m = /listening on (http:\/\/\S+)/.exec(out)
-      if (m) resolve(m[1]!)
-    })
-    child.on('exit', code => reject(new Error(`serve exited with ${code}: ${err}`)))
-  })
+/** Start the built `serve` with this environment and these options; the URL it prints. */
+function serve (t: TapLike, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  return serveUrl(t, [CLI, 'serve', '--db', path.join(tempDir(t), 's.db'), '--quiet', ...args], { env })
 }
 
 t.test('WHYDENIED_PORT and WHYDENIED_HOST are serve\'s defaults; --port and --host win', async t => {
   const port = await freePort()
-  const url = await serveUrl(t, [], { WHYDENIED_PORT: String(port), WHYDENIED_HOST: 'localhost' })
+  const url = await serve(t, [], { WHYDENIED_PORT: String(port), WHYDENIED_HOST: 'localhost' })
   t.equal(url, `http://localhost:${port}/`)
   t.equal((await fetch(new URL('api/denials', url.replace('localhost', '127.0.0.1')))).status, 200)
-  const other = await serveUrl(t, ['--port', '0', '--host', '127.0.0.1'], { WHYDENIED_PORT: String(port), WHYDENIED_HOST: 'localhost' })
+  const other = await serve(t, ['--port', '0', '--host', '127.0.0.1'], { WHYDENIED_PORT: String(port), WHYDENIED_HOST: 'localhost' })
   t.match(other, /^http:\/\/127\.0\.0\.1:\d+\/$/)
   t.not(other, `http://127.0.0.1:${port}/`)
 })
