@@ -232,23 +232,38 @@ function * lineRecord (l: Line, source: string): Generator<InputItem> {
     yield reject(source, l.line, 'not valid UTF-8 text')
     return
   }
-  // A line may hold an array of records: one level more than a record may have.
-  if (nestingExceeds(l.bytes, Limits.maxDepth + 1)) {
-    yield reject(source, l.line, DEPTH_REASON)
-    return
-  }
+  // A line may hold an array of records: one level more than a record may have. JSON.parse is
+  // iterative in V8 (no stack to overflow), so a hostile line is parsed first and then each of its
+  // records is checked on its own: one too-deep element costs only itself, not its neighbours.
+  const deep = nestingExceeds(l.bytes, Limits.maxDepth + 1)
   let value: unknown
   try {
     value = JSON.parse(text)
   } catch (err) {
+    // Several documents on one line (`{…} {…}`): each is a record, as in a whole file.
+    if (CONCATENATED.test((err as Error).message)) {
+      yield * concatenatedRecords(text, source, l.line)
+      return
+    }
     yield reject(source, l.line, jsonError(text, err as Error, 'line'))
     return
   }
-  if (Array.isArray(value)) {
-    const bytes = Math.ceil(l.bytes.length / Math.max(value.length, 1))
-    for (const v of value) yield { kind: 'record', record: { source, line: l.line, index: 0, value: v, bytes } }
-  } else {
-    yield { kind: 'record', record: { source, line: l.line, index: 0, value, bytes: l.bytes.length } }
+  yield * valueRecords(value, l.bytes.length, deep, source, l.line)
+}
+
+/** What JSON.parse says of a valid value followed by more text. */
+const CONCATENATED = /after JSON|Unexpected non-whitespace/
+
+/**
+ * The records of one parsed value: an array's elements, else the value itself. Only when its text
+ * nests too deep somewhere (`deep`) are they walked, iteratively, and a too-deep one is rejected alone.
+ */
+function * valueRecords (value: unknown, textBytes: number, deep: boolean, source: string, line: number): Generator<InputItem> {
+  const values = Array.isArray(value) ? value : [value]
+  const bytes = Math.ceil(textBytes / Math.max(values.length, 1))
+  for (const v of values) {
+    if (deep && valueNestingExceeds(v, Limits.maxDepth)) yield reject(source, line, DEPTH_REASON)
+    else yield { kind: 'record', record: { source, line, index: 0, value: v, bytes } }
   }
 }
 
@@ -299,7 +314,7 @@ function * documentRecords (bytes: Buffer, source: string): Generator<InputItem>
   } catch (err) {
     // `aws sts decode-authorization-message ... >> all.json` appends one pretty document after
     // another: read concatenated documents one by one, so one bad document costs only itself.
-    if (/after JSON|Unexpected non-whitespace/.test((err as Error).message)) {
+    if (CONCATENATED.test((err as Error).message)) {
       yield * concatenatedRecords(text, source)
       return
     }
@@ -346,26 +361,22 @@ function * documentRecords (bytes: Buffer, source: string): Generator<InputItem>
 }
 
 /** Top-level JSON values written one after another; each is a record (an array's elements are). */
-function * concatenatedRecords (text: string, source: string): Generator<InputItem> {
+function * concatenatedRecords (text: string, source: string, firstLine = 1): Generator<InputItem> {
   for (const doc of splitTopLevel(text)) {
+    const line = doc.line + firstLine - 1
     const slice = text.slice(doc.start, doc.end)
     if (slice.length > Limits.maxRecordBytes) {
-      yield reject(source, doc.line, `record is larger than the ${Limits.maxRecordBytes / 1024 / 1024} MiB limit`)
-      continue
-    }
-    if (nestingExceeds(Buffer.from(slice), Limits.maxDepth + 1)) {
-      yield reject(source, doc.line, DEPTH_REASON)
+      yield reject(source, line, `record is larger than the ${Limits.maxRecordBytes / 1024 / 1024} MiB limit`)
       continue
     }
     let value: unknown
     try {
       value = JSON.parse(slice)
     } catch (err) {
-      yield reject(source, doc.line, jsonError(slice, err as Error, 'document'))
+      yield reject(source, line, jsonError(slice, err as Error, 'document'))
       continue
     }
-    const bytes = Array.isArray(value) ? Math.ceil(slice.length / Math.max(value.length, 1)) : slice.length
-    for (const v of Array.isArray(value) ? value : [value]) yield { kind: 'record', record: { source, line: doc.line, index: 0, value: v, bytes } }
+    yield * valueRecords(value, slice.length, nestingExceeds(Buffer.from(slice), Limits.maxDepth + 1), source, line)
   }
 }
 
