@@ -3,7 +3,8 @@ import { readFileSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import { parseEnvelope } from '../../server/authz/parse.js'
 import { openDatabase } from '../../server/db/connection.js'
-import { DenialsRepository, type DenialDetail } from '../../server/db/repositories/denials.js'
+import type { DenialDetail } from '../../server/authz/types.js'
+import { DenialsRepository } from '../../server/db/repositories/denials.js'
 import { DECODED_FIXTURES } from '../helpers/build.js'
 
 export function fixtureNames (): string[] {

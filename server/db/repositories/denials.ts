@@ -1,38 +1,6 @@
 /** Denials repository: storing parsed messages with their occurrences, and reading one back whole. */
 import type { DB } from '../connection.js'
-import type { Decision, ImportRecord, MatchedStatement, RejectedRecord } from '../../authz/types.js'
-
-export interface DenialSummary {
-  id: number
-  decision: Decision
-  action: string | null
-  service: string | null
-  principalArn: string | null
-  resource: string | null
-  region: string | null
-  occurrences: number
-  firstSeen: string
-  lastSeen: string
-}
-
-export interface DenialDetail extends DenialSummary {
-  contentHash: string
-  actionRaw: string | null
-  principal: {
-    arn: string | null
-    id: string | null
-    name: string | null
-    type: string | null
-    account: string | null
-    roleArn: string | null
-    sessionName: string | null
-  }
-  conditions: Array<{ key: string, values: string[] }>
-  statements: MatchedStatement[]
-  failures: unknown[]
-  occurrenceList: Array<{ observedAt: string, source: string, line: number }>
-  raw: string
-}
+import type { Decision, DenialDetail, DenialSummary, ImportRecord, MatchedStatement, Principal, RejectedRecord } from '../../authz/types.js'
 
 export interface DenialRow {
   id: number
@@ -305,7 +273,7 @@ export class DenialsRepository {
 
 export interface StatementRow { statement_id: string | null, effect: string | null, principals: string, principal_groups: string, actions: string, resources: string, conditions: string }
 
-export function rowToPrincipal (r: Pick<DenialRow, 'principal_arn' | 'principal_id' | 'principal_name' | 'principal_type' | 'principal_account' | 'role_arn' | 'session_name'>): DenialDetail['principal'] {
+export function rowToPrincipal (r: Pick<DenialRow, 'principal_arn' | 'principal_id' | 'principal_name' | 'principal_type' | 'principal_account' | 'role_arn' | 'session_name'>): Principal {
   return {
     arn: r.principal_arn,
     id: r.principal_id,

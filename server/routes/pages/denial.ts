@@ -5,7 +5,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import type { DenialDetail } from '../../db/repositories/denials.js'
+import type { DenialDetail } from '../../authz/types.js'
 import type { StatsRepository } from '../../db/repositories/stats.js'
 import { explainDenial, type Explanation } from '../../authz/explain.js'
 import { DenialNotFoundError } from '../../errors.js'
