@@ -9,7 +9,7 @@ import { openDatabase } from '../db/connection.js'
 import { makeRepositories } from '../plugins/db.js'
 import { createStsClient, describeTarget, type StsTarget } from '../decode/client.js'
 import { excerpt, extractTokens } from '../decode/extract.js'
-import { decodeAll, localTarget, storeDecoded } from '../decode/service.js'
+import { decodeAll, localTarget, storeDecoded } from '../services/decode.js'
 import { buildStsMock } from '../sts/plugin.js'
 import { dbPath, Exit, fail, readStdin, withDb, type DbOption } from './common.js'
 

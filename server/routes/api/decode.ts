@@ -7,7 +7,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { createStsClient, describeTarget, type StsTarget } from '../../decode/client.js'
 import { excerpt, extractTokens, MAX_TEXT_LENGTH } from '../../decode/extract.js'
-import { decodeAll, localTarget, storeDecoded } from '../../decode/service.js'
+import { decodeAll, localTarget, storeDecoded } from '../../services/decode.js'
 import type { IdentityTable } from '../../sts/identities.js'
 
 export interface DecodeApiOptions {

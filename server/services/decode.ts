@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import { parseEnvelope } from '../authz/parse.js'
 import type { Repositories } from '../plugins/db.js'
 import { decodingIdentity, type IdentityTable } from '../sts/identities.js'
-import { decodeMessage, DecodeError, type StsTarget } from './client.js'
+import { decodeMessage, DecodeError, type StsTarget } from '../decode/client.js'
 
 export interface DecodedItem {
   token: string
