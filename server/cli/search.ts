@@ -2,7 +2,7 @@
 import type { Command } from 'commander'
 import { openDatabase } from '../db/connection.js'
 import { makeRepositories } from '../plugins/db.js'
-import { toFilters } from '../routes/api/denials.js'
+import { toFilters } from '../services/filters.js'
 import type { DenialSummary } from '../authz/types.js'
 import { Decisions, type Decision } from '../authz/types.js'
 import { collect, dbPath, fail, withDb, type DbOption } from './common.js'

@@ -5,7 +5,7 @@ import { readTextRecords } from '../authz/ingest.js'
 import { CannotMintError } from './errors.js'
 import { mintRecords } from './mint.js'
 import type { TokenCodec } from './token.js'
-import { AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS, bearerOf, FailureCounter, sameSecret, tooManyAttempts, UnauthorizedError } from '../plugins/security.js'
+import { AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS, bearerOf, FailureCounter, sameSecret, tooManyAttempts, UnauthorizedError } from '../util/token-guard.js'
 
 export interface MockStsApiOptions {
   codec: TokenCodec

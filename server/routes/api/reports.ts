@@ -1,7 +1,8 @@
 /** GET /api/reports: the team report as JSON (the same model as `whydenied report --format json`). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ReportsRepository } from '../../db/repositories/reports.js'
-import { ReportQuerySchema, reportFor } from '../pages/reports.js'
+import { reportFor } from '../../reports/query.js'
+import { ReportQuerySchema } from '../../schemas/reports.js'
 
 const reportsApi: FastifyPluginAsyncTypebox = async (app) => {
   const repo = new ReportsRepository(app.db)
