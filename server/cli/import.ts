@@ -5,9 +5,8 @@ import { stat } from 'node:fs/promises'
 import { SingleBar, Presets } from 'cli-progress'
 import { expandPath, readStreamRecords } from '../authz/ingest.js'
 import type { InputItem } from '../authz/types.js'
-import { openDatabase } from '../db/connection.js'
-import { makeRepositories } from '../plugins/db.js'
-import type { ImportSummary } from '../services/importer.js'
+import { openStore } from '../db/index.js'
+import { Importer, type ImportSummary } from '../services/importer.js'
 import { dbPath, Exit, fail, withDb, type DbOption } from './common.js'
 
 interface ImportOptions extends DbOption { json?: boolean, source?: string, progress?: boolean, batchSize?: string }
@@ -24,13 +23,13 @@ export function register (program: Command): void {
     .action(async (paths: string[], opts: ImportOptions) => {
       const batchSize = opts.batchSize === undefined ? undefined : Number(opts.batchSize)
       if (batchSize !== undefined && (!Number.isInteger(batchSize) || batchSize < 1)) fail(`--batch-size ${opts.batchSize}: give a whole number of records, at least 1`)
-      let db
+      let store
       try {
-        db = openDatabase(dbPath(opts))
+        store = openStore(dbPath(opts))
       } catch (err) {
         fail(err)
       }
-      const { importer } = makeRepositories(db)
+      const importer = new Importer(store.repos.denials)
       const total: ImportSummary = { imported: 0, duplicates: 0, rejected: [] }
       const files: Array<{ path: string, size: number }> = []
       for (const p of paths) {
@@ -71,11 +70,11 @@ export function register (program: Command): void {
         }
       } catch (err) {
         bar?.stop()
-        db.close()
+        store.close()
         fail(err)
       }
       bar?.stop()
-      db.close()
+      store.close()
       if (opts.json) {
         process.stdout.write(JSON.stringify(total) + '\n')
       } else {

@@ -3,9 +3,10 @@ import type { STSClient } from '@aws-sdk/client-sts'
 import { createHash } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { parseEnvelope } from '../authz/parse.js'
-import type { Repositories } from '../plugins/db.js'
+import type { DenialsRepository } from '../db/repositories/denials.js'
 import { decodingIdentity, type IdentityTable } from '../sts/identities.js'
 import { decodeMessage, DecodeError, type StsTarget } from '../decode/client.js'
+import type { Importer } from './importer.js'
 
 export interface DecodedItem {
   token: string
@@ -37,21 +38,20 @@ export async function decodeAll (client: STSClient, tokens: string[], targetLabe
  * Import decoded messages exactly as the AWS CLI would have printed them ({"DecodedMessage": "..."}),
  * through the Importer like any other import; one import per item so each gets its outcome and id.
  */
-export async function storeDecoded (repos: Repositories, items: DecodedItem[], source: string): Promise<{ imported: number, duplicates: number, rejected: Array<{ line: number, reason: string }> }> {
+export async function storeDecoded (importer: Importer, denials: DenialsRepository, items: DecodedItem[], source: string): Promise<{ imported: number, duplicates: number, rejected: Array<{ line: number, reason: string }> }> {
   const total = { imported: 0, duplicates: 0, rejected: [] as Array<{ line: number, reason: string }> }
-  const findId = repos.denials.db.prepare<[string], { id: number }>('SELECT id FROM denials WHERE content_hash = ?')
   for (const [i, item] of items.entries()) {
     const value = { DecodedMessage: item.DecodedMessage }
     // The encoded message is the failure's identity: the same message decoded twice is one
     // occurrence, two messages that decode to the same content are two.
     const encodedSha256 = createHash('sha256').update(item.token).digest('hex')
-    const s = await repos.importer.run([{ kind: 'record', record: { source, line: i + 1, index: 0, value, encodedSha256 } }], { source, label: source })
+    const s = await importer.run([{ kind: 'record', record: { source, line: i + 1, index: 0, value, encodedSha256 } }], { source, label: source })
     total.imported += s.imported
     total.duplicates += s.duplicates
     for (const r of s.rejected) total.rejected.push({ line: r.line, reason: r.reason })
     if (s.imported + s.duplicates > 0) {
       item.stored = s.imported > 0 ? 'imported' : 'duplicate'
-      const id = findId.get(parseEnvelope(value).message.contentHash)?.id
+      const id = denials.idByHash(parseEnvelope(value).message.contentHash)
       if (id !== undefined) item.denialId = id
     }
   }

@@ -3,7 +3,8 @@ import { readFileSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import { readTextRecords } from '../../server/authz/ingest.js'
 import { openDatabase, type DB } from '../../server/db/connection.js'
-import { makeRepositories } from '../../server/plugins/db.js'
+import { DenialsRepository } from '../../server/db/repositories/denials.js'
+import { Importer } from '../../server/services/importer.js'
 import { DECODED_FIXTURES, tempDir, type TapLike } from '../helpers/build.js'
 
 const fixtureBodies = readdirSync(DECODED_FIXTURES).sort().map(f => readFileSync(path.join(DECODED_FIXTURES, f), 'utf8'))
@@ -18,7 +19,7 @@ const count = (db: DB, table: string): number => db.prepare(`SELECT count(*) FRO
 
 t.test('counts, then every record a duplicate on re-import', async t => {
   const db = open(t)
-  const { importer } = makeRepositories(db)
+  const importer = new Importer(new DenialsRepository(db))
   const first = await importer.run(readTextRecords(ndjson, 'batch.ndjson'))
   t.same(first, { imported: 9, duplicates: 0, rejected: [] })
   const again = await importer.run(readTextRecords(ndjson, 'batch.ndjson'))
@@ -47,7 +48,7 @@ const miscounted = (db: DB): number => db.prepare('SELECT count(*) FROM denials 
 
 t.test('an occurrence is a place in the input: records sharing a line count as when pretty-printed', async t => {
   const db = open(t)
-  const { importer } = makeRepositories(db)
+  const importer = new Importer(new DenialsRepository(db))
   const m = JSON.parse(fixtureBodies[0]!)
   const n = JSON.parse(fixtureBodies[1]!)
   const c = JSON.stringify(m)
@@ -73,7 +74,7 @@ t.test('an occurrence is a place in the input: records sharing a line count as w
 
 t.test('a rejected record keeps its place: mending it later does not recount the others', async t => {
   const db = open(t)
-  const { importer } = makeRepositories(db)
+  const importer = new Importer(new DenialsRepository(db))
   const m = fixtureBodies[0]!.trim()
   const n = JSON.stringify(JSON.parse(fixtureBodies[1]!))
   const first = await importer.run(readTextRecords(`[{"foo": 1}, ${m}]`, 'f.json'))
@@ -85,7 +86,7 @@ t.test('a rejected record keeps its place: mending it later does not recount the
 
 t.test('a message without an action is rejected with its line and reason; nothing is stored for it', async t => {
   const db = open(t)
-  const { importer } = makeRepositories(db)
+  const importer = new Importer(new DenialsRepository(db))
   const body = `${ndjson.split('\n')[0]}\n{"allowed":false,"explicitDeny":true,"context":{"resource":"*"}}\n`
   const s = await importer.run(readTextRecords(body, 'no-action.ndjson'))
   t.equal(s.imported, 1)
@@ -97,7 +98,7 @@ t.test('a message without an action is rejected with its line and reason; nothin
 
 t.test('valid records beside bad ones are kept; rejects carry source, line and reason', async t => {
   const db = open(t)
-  const { importer } = makeRepositories(db)
+  const importer = new Importer(new DenialsRepository(db))
   const lines = ndjson.trim().split('\n')
   const body = [lines[0], '{"DecodedMessage": "{\\"allowed\\":false', '{"foo": 1}', lines[1], '{"DecodedMessage": "{}"}'].join('\n')
   const s = await importer.run(readTextRecords(body, 'mixed.ndjson'))
@@ -109,21 +110,22 @@ t.test('valid records beside bad ones are kept; rejects carry source, line and r
 
 t.test('a failed write leaves no half-record: the whole batch rolls back', async t => {
   const db = open(t)
-  const repos = makeRepositories(db)
+  const repos = { denials: new DenialsRepository(db) }
+  const importer = new Importer(repos.denials)
   // Make the 5th condition insert fail, in the middle of a record.
   let n = 0
   const stmt = (repos.denials as unknown as { insertCondition: { run: (...a: unknown[]) => unknown } }).insertCondition
   const real = stmt.run.bind(stmt)
   stmt.run = (...a: unknown[]) => { if (++n === 5) throw new Error('disk full'); return real(...a) }
-  await t.rejects(repos.importer.run(readTextRecords(ndjson, 'x')), /disk full/)
+  await t.rejects(importer.run(readTextRecords(ndjson, 'x')), /disk full/)
   for (const table of ['denials', 'messages', 'conditions', 'occurrences', 'statements', 'failures']) t.equal(count(db, table), 0, `${table} empty`)
   stmt.run = real
-  t.same(await repos.importer.run(readTextRecords(ndjson, 'x')), { imported: 9, duplicates: 0, rejected: [] }, 'retry completes')
+  t.same(await importer.run(readTextRecords(ndjson, 'x')), { imported: 9, duplicates: 0, rejected: [] }, 'retry completes')
 })
 
 t.test('batches commit separately; progress is reported', async t => {
   const db = open(t)
-  const { importer } = makeRepositories(db)
+  const importer = new Importer(new DenialsRepository(db))
   const seen: number[] = []
   const s = await importer.run(readTextRecords(ndjson, 'p'), { batchSize: 4, onProgress: p => seen.push(p.records) })
   t.equal(s.imported, 9)
@@ -138,7 +140,7 @@ t.test('a large import is parsed on a worker thread, stored in order, same resul
   const results = []
   for (const parallel of [true, false]) {
     const db = open(t)
-    const { importer } = makeRepositories(db)
+    const importer = new Importer(new DenialsRepository(db))
     const s = await importer.run(readTextRecords(body, 'big.ndjson'), { parallel })
     t.equal(s.imported, 6000, `parallel=${parallel}`)
     t.same(s.rejected.map(r => r.line), [3001])

@@ -87,7 +87,7 @@ export class DenialsRepository {
   private readonly listImportsStmt
   private readonly storeBatchTx
 
-  constructor (readonly db: DB) {
+  constructor (db: DB) {
     this.findByHash = db.prepare<[string], { id: number }>('SELECT id FROM denials WHERE content_hash = ?')
     this.insertDenial = db.prepare(`INSERT INTO denials (content_hash, decision, principal_arn, principal_id, principal_name,
       principal_type, principal_account, role_arn, session_name, action, action_raw, service, resource, region, key_ids,
@@ -241,6 +241,11 @@ export class DenialsRepository {
       this.sourceIds.set(name, id)
     }
     return id
+  }
+
+  /** The id of the denial with this content hash, if stored. */
+  idByHash (contentHash: string): number | undefined {
+    return this.findByHash.get(contentHash)?.id
   }
 
   startImport (source: string, now = new Date().toISOString()): number {

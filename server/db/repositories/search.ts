@@ -143,7 +143,7 @@ function decodeCursor (s: string, sort: SortOrder): Cursor {
 }
 
 export class SearchRepository {
-  constructor (readonly db: DB) {}
+  constructor (private readonly db: DB) {}
 
   search (filters: DenialFilters, opts: SearchOptions = {}): SearchResult {
     const sort = opts.sort ?? 'lastSeen'

@@ -43,7 +43,7 @@ export class StatsRepository {
   private readonly totalsEverStmt
   private readonly recurringEverStmt
 
-  constructor (readonly db: DB) {
+  constructor (db: DB) {
     this.totalsStmt = db.prepare<{ since: string }, { occurrences: number }>(
       'SELECT count(*) AS occurrences FROM occurrences WHERE observed_at >= @since')
     // A denial occurred at or after `since` exactly when its last occurrence did: last_seen answers

@@ -87,7 +87,7 @@ const decodeApi: FastifyPluginAsyncTypebox<DecodeApiOptions> = async (app, opts)
       })
     }
     const items = outcomes.flatMap(o => o.ok ? [o.item] : [])
-    if (req.body.store === true) await storeDecoded(app.repos, items, req.body.source ?? 'decode')
+    if (req.body.store === true) await storeDecoded(app.repos.importer, app.repos.denials, items, req.body.source ?? 'decode')
     return { results: items }
   })
 }

@@ -4,7 +4,6 @@
  */
 import type { FastifyPluginAsync } from 'fastify'
 import formbody from '@fastify/formbody'
-import { StatsRepository } from '../../db/repositories/stats.js'
 import { pageErrorHandler } from '../../views/errors.js'
 import dashboard from './dashboard.js'
 import denialList from './denials.js'
@@ -20,7 +19,7 @@ const pages: FastifyPluginAsync = async (app) => {
   if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) {
     await app.register(formbody, { bodyLimit: FORM_BODY_LIMIT })
   }
-  const stats = new StatsRepository(app.db)
+  const stats = app.repos.stats
   await app.register(dashboard, { stats })
   await app.register(denialList)
   await app.register(denialPage, { stats })

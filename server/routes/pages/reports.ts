@@ -6,7 +6,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { ReportsRepository } from '../../db/repositories/reports.js'
 import {
   CONTENT_TYPES, EMPTY_TEAMS, Formats, loadTeamsFile, render, reportBody, UNASSIGNED,
   type Format, type Report, type TeamsConfig
@@ -40,7 +39,7 @@ const reportPages: FastifyPluginAsyncTypebox = async (app) => {
   app.setErrorHandler(pageErrorHandler)
   // Fail at boot on a broken teams file; it is read again for every report, so later edits apply at once.
   if (app.config.teamsFile) loadTeamsFile(app.config.teamsFile)
-  const repo = new ReportsRepository(app.db)
+  const repo = app.repos.reports
 
   app.get('/reports/report.css', async (_req, reply) => {
     return reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(REPORT_CSS)
