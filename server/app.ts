@@ -9,6 +9,7 @@ import importsApi from './routes/api/imports.js'
 import { createStsSetup, stsMock } from './sts/plugin.js'
 import mockStsApi from './sts/encode-route.js'
 import decodeApi from './routes/api/decode.js'
+import { Decoder, localTarget } from './services/decode.js'
 import securityPlugin from './plugins/security.js'
 import viewsPlugin from './plugins/views.js'
 import pages from './routes/pages/index.js'
@@ -58,9 +59,14 @@ export async function buildApp (config: AppConfig, opts: BuildOptions = {}): Pro
   const sts = createStsSetup({ identitiesFile: config.stsIdentitiesFile, secret: config.stsSecret, dbPath: config.dbPath })
   await app.register(stsMock, { prefix: '/sts', ...sts })
   await app.register(mockStsApi, { codec: sts.codec, ttlSeconds: config.stsTtlSeconds })
-  await app.register(decodeApi, { identities: sts.identities, endpoint: config.stsEndpoint })
+  // The app's own mock is reached with app.inject(): the real SDK signs a real request, the mounted
+  // /sts plugin verifies and answers it, and no socket is involved, so this works whether or not the
+  // app listens, on whatever address, and needs no credentials outside the identities file.
+  const decoder = new Decoder(config.stsEndpoint !== null ? { kind: 'endpoint', endpoint: config.stsEndpoint } : localTarget(app, sts.identities), app.repos.importer, app.repos.denials)
+  app.addHook('onClose', async () => { decoder.close() })
+  await app.register(decodeApi, { decoder })
   // Pages (HTML, with their own error page; ?format=json twins).
-  await app.register(pages)
+  await app.register(pages, { decoder })
   // Team reports (issue 5): the page with its downloads, and its JSON API.
   await app.register(reportPages)
   await app.register(reportsApi)

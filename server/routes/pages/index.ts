@@ -3,6 +3,7 @@
  * views/pages/error.hbs; `?format=json` twins keep the JSON error shape).
  */
 import type { FastifyPluginAsync } from 'fastify'
+import type { Decoder } from '../../services/decode.js'
 import formbody from '@fastify/formbody'
 import { pageErrorHandler } from '../../views/errors.js'
 import dashboard from './dashboard.js'
@@ -14,7 +15,7 @@ import login from './login.js'
 /** Small forms only (sign-in, sign-out); imports go through multipart with their own limit. */
 const FORM_BODY_LIMIT = 64 * 1024
 
-const pages: FastifyPluginAsync = async (app) => {
+const pages: FastifyPluginAsync<{ decoder: Decoder }> = async (app, opts) => {
   app.setErrorHandler(pageErrorHandler)
   if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) {
     await app.register(formbody, { bodyLimit: FORM_BODY_LIMIT })
@@ -23,7 +24,7 @@ const pages: FastifyPluginAsync = async (app) => {
   await app.register(dashboard, { stats })
   await app.register(denialList)
   await app.register(denialPage, { stats })
-  await app.register(importPage)
+  await app.register(importPage, { decoder: opts.decoder })
   await app.register(login)
 }
 
