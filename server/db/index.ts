@@ -3,7 +3,7 @@
  * through the repositories built here, never through the connection, so that they need not know it is SQLite.
  */
 import { openDatabase, type OpenOptions } from './connection.js'
-import { DenialsRepository } from './repositories/denials.js'
+import { DenialsRepository } from './repositories/denial-writer.js'
 import { ReportsRepository } from './repositories/reports.js'
 import { SearchRepository } from './repositories/search.js'
 import { StatsRepository } from './repositories/stats.js'

@@ -3,7 +3,7 @@ import { parseEnvelope, RecordError } from '../authz/parse.js'
 import { Worker } from 'node:worker_threads'
 import { collectGarbage } from './memory.js'
 import type { ImportRecord, InputItem, RejectedRecord, SourceRecord } from '../authz/types.js'
-import type { DenialsRepository } from '../db/repositories/denials.js'
+import type { DenialsRepository } from '../db/repositories/denial-writer.js'
 
 export interface ImportSummary {
   imported: number

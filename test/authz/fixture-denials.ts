@@ -4,7 +4,7 @@ import path from 'node:path'
 import { parseEnvelope } from '../../server/authz/parse.js'
 import { openDatabase } from '../../server/db/connection.js'
 import type { DenialDetail } from '../../server/authz/types.js'
-import { DenialsRepository } from '../../server/db/repositories/denials.js'
+import { DenialsRepository } from '../../server/db/repositories/denial-writer.js'
 import { DECODED_FIXTURES } from '../helpers/build.js'
 
 export function fixtureNames (): string[] {

@@ -6,7 +6,7 @@ import { readFileRecords } from '../../server/authz/ingest.js'
 import { openDatabase } from '../../server/db/connection.js'
 import { migrate, SCHEMA_VERSION } from '../../server/db/migrate.js'
 import { migrations } from '../../server/db/migrations/index.js'
-import { DenialsRepository } from '../../server/db/repositories/denials.js'
+import { DenialsRepository } from '../../server/db/repositories/denial-writer.js'
 import { Importer } from '../../server/services/importer.js'
 import { tempDir } from '../helpers/build.js'
 

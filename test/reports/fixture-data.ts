@@ -16,7 +16,7 @@ import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { parseEnvelope } from '../../server/authz/parse.js'
 import { openDatabase, type DB } from '../../server/db/connection.js'
-import { DenialsRepository } from '../../server/db/repositories/denials.js'
+import { DenialsRepository } from '../../server/db/repositories/denial-writer.js'
 
 export const PLATFORM = '111122223333'
 export const DATA = '444455556666'

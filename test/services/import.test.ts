@@ -3,7 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import { readTextRecords } from '../../server/authz/ingest.js'
 import { openDatabase, type DB } from '../../server/db/connection.js'
-import { DenialsRepository } from '../../server/db/repositories/denials.js'
+import { DenialsRepository } from '../../server/db/repositories/denial-writer.js'
 import { Importer } from '../../server/services/importer.js'
 import { DECODED_FIXTURES, tempDir, type TapLike } from '../helpers/build.js'
 
