@@ -83,7 +83,7 @@ export function register (program: Command): void {
       if (opts.store && items.length > 0) {
         try {
           const store = openStore(dbPath(opts))
-          const s = await storeDecoded(new Importer(store.repos.denials), store.repos.denials, items, opts.source ?? 'decode')
+          const s = await storeDecoded(new Importer(store.repos.writer, store.repos.imports), store.repos.denials, items, opts.source ?? 'decode')
           store.close()
           const ids = items.flatMap(it => it.denialId !== undefined ? [it.denialId] : [])
           process.stderr.write(`stored: imported ${s.imported}, duplicates ${s.duplicates}, rejected ${s.rejected.length}${ids.length > 0 ? ` (denial ${ids.join(', ')})` : ''}\n`)

@@ -29,7 +29,7 @@ export function register (program: Command): void {
       } catch (err) {
         fail(err)
       }
-      const importer = new Importer(store.repos.denials)
+      const importer = new Importer(store.repos.writer, store.repos.imports)
       const total: ImportSummary = { imported: 0, duplicates: 0, rejected: [] }
       const files: Array<{ path: string, size: number }> = []
       for (const p of paths) {

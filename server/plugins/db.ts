@@ -15,6 +15,6 @@ declare module 'fastify' {
 
 export default fp<{ dbPath: string }>(async (app, opts) => {
   const store = openStore(opts.dbPath)
-  app.decorate('repos', { ...store.repos, importer: new Importer(store.repos.denials) })
+  app.decorate('repos', { ...store.repos, importer: new Importer(store.repos.writer, store.repos.imports) })
   app.addHook('onClose', async () => { store.close() })
 }, { name: 'whydenied-db', fastify: '5.x' })

@@ -3,7 +3,8 @@ import { parseEnvelope, RecordError } from '../authz/parse.js'
 import { Worker } from 'node:worker_threads'
 import { collectGarbage } from './memory.js'
 import type { ImportRecord, InputItem, RejectedRecord, SourceRecord } from '../authz/types.js'
-import type { DenialsRepository } from '../db/repositories/denial-writer.js'
+import type { DenialWriter } from '../db/repositories/denial-writer.js'
+import type { ImportsRepository } from '../db/repositories/imports.js'
 
 export interface ImportSummary {
   imported: number
@@ -95,7 +96,7 @@ function settled<T> (p: Promise<T>): Promise<T> {
 }
 
 export class Importer {
-  constructor (private readonly repo: DenialsRepository) {}
+  constructor (private readonly writer: DenialWriter, private readonly imports: ImportsRepository) {}
 
   /**
    * Read, parse and store. Large inputs are parsed on a worker thread while this thread reads and
@@ -104,13 +105,13 @@ export class Importer {
   async run (inputs: AsyncIterable<InputItem> | Iterable<InputItem>, opts: ImportOptions = {}): Promise<ImportSummary> {
     const batchSize = opts.batchSize ?? 20_000
     const summary: ImportSummary = { imported: 0, duplicates: 0, rejected: [] }
-    const importId = this.repo.startImport(opts.label ?? opts.source ?? 'import')
+    const importId = this.imports.start(opts.label ?? opts.source ?? 'import')
     let batch: ImportRecord[] = []
     let batchRejects: RejectedRecord[] = []
     let records = 0
     const flush = (): void => {
       if (batch.length === 0 && batchRejects.length === 0) return
-      const outcomes = this.repo.storeBatch(batch, batchRejects, importId)
+      const outcomes = this.writer.storeBatch(batch, batchRejects, importId)
       for (const o of outcomes) o === 'imported' ? summary.imported++ : summary.duplicates++
       summary.rejected.push(...batchRejects)
       batch = []

@@ -6,7 +6,7 @@ import { Importer } from '../../server/services/importer.js'
 const [dbPath, file] = process.argv.slice(2)
 if (!dbPath || !file) throw new Error('usage: import-worker DB FILE')
 const store = openStore(dbPath)
-const importer = new Importer(store.repos.denials)
+const importer = new Importer(store.repos.writer, store.repos.imports)
 const started = process.hrtime.bigint()
 const s = await importer.run(readFileRecords(file), { collectGarbage: true })
 const ms = Number(process.hrtime.bigint() - started) / 1e6

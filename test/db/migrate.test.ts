@@ -6,7 +6,7 @@ import { readFileRecords } from '../../server/authz/ingest.js'
 import { openDatabase } from '../../server/db/connection.js'
 import { migrate, SCHEMA_VERSION } from '../../server/db/migrate.js'
 import { migrations } from '../../server/db/migrations/index.js'
-import { DenialsRepository } from '../../server/db/repositories/denial-writer.js'
+import { repositoriesOn } from '../../server/db/index.js'
 import { Importer } from '../../server/services/importer.js'
 import { tempDir } from '../helpers/build.js'
 
@@ -67,7 +67,8 @@ t.test('0003: a schema-2 database keeps every occurrence; re-importing its files
     ['idx_occurrences_observed_at', 'idx_occurrences_unplaced'])
   t.same(db.pragma('foreign_key_check'), [], 'references intact')
 
-  const importer = new Importer(new DenialsRepository(db))
+  const repos = repositoriesOn(db)
+  const importer = new Importer(repos.writer, repos.imports)
   const reimport = async (name: string) => importer.run(readFileRecords(path.join(fixtures, 'schema-v2', name), name), { label: name })
   const expected: Record<string, { imported: number, duplicates: number }> = {
     'lines.ndjson': { imported: 0, duplicates: 3 },

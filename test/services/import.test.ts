@@ -3,7 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import { readTextRecords } from '../../server/authz/ingest.js'
 import { openDatabase, type DB } from '../../server/db/connection.js'
-import { DenialsRepository } from '../../server/db/repositories/denial-writer.js'
+import { repositoriesOn } from '../../server/db/index.js'
 import { Importer } from '../../server/services/importer.js'
 import { DECODED_FIXTURES, tempDir, type TapLike } from '../helpers/build.js'
 
@@ -15,11 +15,12 @@ function open (t: TapLike): DB {
   t.teardown(() => db.close())
   return db
 }
+const importerOn = (db: DB): Importer => { const repos = repositoriesOn(db); return new Importer(repos.writer, repos.imports) }
 const count = (db: DB, table: string): number => db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number
 
 t.test('counts, then every record a duplicate on re-import', async t => {
   const db = open(t)
-  const importer = new Importer(new DenialsRepository(db))
+  const importer = importerOn(db)
   const first = await importer.run(readTextRecords(ndjson, 'batch.ndjson'))
   t.same(first, { imported: 9, duplicates: 0, rejected: [] })
   const again = await importer.run(readTextRecords(ndjson, 'batch.ndjson'))
@@ -48,7 +49,7 @@ const miscounted = (db: DB): number => db.prepare('SELECT count(*) FROM denials 
 
 t.test('an occurrence is a place in the input: records sharing a line count as when pretty-printed', async t => {
   const db = open(t)
-  const importer = new Importer(new DenialsRepository(db))
+  const importer = importerOn(db)
   const m = JSON.parse(fixtureBodies[0]!)
   const n = JSON.parse(fixtureBodies[1]!)
   const c = JSON.stringify(m)
@@ -74,7 +75,7 @@ t.test('an occurrence is a place in the input: records sharing a line count as w
 
 t.test('a rejected record keeps its place: mending it later does not recount the others', async t => {
   const db = open(t)
-  const importer = new Importer(new DenialsRepository(db))
+  const importer = importerOn(db)
   const m = fixtureBodies[0]!.trim()
   const n = JSON.stringify(JSON.parse(fixtureBodies[1]!))
   const first = await importer.run(readTextRecords(`[{"foo": 1}, ${m}]`, 'f.json'))
@@ -86,7 +87,7 @@ t.test('a rejected record keeps its place: mending it later does not recount the
 
 t.test('a message without an action is rejected with its line and reason; nothing is stored for it', async t => {
   const db = open(t)
-  const importer = new Importer(new DenialsRepository(db))
+  const importer = importerOn(db)
   const body = `${ndjson.split('\n')[0]}\n{"allowed":false,"explicitDeny":true,"context":{"resource":"*"}}\n`
   const s = await importer.run(readTextRecords(body, 'no-action.ndjson'))
   t.equal(s.imported, 1)
@@ -98,7 +99,7 @@ t.test('a message without an action is rejected with its line and reason; nothin
 
 t.test('valid records beside bad ones are kept; rejects carry source, line and reason', async t => {
   const db = open(t)
-  const importer = new Importer(new DenialsRepository(db))
+  const importer = importerOn(db)
   const lines = ndjson.trim().split('\n')
   const body = [lines[0], '{"DecodedMessage": "{\\"allowed\\":false', '{"foo": 1}', lines[1], '{"DecodedMessage": "{}"}'].join('\n')
   const s = await importer.run(readTextRecords(body, 'mixed.ndjson'))
@@ -110,11 +111,11 @@ t.test('valid records beside bad ones are kept; rejects carry source, line and r
 
 t.test('a failed write leaves no half-record: the whole batch rolls back', async t => {
   const db = open(t)
-  const repos = { denials: new DenialsRepository(db) }
-  const importer = new Importer(repos.denials)
+  const repos = repositoriesOn(db)
+  const importer = new Importer(repos.writer, repos.imports)
   // Make the 5th condition insert fail, in the middle of a record.
   let n = 0
-  const stmt = (repos.denials as unknown as { insertCondition: { run: (...a: unknown[]) => unknown } }).insertCondition
+  const stmt = (repos.writer as unknown as { insertCondition: { run: (...a: unknown[]) => unknown } }).insertCondition
   const real = stmt.run.bind(stmt)
   stmt.run = (...a: unknown[]) => { if (++n === 5) throw new Error('disk full'); return real(...a) }
   await t.rejects(importer.run(readTextRecords(ndjson, 'x')), /disk full/)
@@ -125,7 +126,7 @@ t.test('a failed write leaves no half-record: the whole batch rolls back', async
 
 t.test('batches commit separately; progress is reported', async t => {
   const db = open(t)
-  const importer = new Importer(new DenialsRepository(db))
+  const importer = importerOn(db)
   const seen: number[] = []
   const s = await importer.run(readTextRecords(ndjson, 'p'), { batchSize: 4, onProgress: p => seen.push(p.records) })
   t.equal(s.imported, 9)
@@ -140,7 +141,7 @@ t.test('a large import is parsed on a worker thread, stored in order, same resul
   const results = []
   for (const parallel of [true, false]) {
     const db = open(t)
-    const importer = new Importer(new DenialsRepository(db))
+    const importer = importerOn(db)
     const s = await importer.run(readTextRecords(body, 'big.ndjson'), { parallel })
     t.equal(s.imported, 6000, `parallel=${parallel}`)
     t.same(s.rejected.map(r => r.line), [3001])

@@ -1,59 +1,11 @@
-/** Denials repository: storing parsed messages with their occurrences, and reading one back whole. */
+/** Storing parsed messages: denials with their parts, occurrences, sources, condition keys and the full-text index, a batch per transaction. */
 import type { DB } from '../connection.js'
-import type { Decision, DenialDetail, DenialSummary, ImportRecord, MatchedStatement, Principal, RejectedRecord } from '../../authz/types.js'
-
-export interface DenialRow {
-  id: number
-  content_hash: string
-  raw: string
-  decision: Decision
-  principal_arn: string | null
-  principal_id: string | null
-  principal_name: string | null
-  principal_type: string | null
-  principal_account: string | null
-  role_arn: string | null
-  session_name: string | null
-  action: string | null
-  action_raw: string | null
-  service: string | null
-  resource: string | null
-  region: string | null
-  occurrences: number
-  first_seen: string
-  last_seen: string
-}
-
-export const SUMMARY_COLUMNS = 'd.id, d.decision, d.action, d.service, d.principal_arn, d.resource, d.region, d.occurrences, d.first_seen, d.last_seen'
-
-export function rowToSummary (r: Pick<DenialRow, 'id' | 'decision' | 'action' | 'service' | 'principal_arn' | 'resource' | 'region' | 'occurrences' | 'first_seen' | 'last_seen'>): DenialSummary {
-  return {
-    id: r.id,
-    decision: r.decision,
-    action: r.action,
-    service: r.service,
-    principalArn: r.principal_arn,
-    resource: r.resource,
-    region: r.region,
-    occurrences: r.occurrences,
-    firstSeen: r.first_seen,
-    lastSeen: r.last_seen
-  }
-}
+import type { ImportRecord, RejectedRecord } from '../../authz/types.js'
+import type { ImportsRepository } from './imports.js'
 
 export type RecordOutcome = 'imported' | 'duplicate'
 
-export interface ImportSummaryRow {
-  id: number
-  startedAt: string
-  finishedAt: string | null
-  source: string
-  imported: number
-  duplicates: number
-  rejected: number
-}
-
-export class DenialsRepository {
+export class DenialWriter {
   private readonly findByHash
   private readonly insertDenial
   private readonly insertCondition
@@ -75,19 +27,10 @@ export class DenialsRepository {
   /** Source name → id; sources repeat for every record of a file. */
   private readonly sourceIds = new Map<string, number>()
   private readonly bumpDenial
-  private readonly getRow
   private readonly insertMessage
-  private readonly getConditions
-  private readonly getStatements
-  private readonly getFailures
-  private readonly getOccurrences
-  private readonly insertImport
-  private readonly finishImportStmt
-  private readonly insertReject
-  private readonly listImportsStmt
   private readonly storeBatchTx
 
-  constructor (db: DB) {
+  constructor (db: DB, private readonly imports: ImportsRepository) {
     this.findByHash = db.prepare<[string], { id: number }>('SELECT id FROM denials WHERE content_hash = ?')
     this.insertDenial = db.prepare(`INSERT INTO denials (content_hash, decision, principal_arn, principal_id, principal_name,
       principal_type, principal_account, role_arn, session_name, action, action_raw, service, resource, region, key_ids,
@@ -114,21 +57,7 @@ export class DenialsRepository {
     this.insertSource = db.prepare<[string], { id: number }>('INSERT INTO sources (name) VALUES (?) RETURNING id')
     this.bumpDenial = db.prepare(`UPDATE denials SET occurrences = occurrences + @n,
       first_seen = min(first_seen, @min), last_seen = max(last_seen, @max) WHERE id = @id`)
-    this.getRow = db.prepare<[number], DenialRow>('SELECT d.*, m.raw FROM denials d JOIN messages m ON m.denial_id = d.id WHERE d.id = ?')
     this.insertMessage = db.prepare('INSERT INTO messages (denial_id, raw) VALUES (?, ?)')
-    this.getConditions = db.prepare<[number], { key: string, value: string }>('SELECT key, value FROM conditions WHERE denial_id = ? ORDER BY position')
-    this.getStatements = db.prepare<[number], StatementRow>(
-      'SELECT statement_id, effect, principals, principal_groups, actions, resources, conditions FROM statements WHERE denial_id = ? ORDER BY position')
-    this.getFailures = db.prepare<[number], { detail: string }>('SELECT detail FROM failures WHERE denial_id = ? ORDER BY position')
-    this.getOccurrences = db.prepare<[number], { observed_at: string, source: string, line: number }>(
-      `SELECT o.observed_at, s.name AS source, o.line FROM occurrences o JOIN sources s ON s.id = o.source_id
-       WHERE o.denial_id = ? ORDER BY o.observed_at DESC, o.id DESC LIMIT 1000`)
-    this.insertImport = db.prepare<[string, string], { id: number }>('INSERT INTO imports (started_at, source) VALUES (?, ?) RETURNING id')
-    this.finishImportStmt = db.prepare(`UPDATE imports SET finished_at = @finishedAt, imported = imported + @imported,
-      duplicates = duplicates + @duplicates, rejected = rejected + @rejected WHERE id = @id`)
-    this.insertReject = db.prepare('INSERT INTO import_rejects (import_id, source, line, reason) VALUES (?, ?, ?, ?)')
-    this.listImportsStmt = db.prepare<[number], { id: number, started_at: string, finished_at: string | null, source: string, imported: number, duplicates: number, rejected: number }>(
-      'SELECT id, started_at, finished_at, source, imported, duplicates, rejected FROM imports ORDER BY id DESC LIMIT ?')
     this.storeBatchTx = db.transaction((records: ImportRecord[], rejected: RejectedRecord[], importId: number | null, now: string): RecordOutcome[] => {
       // Counters are bumped once per denial per batch: recurring denials make batches repetitive.
       const bumps = new Map<number, { n: number, min: string, max: string }>()
@@ -136,9 +65,8 @@ export class DenialsRepository {
       const out = records.map(r => this.storeOne(r, importId, now, bumps))
       for (const [id, b] of bumps) this.bumpDenial.run({ id, n: b.n, min: b.min, max: b.max })
       if (importId !== null) {
-        for (const r of rejected) this.insertReject.run(importId, r.source, r.line, r.reason)
         const imported = out.filter(o => o === 'imported').length
-        this.finishImportStmt.run({ id: importId, finishedAt: now, imported, duplicates: out.length - imported, rejected: rejected.length })
+        this.imports.addBatch(importId, rejected, { imported, duplicates: out.length - imported, rejected: rejected.length }, now)
       }
       return out
     })
@@ -241,75 +169,6 @@ export class DenialsRepository {
       this.sourceIds.set(name, id)
     }
     return id
-  }
-
-  /** The id of the denial with this content hash, if stored. */
-  idByHash (contentHash: string): number | undefined {
-    return this.findByHash.get(contentHash)?.id
-  }
-
-  startImport (source: string, now = new Date().toISOString()): number {
-    return this.insertImport.get(now, source)!.id
-  }
-
-  listImports (limit = 10): ImportSummaryRow[] {
-    return this.listImportsStmt.all(limit).map(r => ({
-      id: r.id, startedAt: r.started_at, finishedAt: r.finished_at, source: r.source, imported: r.imported, duplicates: r.duplicates, rejected: r.rejected
-    }))
-  }
-
-  get (id: number): DenialDetail | undefined {
-    const r = this.getRow.get(id)
-    if (!r) return undefined
-    const conditions = groupConditions(this.getConditions.all(id))
-    return {
-      ...rowToSummary(r),
-      contentHash: r.content_hash,
-      actionRaw: r.action_raw,
-      principal: rowToPrincipal(r),
-      conditions,
-      statements: this.getStatements.all(id).map(rowToStatement),
-      failures: this.getFailures.all(id).map(f => JSON.parse(f.detail) as unknown),
-      occurrenceList: this.getOccurrences.all(id).map(o => ({ observedAt: o.observed_at, source: o.source, line: o.line })),
-      raw: r.raw
-    }
-  }
-}
-
-export interface StatementRow { statement_id: string | null, effect: string | null, principals: string, principal_groups: string, actions: string, resources: string, conditions: string }
-
-export function rowToPrincipal (r: Pick<DenialRow, 'principal_arn' | 'principal_id' | 'principal_name' | 'principal_type' | 'principal_account' | 'role_arn' | 'session_name'>): Principal {
-  return {
-    arn: r.principal_arn,
-    id: r.principal_id,
-    name: r.principal_name,
-    type: r.principal_type,
-    account: r.principal_account,
-    roleArn: r.role_arn,
-    sessionName: r.session_name
-  }
-}
-
-/** Condition rows (in position order) → one entry per key with all its values. */
-export function groupConditions (rows: Array<{ key: string, value: string }>): Array<{ key: string, values: string[] }> {
-  const out: Array<{ key: string, values: string[] }> = []
-  for (const c of rows) {
-    const last = out[out.length - 1]
-    if (last && last.key === c.key) last.values.push(c.value)
-    else out.push({ key: c.key, values: [c.value] })
-  }
-  return out
-}
-
-export function rowToStatement (s: StatementRow): MatchedStatement {
-  return {
-    statementId: s.statement_id,
-    effect: s.effect,
-    principals: JSON.parse(s.principals) as string[],
-    principalGroups: JSON.parse(s.principal_groups) as string[],
-    actions: JSON.parse(s.actions) as string[],
-    resources: JSON.parse(s.resources) as string[],
-    conditions: JSON.parse(s.conditions) as MatchedStatement['conditions']
   }
 }
 

@@ -14,7 +14,7 @@
 import type { DB } from '../connection.js'
 import type { Decision } from '../../authz/types.js'
 import type { ExplainInput } from '../../authz/explain.js'
-import { groupConditions, rowToPrincipal, rowToStatement, type StatementRow } from './denial-writer.js'
+import { groupConditions, rowToPrincipal, rowToStatement, type StatementRow } from './denial-rows.js'
 
 export interface ReportWindow {
   /** Start of the previous period (ISO instant, inclusive). */

@@ -2,7 +2,7 @@
 import type { DB } from '../connection.js'
 import type { Decision, DenialSummary } from '../../authz/types.js'
 import { BadCursorError, BadFilterError } from '../../errors.js'
-import { rowToSummary, SUMMARY_COLUMNS, type DenialRow } from './denial-writer.js'
+import { rowToSummary, SUMMARY_COLUMNS, type DenialRow } from './denial-rows.js'
 
 export interface DenialFilters {
   action?: string | undefined

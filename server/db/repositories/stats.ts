@@ -1,7 +1,7 @@
 /** Stats for the dashboard and the denial page: totals over a period, per-day counts, top and similar denials. */
 import type { DB } from '../connection.js'
 import type { DenialSummary } from '../../authz/types.js'
-import { rowToSummary, SUMMARY_COLUMNS, type DenialRow } from './denial-writer.js'
+import { rowToSummary, SUMMARY_COLUMNS, type DenialRow } from './denial-rows.js'
 
 export interface PeriodTotals {
   /** Distinct denials with at least one occurrence in the period. */

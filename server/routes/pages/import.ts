@@ -99,7 +99,7 @@ const importPage: FastifyPluginAsyncTypebox<{ decoder: Decoder }> = async (app, 
       ...layoutModel(req, reply, 'Import', 'import'),
       csrfToken: csrfToken(reply),
       limitText,
-      imports: app.repos.denials.listImports(10).map(importRow),
+      imports: app.repos.imports.list(10).map(importRow),
       decodeThrough: app.config.stsEndpoint ? `the STS at ${app.config.stsEndpoint}` : 'the built-in mock STS',
       result: null,
       decoded: null,
@@ -146,7 +146,7 @@ const importPage: FastifyPluginAsyncTypebox<{ decoder: Decoder }> = async (app, 
   const uploadOf = (req: FastifyRequest): UploadReader | null => req.upload ?? (isMultipart(req) ? openUpload(req, false) : null)
 
   app.get('/import', { schema: { querystring: Type.Object({ format: FormatParam }) } }, async (req, reply) => {
-    if (req.query.format === 'json') return { latestImports: app.repos.denials.listImports(10), maxUploadBytes: limit }
+    if (req.query.format === 'json') return { latestImports: app.repos.imports.list(10), maxUploadBytes: limit }
     return renderPage(req, reply)
   })
 

@@ -1,7 +1,7 @@
 /** View-model pieces shared by several pages: denial rows, import rows. Everything a template shows is computed here. */
 import { Type } from 'typebox'
 import type { DenialSummary } from '../../authz/types.js'
-import type { ImportSummaryRow } from '../../db/repositories/denial-writer.js'
+import type { ImportSummaryRow } from '../../db/repositories/imports.js'
 import { decisionClass, decisionLabel, formatInstant, formatNumber, truncate } from '../../views/helpers.js'
 
 export interface DenialRowModel {
