@@ -1,45 +1,19 @@
 /**
- * The views plugin: @fastify/view with Handlebars (one layout, partials registered by name→path map,
- * helpers from one module), the local static assets under /static/, and the HTML 404 page.
- * Templates are compiled from the files under views/ only, never from data.
+ * The views plugin: @fastify/view with the shared Handlebars environment (server/views/handlebars.ts:
+ * partials by name→path map, helpers from one module) and one layout, the local static assets under
+ * /static/, and the HTML 404 page. Templates are compiled from the files under views/ only, never from data.
  */
-import { existsSync } from 'node:fs'
 import path from 'node:path'
 import fp from 'fastify-plugin'
 import fastifyView from '@fastify/view'
 import fastifyStatic from '@fastify/static'
-import Handlebars from 'handlebars'
-import { handlebarsHelpers, showBidiControlsInTemplates } from '../views/helpers.js'
+import { COMPILE_OPTIONS, createHandlebars, findViewsRoot, PARTIALS } from '../views/handlebars.js'
 import { sendErrorPage, wantsHtml } from '../views/errors.js'
-
-/** Every partial, by the name templates use (`{{> name}}`) → its file under views/. */
-export const PARTIALS: Record<string, string> = {
-  header: 'partials/header.hbs',
-  csrf: 'partials/csrf.hbs',
-  'denial-table': 'partials/denial-table.hbs',
-  facet: 'partials/facet.hbs',
-  chart: 'partials/chart.hbs',
-  'import-summary': 'partials/import-summary.hbs',
-  'imports-table': 'partials/imports-table.hbs',
-  notice: 'partials/notice.hbs'
-}
-
-/** views/ of this package, from the sources (server/plugins) or the build (dist/server/plugins). */
-export function findViewsRoot (from = import.meta.dirname): string {
-  let dir = from
-  for (let i = 0; i < 5; i++) {
-    const candidate = path.join(dir, 'views')
-    if (existsSync(path.join(candidate, 'layouts', 'main.hbs'))) return candidate
-    dir = path.dirname(dir)
-  }
-  throw new Error(`views/ not found above ${from}`)
-}
 
 export default fp<{ production: boolean }>(async (app, opts) => {
   const root = findViewsRoot()
-  const handlebars = Handlebars.create()
-  for (const [name, fn] of Object.entries(handlebarsHelpers)) handlebars.registerHelper(name, fn)
-  showBidiControlsInTemplates(handlebars)
+  // Helpers and partials are registered by createHandlebars, shared with the standalone report file.
+  const handlebars = createHandlebars(root)
 
   await app.register(fastifyView, {
     engine: { handlebars },
@@ -47,9 +21,9 @@ export default fp<{ production: boolean }>(async (app, opts) => {
     layout: 'layouts/main.hbs',
     production: opts.production,
     options: {
-      partials: PARTIALS,
-      // Only if/each/unless and our formatting helpers: a template cannot call anything else.
-      compileOptions: { knownHelpersOnly: true, knownHelpers: Object.fromEntries(Object.keys(handlebarsHelpers).map(k => [k, true])) }
+      // In development @fastify/view reads the same partials again for every page, so edits show without a restart.
+      ...(opts.production ? {} : { partials: PARTIALS }),
+      compileOptions: COMPILE_OPTIONS
     }
   })
 

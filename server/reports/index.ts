@@ -8,7 +8,8 @@ export { resolvePeriod, PeriodError, statusOf, GROWTH_FACTOR, GROWTH_MIN_INCREAS
 export { loadTeamsFile, parseTeams, TeamsFileError, EMPTY_TEAMS, UNASSIGNED, type TeamsConfig } from './teams.js'
 export { Redactor } from './redact.js'
 export { Formats, CONTENT_TYPES, type Format } from './render/text.js'
-export { renderHtml, reportBody } from './render/html.js'
+export { renderHtml, reportCss } from './render/html.js'
+export { reportView, type ReportView } from './render/view.js'
 
 export function render (report: Report, format: Format): string {
   switch (format) {

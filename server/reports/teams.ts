@@ -1,12 +1,44 @@
 /**
  * The teams file: which team owns a denial (first match wins, else "unassigned") and which known
- * noise to suppress. YAML or JSON; validated with errors that name the file and the field.
+ * noise to suppress. YAML or JSON, validated against a TypeBox schema with errors that name the file and the field.
  */
 import { readFileSync } from 'node:fs'
+import { Type, type Static } from 'typebox'
+import { Compile } from 'typebox/compile'
 import { parse as parseYaml } from 'yaml'
+import { schemaProblem } from '../util/schema-errors.js'
 import { actionMatches, globMatch } from '../authz/policy-match.js'
 
 export const UNASSIGNED = 'unassigned'
+
+const Glob = Type.String({ minLength: 1, maxLength: 2048, description: 'a glob (* and ?)' })
+
+export const TeamEntrySchema = Type.Object({
+  name: Type.Refine(Type.String({ maxLength: 100 }), v => v.trim() !== '', () => 'must be a non-empty string'),
+  accounts: Type.Optional(Type.Union([Type.Array(Type.Refine(Type.Union([Type.String(), Type.Integer()]), v => /^\d{12}$/.test(String(v)),
+    v => `"${String(v)}" is not a 12-digit AWS account ID (quote it in YAML so leading zeros survive)`)), Type.Null()], { description: 'AWS account IDs' })),
+  principals: Type.Optional(Type.Union([Type.Array(Type.Refine(Type.String(), v => v.startsWith('arn:') || v === '*',
+    v => `"${v}" is not an ARN glob (arn:aws:iam::*:role/name-*)`)), Type.Null()], { description: 'ARN globs' }))
+}, { additionalProperties: false })
+
+export const SuppressEntrySchema = Type.Refine(Type.Object({
+  action: Type.Optional(Glob),
+  principal: Type.Optional(Glob),
+  resource: Type.Optional(Glob),
+  reason: Type.Optional(Type.String()),
+  until: Type.Optional(Type.Refine(Type.String(), v => /^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(`${v}T00:00:00Z`)),
+    v => `must be a date YYYY-MM-DD, got ${JSON.stringify(v)}`))
+}, { additionalProperties: false }), r => r.action !== undefined || r.principal !== undefined || r.resource !== undefined,
+() => 'needs at least one of action, principal, resource')
+
+/** The teams file as written (YAML or JSON). */
+export const TeamsFileSchema = Type.Object({
+  teams: Type.Array(TeamEntrySchema, { description: 'list the teams, e.g. teams: [{name: platform, accounts: ["111122223333"]}]' }),
+  suppress: Type.Optional(Type.Union([Type.Array(SuppressEntrySchema), Type.Null()], { description: 'known noise to leave out of reports' }))
+}, { additionalProperties: false })
+export type TeamsFile = Static<typeof TeamsFileSchema>
+
+const teamsFileValidator = Compile(TeamsFileSchema)
 
 export interface Team {
   name: string
@@ -42,9 +74,6 @@ export class TeamsFileError extends Error {
   }
 }
 
-type Obj = Record<string, unknown>
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v)
-
 /** Read and validate a teams file (.json is JSON; anything else is YAML, a superset of JSON). */
 export function loadTeamsFile (file: string): TeamsConfig {
   let text: string
@@ -70,81 +99,29 @@ export function parseTeams (text: string, file = 'teams file'): TeamsConfig {
 
 export function validateTeams (doc: unknown, file: string): TeamsConfig {
   const fail = (field: string | null, reason: string): never => { throw new TeamsFileError(file, field, reason) }
-  if (!isObj(doc)) fail(null, 'must be a mapping with a "teams" list (and optionally "suppress")')
-  const root = doc as Obj
-  unknownKeys(root, ['teams', 'suppress'], '', fail)
-  if (root.teams === undefined) fail('teams', 'is missing: list the teams, e.g. teams: [{name: platform, accounts: ["111122223333"]}]')
-  if (!Array.isArray(root.teams)) fail('teams', 'must be a list')
+  const problem = schemaProblem(teamsFileValidator, doc)
+  if (problem) fail(problem.field, problem.reason)
+  const valid = doc as TeamsFile
   const names = new Set<string>()
-  const teams = (root.teams as unknown[]).map((t, i): Team => {
-    const at = `teams[${i}]`
-    if (!isObj(t)) fail(at, 'must be a mapping with name, accounts and/or principals')
-    const o = t as Obj
-    unknownKeys(o, ['name', 'accounts', 'principals'], at, fail)
-    if (typeof o.name !== 'string' || o.name.trim() === '') fail(`${at}.name`, 'must be a non-empty string')
-    const name = (o.name as string).trim()
-    if (name.length > 100) fail(`${at}.name`, 'is longer than 100 characters')
-    if (name === UNASSIGNED) fail(`${at}.name`, `"${UNASSIGNED}" is reserved for denials no team matches`)
-    if (names.has(name)) fail(`${at}.name`, `"${name}" is used by an earlier team`)
+  const teams = valid.teams.map((t, i): Team => {
+    const name = t.name.trim()
+    if (name === UNASSIGNED) fail(`teams[${i}].name`, `"${UNASSIGNED}" is reserved for denials no team matches`)
+    if (names.has(name)) fail(`teams[${i}].name`, `"${name}" is used by an earlier team`)
     names.add(name)
-    const accounts = stringList(o.accounts, `${at}.accounts`, fail).map((a, j) => {
-      if (!/^\d{12}$/.test(a)) fail(`${at}.accounts[${j}]`, `"${a}" is not a 12-digit AWS account ID (quote it in YAML so leading zeros survive)`)
-      return a
-    })
-    const principals = stringList(o.principals, `${at}.principals`, fail).map((p, j) => {
-      if (!p.startsWith('arn:') && p !== '*') fail(`${at}.principals[${j}]`, `"${p}" is not an ARN glob (arn:aws:iam::*:role/name-*)`)
-      return p
-    })
-    if (accounts.length === 0 && principals.length === 0) fail(at, `team "${name}" needs accounts or principals to match anything`)
+    // YAML reads an unquoted 111122223333 as a number: the schema let it through only when it is 12 digits.
+    const accounts = (t.accounts ?? []).map(a => String(a))
+    const principals = t.principals ?? []
+    if (accounts.length === 0 && principals.length === 0) fail(`teams[${i}]`, `team "${name}" needs accounts or principals to match anything`)
     return { name, accounts, principals }
   })
-  const suppress = root.suppress === undefined || root.suppress === null
-    ? []
-    : !Array.isArray(root.suppress)
-        ? fail('suppress', 'must be a list')
-        : (root.suppress as unknown[]).map((r, i): SuppressRule => {
-            const at = `suppress[${i}]`
-            if (!isObj(r)) fail(at, 'must be a mapping with action, principal and/or resource')
-            const o = r as Obj
-            unknownKeys(o, ['action', 'principal', 'resource', 'reason', 'until'], at, fail)
-            const rule: SuppressRule = { reason: null, until: null }
-            for (const k of ['action', 'principal', 'resource'] as const) {
-              if (o[k] === undefined) continue
-              if (typeof o[k] !== 'string' || o[k] === '') fail(`${at}.${k}`, 'must be a non-empty string (a glob)')
-              rule[k] = o[k] as string
-            }
-            if (!rule.action && !rule.principal && !rule.resource) fail(at, 'needs at least one of action, principal, resource')
-            if (o.reason !== undefined) {
-              if (typeof o.reason !== 'string') fail(`${at}.reason`, 'must be a string')
-              rule.reason = (o.reason as string).slice(0, 500)
-            }
-            if (o.until !== undefined) {
-              const u = o.until instanceof Date ? o.until.toISOString().slice(0, 10) : o.until
-              if (typeof u !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(u) || Number.isNaN(Date.parse(`${u}T00:00:00Z`))) {
-                fail(`${at}.until`, `must be a date YYYY-MM-DD, got ${JSON.stringify(o.until)}`)
-              }
-              rule.until = u as string
-            }
-            return rule
-          })
+  const suppress = (valid.suppress ?? []).map((r): SuppressRule => ({
+    ...(r.action !== undefined ? { action: r.action } : {}),
+    ...(r.principal !== undefined ? { principal: r.principal } : {}),
+    ...(r.resource !== undefined ? { resource: r.resource } : {}),
+    reason: r.reason === undefined ? null : r.reason.slice(0, 500),
+    until: r.until ?? null
+  }))
   return { teams, suppress, file }
-}
-
-function unknownKeys (o: Obj, allowed: string[], at: string, fail: (f: string | null, r: string) => never): void {
-  for (const k of Object.keys(o)) {
-    if (!allowed.includes(k)) fail(at ? `${at}.${k}` : k, `is not a known field (expected ${allowed.join(', ')})`)
-  }
-}
-
-function stringList (v: unknown, at: string, fail: (f: string | null, r: string) => never): string[] {
-  if (v === undefined || v === null) return []
-  if (!Array.isArray(v)) fail(at, 'must be a list')
-  return (v as unknown[]).map((x, j) => {
-    // YAML reads an unquoted 111122223333 as a number: accept it when it is still 12 digits.
-    if (typeof x === 'number' && Number.isInteger(x)) return String(x)
-    if (typeof x !== 'string' || x === '') fail(`${at}[${j}]`, 'must be a non-empty string')
-    return x as string
-  })
 }
 
 /**

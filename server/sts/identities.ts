@@ -2,9 +2,13 @@
  * Who may call the mock STS: a JSON file of identities (access key, secret, optional session token,
  * the principal's ARN/UserId/Account, and whether it may call sts:DecodeAuthorizationMessage).
  * The default ships in fixtures/sts/identities.json (keys `test`/`test` may decode, `denied`/`denied` may not).
+ * Validated against a TypeBox schema: errors name the file, the field and what was expected.
  */
 import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
+import { Type, type Static } from 'typebox'
+import { Compile } from 'typebox/compile'
+import { schemaProblem } from '../util/schema-errors.js'
 import { IdentitiesFileError } from './errors.js'
 
 export interface StsIdentity {
@@ -20,6 +24,30 @@ export interface StsIdentity {
 }
 
 export type IdentityTable = ReadonlyMap<string, StsIdentity>
+
+const NonEmpty = (description: string) => Type.String({ minLength: 1, description })
+
+/** One identity as written in the file (fields other than these are ignored, as before). */
+export const IdentityEntrySchema = Type.Object({
+  accessKeyId: Type.Refine(NonEmpty('the access key ID clients sign with'), v => /^[\x21-\x7e]+$/.test(v) && !v.includes('/'),
+    () => 'must be printable ASCII without spaces or "/"'),
+  secretAccessKey: NonEmpty('the secret access key'),
+  sessionToken: Type.Optional(Type.Union([NonEmpty('temporary credentials: the X-Amz-Security-Token requests must carry'), Type.Null()])),
+  arn: Type.Refine(NonEmpty('the principal ARN (arn:aws:iam::111122223333:user/name)'), v => /^arn:aws[a-z-]*:(iam|sts)::\d{12}:.+/.test(v),
+    v => `${JSON.stringify(v)} is not an IAM or STS principal ARN`),
+  userId: NonEmpty('the unique ID GetCallerIdentity answers'),
+  account: NonEmpty('the 12-digit account ID'),
+  canDecode: Type.Boolean({ description: 'true if an identity-based policy allows sts:DecodeAuthorizationMessage' })
+})
+export type IdentityEntry = Static<typeof IdentityEntrySchema>
+
+const IdentityListSchema = Type.Array(IdentityEntrySchema, { minItems: 1 })
+export const IdentitiesFileSchema = Type.Object({ identities: IdentityListSchema })
+export type IdentitiesFile = Static<typeof IdentitiesFileSchema>
+
+const identityListValidator = Compile(IdentityListSchema)
+// For anything but an array: a wrong type is then told as "must be a list or a mapping".
+const identitiesFileValidator = Compile(Type.Union([IdentityListSchema, IdentitiesFileSchema]))
 
 /** The package root (where package.json is), found from this file both in server/ and in dist/server/. */
 export function packageRoot (): string {
@@ -58,39 +86,23 @@ export function loadIdentities (file: string | null): IdentityTable {
   }
 }
 
-/** `{"identities": [...]}` or a bare array → a table keyed by access key id. */
+/** `{"identities": [...]}` or a bare array → a table keyed by access key id. Throws an Error naming the field. */
 export function parseIdentities (value: unknown): IdentityTable {
-  const list = Array.isArray(value) ? value : (isObj(value) && Array.isArray(value.identities) ? value.identities : null)
-  if (list === null) throw new Error('expected {"identities": [...]} or a JSON array of identities')
-  if (list.length === 0) throw new Error('lists no identity')
+  // A bare array is checked as the list itself, and its fields are named as in the wrapped form.
+  const problem = Array.isArray(value) ? schemaProblem(identityListValidator, value, 'identities') : schemaProblem(identitiesFileValidator, value)
+  if (problem) throw new Error(problem.field ? `${problem.field}: ${problem.reason}` : problem.reason)
+  const list = Array.isArray(value) ? value as IdentityEntry[] : (value as IdentitiesFile).identities
   const table = new Map<string, StsIdentity>()
-  list.forEach((v: unknown, i: number) => {
-    const at = `identities[${i}]`
-    if (!isObj(v)) throw new Error(`${at} is not an object`)
-    const str = (k: string, required = true): string | null => {
-      const x = v[k]
-      if (x === undefined || x === null) {
-        if (required) throw new Error(`${at}.${k} is missing`)
-        return null
-      }
-      if (typeof x !== 'string' || x === '') throw new Error(`${at}.${k} must be a non-empty string`)
-      return x
-    }
-    const accessKeyId = str('accessKeyId')!
-    if (!/^[\x21-\x7e]+$/.test(accessKeyId) || accessKeyId.includes('/')) throw new Error(`${at}.accessKeyId must be printable ASCII without spaces or "/"`)
-    if (table.has(accessKeyId)) throw new Error(`${at}.accessKeyId ${accessKeyId} is listed twice`)
-    const canDecode = v.canDecode
-    if (typeof canDecode !== 'boolean') throw new Error(`${at}.canDecode must be true or false`)
-    const arn = str('arn')!
-    if (!/^arn:aws[a-z-]*:(iam|sts)::\d{12}:.+/.test(arn)) throw new Error(`${at}.arn ${JSON.stringify(arn)} is not an IAM or STS principal ARN`)
-    table.set(accessKeyId, {
-      accessKeyId,
-      secretAccessKey: str('secretAccessKey')!,
-      sessionToken: str('sessionToken', false),
-      arn,
-      userId: str('userId')!,
-      account: str('account')!,
-      canDecode
+  list.forEach((v, i) => {
+    if (table.has(v.accessKeyId)) throw new Error(`identities[${i}].accessKeyId: ${v.accessKeyId} is listed twice`)
+    table.set(v.accessKeyId, {
+      accessKeyId: v.accessKeyId,
+      secretAccessKey: v.secretAccessKey,
+      sessionToken: v.sessionToken ?? null,
+      arn: v.arn,
+      userId: v.userId,
+      account: v.account,
+      canDecode: v.canDecode
     })
   })
   return table
@@ -100,8 +112,4 @@ export function parseIdentities (value: unknown): IdentityTable {
 export function decodingIdentity (table: IdentityTable): StsIdentity | null {
   for (const id of table.values()) if (id.canDecode) return id
   return null
-}
-
-function isObj (v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
 }

@@ -1,24 +1,85 @@
 /**
- * A small bar chart as inline SVG geometry (no script, no inline style: the CSP forbids both).
- * Days without occurrences are filled in; long ranges are bucketed by week, then by month.
+ * The one chart module: bar charts of counts per day (or per week or month) as SVG geometry, drawn by
+ * the `chart-svg` partial for the dashboard, the denial page and the reports (the page and the
+ * standalone file). No script, no inline style (the CSP forbids both): each shape carries a class,
+ * styled by app.css in the app and by the report stylesheet in reports.
  */
 import { formatNumber, plural } from './helpers.js'
 
-export interface ChartBar { x: number, y: number, width: number, height: number, title: string }
+export interface ChartBar { x: number, y: number, width: number, height: number, title: string, className: string }
 export interface ChartLabel { x: number, y: number, text: string, anchor: 'start' | 'middle' | 'end' }
+export interface ChartLine { x1: number, y1: number, x2: number, y2: number, className: string }
 
-export interface ChartModel {
+/** Where a chart is drawn: its size and the plot inside it. */
+export interface ChartFrame {
+  /** Class of the <svg>: chart-svg (scaled to its container), wr-chart or wr-spark (report charts). */
+  className: string
   width: number
   height: number
+  /** Write width and height on the <svg> (report charts keep their size on screen and paper). */
+  fixedSize: boolean
   plotTop: number
   plotBottom: number
   plotLeft: number
   plotRight: number
+}
+
+export interface ChartModel extends ChartFrame {
+  lines: ChartLine[]
   bars: ChartBar[]
   labels: ChartLabel[]
-  /** What a screen reader announces instead of the bars. */
+  /** What a screen reader announces instead of the bars (also the chart's tooltip). */
   description: string
   empty: boolean
+}
+
+interface Frame extends ChartFrame {
+  /** Space between bars, from the width of one bar's slot. */
+  gap: (slot: number) => number
+}
+
+interface Column { count: number, title: string, before?: boolean }
+
+/** Bars for columns spread evenly over the plot, scaled so the largest fills it; empty columns get none. */
+function layoutBars (columns: Column[], f: Frame): ChartBar[] {
+  const max = Math.max(0, ...columns.map(c => c.count))
+  const slot = (f.plotRight - f.plotLeft) / Math.max(1, columns.length)
+  const gap = f.gap(slot)
+  const scale = max > 0 ? (f.plotBottom - f.plotTop) / max : 0
+  return columns.map((c, i) => {
+    const h = c.count > 0 ? Math.max(1, c.count * scale) : 0
+    return {
+      x: round(f.plotLeft + i * slot + gap / 2),
+      y: round(f.plotBottom - h),
+      width: round(Math.max(1, slot - gap)),
+      height: round(h),
+      title: c.title,
+      className: c.before === true ? 'chart-bar chart-bar-before' : 'chart-bar'
+    }
+  }).filter(b => b.height > 0)
+}
+
+/** The dashed line where the reported period starts (none when it starts at the first or after the last column). */
+function splitLine (columns: number, periodStart: number, f: Frame, top: number): ChartLine[] {
+  if (periodStart <= 0 || periodStart >= columns) return []
+  const x = round(f.plotLeft + periodStart * (f.plotRight - f.plotLeft) / columns)
+  return [{ x1: x, y1: top, x2: x, y2: f.plotBottom, className: 'chart-split' }]
+}
+
+/** First and last day under the axis (at `baseline`), the maximum and 0 left of the plot (`inset` away). */
+function axisLabels (f: Frame, first: string, last: string, max: number, baseline: number, inset: number): ChartLabel[] {
+  return [
+    { x: f.plotLeft, y: baseline, text: first, anchor: 'start' },
+    { x: f.plotRight, y: baseline, text: last, anchor: 'end' },
+    { x: f.plotLeft - inset, y: f.plotTop + 4, text: formatNumber(max), anchor: 'end' },
+    { x: f.plotLeft - inset, y: f.plotBottom, text: '0', anchor: 'end' }
+  ]
+}
+
+/** The model of a chart drawn in `f` (its gap rule is layout only). */
+function chartOf (f: Frame, parts: Omit<ChartModel, keyof ChartFrame>): ChartModel {
+  const { gap: _, ...frame } = f
+  return { ...frame, ...parts }
 }
 
 const DAY = 86_400_000
@@ -63,15 +124,20 @@ function bucketize (counts: Map<string, number>, from: number, to: number): { bu
 
 /**
  * Chart of per-day counts from `from` to `to` (ISO instants or days; the range is widened to whole
- * UTC days). `what` names the counted thing in the description ("occurrences").
+ * UTC days), for the app's pages. `what` names the counted thing in the description ("occurrences").
  */
 export function barChart (perDay: Array<{ day: string, count: number }>, from: string, to: string, what = 'occurrence', minDays = 14): ChartModel {
-  const width = 1000
-  const height = 190
-  const plotLeft = 44
-  const plotRight = width - 8
-  const plotTop = 12
-  const plotBottom = height - 28
+  const frame: Frame = {
+    className: 'chart-svg',
+    width: 1000,
+    height: 190,
+    fixedSize: false,
+    plotLeft: 44,
+    plotRight: 1000 - 8,
+    plotTop: 12,
+    plotBottom: 190 - 28,
+    gap: slot => slot > 6 ? Math.max(Math.min(2, slot * 0.2), slot - 36) : 0
+  }
   const counts = new Map(perDay.map(d => [d.day, d.count]))
   let start = dayStart(Date.parse(from))
   let end = dayStart(Date.parse(to))
@@ -82,41 +148,54 @@ export function barChart (perDay: Array<{ day: string, count: number }>, from: s
   const { buckets, unit } = bucketize(counts, start, end)
   const max = Math.max(0, ...buckets.map(b => b.count))
   const total = buckets.reduce((n, b) => n + b.count, 0)
-  const slot = (plotRight - plotLeft) / buckets.length
-  const gap = slot > 6 ? Math.max(Math.min(2, slot * 0.2), slot - 36) : 0
-  const scale = max > 0 ? (plotBottom - plotTop) / max : 0
   const label = (b: Bucket): string => unit === 'day' ? iso(b.start) : unit === 'week' ? `week of ${iso(b.start)}` : iso(b.start).slice(0, 7)
-  const bars: ChartBar[] = buckets.map((b, i) => {
-    const h = b.count > 0 ? Math.max(1, b.count * scale) : 0
-    return {
-      x: round(plotLeft + i * slot + gap / 2),
-      y: round(plotBottom - h),
-      width: round(Math.max(1, slot - gap)),
-      height: round(h),
-      title: `${label(b)}: ${plural(b.count, what)}`
-    }
-  }).filter(b => b.height > 0)
   const peak = buckets.reduce<Bucket | null>((p, b) => (p === null || b.count > p.count ? b : p), null)
-  const labels: ChartLabel[] = [
-    { x: plotLeft, y: height - 8, text: iso(start), anchor: 'start' },
-    { x: plotRight, y: height - 8, text: iso(end), anchor: 'end' },
-    { x: plotLeft - 6, y: plotTop + 4, text: formatNumber(max), anchor: 'end' },
-    { x: plotLeft - 6, y: plotBottom, text: '0', anchor: 'end' }
-  ]
-  return {
-    width,
-    height,
-    plotTop,
-    plotBottom,
-    plotLeft,
-    plotRight,
-    bars,
-    labels,
+  return chartOf(frame, {
+    lines: [
+      { x1: frame.plotLeft, y1: frame.plotTop, x2: frame.plotRight, y2: frame.plotTop, className: 'chart-grid' },
+      { x1: frame.plotLeft, y1: frame.plotBottom, x2: frame.plotRight, y2: frame.plotBottom, className: 'chart-axis' }
+    ],
+    bars: layoutBars(buckets.map(b => ({ count: b.count, title: `${label(b)}: ${plural(b.count, what)}` })), frame),
+    labels: axisLabels(frame, iso(start), iso(end), max, frame.height - 8, 6),
     description: total === 0
       ? `No ${what}s from ${iso(start)} to ${iso(end)}.`
       : `${plural(total, what)} from ${iso(start)} to ${iso(end)}, shown per ${unit}; the busiest ${unit} was ${peak ? label(peak) : ''} with ${formatNumber(max)}.`,
     empty: total === 0
-  }
+  })
+}
+
+/**
+ * A report's chart of occurrences per day (`days[i]` has `counts[i]`), with the days before
+ * `periodStart` (the previous period) drawn apart and a dashed line where the period starts.
+ */
+export function periodChart (days: string[], counts: number[], periodStart: number, label: string): ChartModel {
+  const frame: Frame = { className: 'wr-chart', width: 640, height: 140, fixedSize: true, plotLeft: 36, plotRight: 636, plotTop: 8, plotBottom: 122, gap: slot => Math.min(1, slot * 0.2) }
+  const max = Math.max(0, ...counts)
+  return chartOf(frame, {
+    lines: [
+      { x1: frame.plotLeft, y1: frame.plotBottom, x2: frame.plotRight, y2: frame.plotBottom, className: 'chart-axis' },
+      ...splitLine(counts.length, periodStart, frame, 4)
+    ],
+    bars: layoutBars(counts.map((c, i) => ({ count: c, title: `${days[i] ?? ''}: ${formatNumber(c)}`, before: i < periodStart })), frame),
+    labels: days.length > 0 ? axisLabels(frame, days[0]!, days[days.length - 1]!, max, frame.height - 4, 4) : [],
+    description: label,
+    empty: max === 0
+  })
+}
+
+/** A report's trend sparkline: one bar per day, no labels, the previous period drawn apart. */
+export function sparkline (days: string[], counts: number[], periodStart: number, label: string): ChartModel {
+  const frame: Frame = { className: 'wr-spark', width: 160, height: 28, fixedSize: true, plotLeft: 0, plotRight: 160, plotTop: 2, plotBottom: 28, gap: slot => Math.min(1, slot * 0.2) }
+  return chartOf(frame, {
+    lines: [
+      { x1: 0, y1: frame.height - 0.5, x2: frame.width, y2: frame.height - 0.5, className: 'chart-axis' },
+      ...splitLine(counts.length, periodStart, frame, 0)
+    ],
+    bars: layoutBars(counts.map((c, i) => ({ count: c, title: `${days[i] ?? ''}: ${formatNumber(c)}`, before: i < periodStart })), frame),
+    labels: [],
+    description: label,
+    empty: counts.every(c => c === 0)
+  })
 }
 
 function round (n: number): number {

@@ -56,6 +56,22 @@ t.test('teams file: YAML and JSON, validated with file and field', async t => {
   bad('teams:\n  - name: unassigned\n    accounts: ["111122223333"]', /reserved/)
   bad('teams: []\nsuppress:\n  - reason: x', /suppress\[0\]: needs at least one of action, principal, resource/)
   bad('teams: []\nsuppress:\n  - action: "s3:*"\n    until: "next year"', /suppress\[0\]\.until: must be a date YYYY-MM-DD/)
+  // What the schema expects, named at the field.
+  bad('teams: 3', /: teams: must be a list$/)
+  bad('teams:\n  - 3', /: teams\[0\]: must be a mapping$/)
+  bad('teams:\n  - name: 3\n    accounts: ["111122223333"]', /: teams\[0\]\.name: must be a string$/)
+  bad('teams:\n  - name: "  "\n    accounts: ["111122223333"]', /: teams\[0\]\.name: must be a non-empty string$/)
+  bad('teams:\n  - name: a\n    accounts: [true]', /: teams\[0\]\.accounts\[0\]: must be a string or a whole number$/)
+  bad('teams:\n  - name: a\n    accounts: "111122223333"', /: teams\[0\]\.accounts: must be a list or empty$/)
+  bad('teams: []\nsuppress:\n  - action: ""', /: suppress\[0\]\.action: must be a non-empty string$/)
+  bad('teams: []\nsuppress:\n  - action: "s3:*"\n    reason: 5', /: suppress\[0\]\.reason: must be a string$/)
+  bad('teams: []\nsuppress:\n  - actoin: "s3:*"', /: suppress\[0\]\.actoin: is not a known field \(expected action, principal, resource, reason, until\)$/)
+  bad('teams: []\nextra: 1', /: extra: is not a known field \(expected teams, suppress\)$/)
+  t.same(parseTeams('teams:\n  - name: a\n    accounts:\n    principals: ["*"]\nsuppress:\n  - action: "s3:*"\n    until: 2027-01-01\n', 'ok.yaml'), {
+    teams: [{ name: 'a', accounts: [], principals: ['*'] }],
+    suppress: [{ action: 's3:*', reason: null, until: '2027-01-01' }],
+    file: 'ok.yaml'
+  }, 'empty lists and an unquoted date are accepted')
   t.throws(() => loadTeamsFile(path.join(dir, 'missing.yaml')), { message: /missing\.yaml: no such file/ })
   t.equal(parseTeams('teams:\n  - name: a\n    accounts: [111122223333]').teams[0]!.accounts[0], '111122223333', 'an unquoted 12-digit ID still works')
 })

@@ -7,12 +7,11 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import {
-  CONTENT_TYPES, EMPTY_TEAMS, Formats, loadTeamsFile, render, reportBody, UNASSIGNED,
+  CONTENT_TYPES, EMPTY_TEAMS, Formats, loadTeamsFile, render, reportCss, reportView, UNASSIGNED,
   type Format, type Report, type TeamsConfig
 } from '../../reports/index.js'
 import { isOn, reportFor, teamsFor } from '../../reports/query.js'
 import { ReportQuerySchema, type ReportQuery } from '../../schemas/reports.js'
-import { REPORT_CSS } from '../../reports/render/html.js'
 import { pageErrorHandler } from '../../views/errors.js'
 import { layoutModel } from '../../views/layout.js'
 
@@ -42,7 +41,7 @@ const reportPages: FastifyPluginAsyncTypebox = async (app) => {
   const repo = app.repos.reports
 
   app.get('/reports/report.css', async (_req, reply) => {
-    return reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(REPORT_CSS)
+    return reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(reportCss())
   })
 
   app.get('/reports', { schema: { querystring: PageQuery } }, async (req, reply) => {
@@ -73,8 +72,8 @@ const reportPages: FastifyPluginAsyncTypebox = async (app) => {
       teamsFile: file,
       problem,
       downloads: report ? Formats.map((f, i) => ({ href: `/reports/download?${queryString(q, f)}`, label: f === 'html' ? 'HTML (standalone)' : f === 'md' ? 'Markdown' : f.toUpperCase(), last: i === Formats.length - 1 })) : null,
-      // Built by the report renderer, which escapes every value it writes (no template is compiled from data).
-      reportHtml: report ? reportBody(report) : null
+      // Drawn by the report partials, as in the standalone file.
+      report: report ? reportView(report) : null
     })
   })
 

@@ -1,6 +1,6 @@
 /** Units behind the pages: the SVG chart geometry, the list's query-string state, the formatters. */
 import t from 'tap'
-import { barChart } from '../../../server/views/chart.js'
+import { barChart, periodChart, sparkline } from '../../../server/views/chart.js'
 import { conditionKeyOf, listHref, stateFromQuery, toggleConditionKey, toggleConditionValue, toggleScalar, withCursor, withSort } from '../../../server/routes/pages/list-state.js'
 import { formatInstant, shortArn, truncate, prettyJson } from '../../../server/views/helpers.js'
 
@@ -29,6 +29,34 @@ t.test('chart: whole days, gaps filled, long ranges bucketed, nothing outside th
   t.ok(none.empty)
   t.same(none.bars, [])
 })
+
+t.test('report charts: the previous period drawn apart, a split where the period starts, nothing outside the plot', async t => {
+  const days = ['2026-10-30', '2026-10-31', '2026-11-01', '2026-11-02']
+  for (const [c, className] of [[periodChart(days, [2, 0, 1, 4], 2, 'Per day'), 'wr-chart'], [sparkline(days, [2, 0, 1, 4], 2, 'Trend'), 'wr-spark']] as const) {
+    t.equal(c.className, className)
+    t.ok(c.fixedSize, 'report charts keep their size on paper')
+    t.same(c.bars.map(b => [b.title, b.className]), [
+      ['2026-10-30: 2', 'chart-bar chart-bar-before'],
+      ['2026-11-01: 1', 'chart-bar'],
+      ['2026-11-02: 4', 'chart-bar']
+    ], 'no bar for an empty day; days before periodStart are the previous period')
+    t.equal(c.bars[2]!.height, c.plotBottom - c.plotTop, 'the peak fills the plot')
+    t.equal(c.bars[1]!.height, round((c.plotBottom - c.plotTop) / 4))
+    for (const b of c.bars) {
+      t.ok(b.x >= c.plotLeft && b.x + b.width <= c.plotRight + 0.1 && b.y >= c.plotTop - 0.1 && b.y + b.height <= c.plotBottom + 0.1)
+    }
+    const split = c.lines.find(l => l.className === 'chart-split')!
+    t.equal(split.x1, c.plotLeft + (c.plotRight - c.plotLeft) / 2, 'the split sits where the period starts')
+    t.ok(c.bars[0]!.x + c.bars[0]!.width <= split.x1 && c.bars[1]!.x >= split.x1)
+  }
+  t.same(periodChart(days, [0, 0, 1, 4], 2, 'x').labels.map(l => l.text), ['2026-10-30', '2026-11-02', '4', '0'])
+  t.same(sparkline(days, [1, 2, 3, 4], 0, 'x').lines.map(l => l.className), ['chart-axis'], 'no split when the whole range is the period')
+  t.ok(sparkline(days, [0, 0, 0, 0], 2, 'x').empty)
+})
+
+function round (n: number): number {
+  return Math.round(n * 10) / 10
+}
 
 t.test('list state: canonical URLs, toggles, sort and cursor', async t => {
   const s = stateFromQuery({ action: 'iam:PassRole', condition: ['aws:Region=us-east-2', ''], q: '  ', sort: 'lastSeen', limit: 50, cursor: 'abc' })

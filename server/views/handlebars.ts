@@ -1,0 +1,68 @@
+/**
+ * The configured Handlebars environment (helpers, partials, visible bidi controls, compile options),
+ * built in one place for @fastify/view (server/plugins/views.ts) and for the standalone report file,
+ * which is rendered outside Fastify.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import Handlebars from 'handlebars'
+import { handlebarsHelpers, showBidiControlsInTemplates } from './helpers.js'
+
+/** Every partial, by the name templates use (`{{> name}}`) → its file under views/. */
+export const PARTIALS: Record<string, string> = {
+  header: 'partials/header.hbs',
+  csrf: 'partials/csrf.hbs',
+  'denial-table': 'partials/denial-table.hbs',
+  facet: 'partials/facet.hbs',
+  chart: 'partials/chart.hbs',
+  'chart-svg': 'partials/chart-svg.hbs',
+  'import-summary': 'partials/import-summary.hbs',
+  'imports-table': 'partials/imports-table.hbs',
+  notice: 'partials/notice.hbs',
+  report: 'partials/report.hbs',
+  'report-team': 'partials/report-team.hbs',
+  'report-group': 'partials/report-group.hbs',
+  'report-list': 'partials/report-list.hbs',
+  'report-figures': 'partials/report-figures.hbs',
+  'report-code': 'partials/report-code.hbs',
+  // The report stylesheet as a partial: the standalone file inlines it without a triple-stash.
+  'report-css': 'reports/report.css'
+}
+
+/** Only if/each/unless/with and our formatting helpers: a template cannot call anything else. */
+export const COMPILE_OPTIONS: CompileOptions = {
+  knownHelpersOnly: true,
+  knownHelpers: Object.fromEntries(Object.keys(handlebarsHelpers).map(k => [k, true]))
+}
+
+/** views/ of this package, from the sources (server/views) or the build (dist/server/views). */
+export function findViewsRoot (from = import.meta.dirname): string {
+  let dir = from
+  for (let i = 0; i < 5; i++) {
+    const candidate = path.join(dir, 'views')
+    if (existsSync(path.join(candidate, 'layouts', 'main.hbs'))) return candidate
+    dir = path.dirname(dir)
+  }
+  throw new Error(`views/ not found above ${from}`)
+}
+
+export type HandlebarsEnv = typeof Handlebars
+
+/**
+ * A new Handlebars instance with our helpers and every partial registered, whose templates show bidi
+ * controls as `\u202E` and the like. Templates are compiled from the files under views/ only, never from data.
+ */
+export function createHandlebars (root = findViewsRoot()): HandlebarsEnv {
+  const handlebars = Handlebars.create()
+  for (const [name, fn] of Object.entries(handlebarsHelpers)) handlebars.registerHelper(name, fn)
+  showBidiControlsInTemplates(handlebars)
+  for (const [name, file] of Object.entries(PARTIALS)) {
+    handlebars.registerPartial(name, handlebars.compile(readFileSync(path.join(root, file), 'utf8'), COMPILE_OPTIONS))
+  }
+  return handlebars
+}
+
+/** Compile one template file under views/ with the environment's options. */
+export function compileView (handlebars: HandlebarsEnv, root: string, file: string): HandlebarsTemplateDelegate {
+  return handlebars.compile(readFileSync(path.join(root, file), 'utf8'), COMPILE_OPTIONS)
+}
