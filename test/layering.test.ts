@@ -18,7 +18,7 @@ export const LAYERS: Array<{ name: string, paths: string[] }> = [
   { name: 'plugins', paths: ['plugins/'] },
   { name: 'services', paths: ['services/'] },
   { name: 'stores and domains', paths: ['db/', 'reports/', 'sts/', 'decode/'] },
-  { name: 'render', paths: ['render/', 'views/'] },
+  { name: 'render', paths: ['render/'] },
   { name: 'schemas', paths: ['schemas/'] },
   { name: 'ingest', paths: ['ingest/'] },
   { name: 'authz', paths: ['authz/'] },

@@ -5,7 +5,7 @@ import path from 'node:path'
 import { parseEnvelope } from '../../server/authz/parse.js'
 import { ReportsRepository } from '../../server/db/repositories/reports.js'
 import { buildReport, parseTeams, renderHtml, reportView, resolvePeriod } from '../../server/reports/index.js'
-import { COMPILE_OPTIONS, createHandlebars } from '../../server/views/handlebars.js'
+import { COMPILE_OPTIONS, createHandlebars } from '../../server/render/handlebars.js'
 import { buildTestApp, ROOT, tempDir } from '../helpers/build.js'
 import { goldenDb, goldenLines, TEAMS_YAML } from './fixture-data.js'
 

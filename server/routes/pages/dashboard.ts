@@ -2,9 +2,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { StatsRepository } from '../../db/repositories/stats.js'
-import { barChart } from '../../views/chart.js'
-import { formatDay, formatNumber } from '../../views/helpers.js'
-import { layoutModel } from '../../views/layout.js'
+import { barChart } from '../../render/chart.js'
+import { formatDay, formatNumber } from '../../render/helpers.js'
+import { layoutModel } from '../../render/layout.js'
 import { denialRow, FormatParam, importRow } from './view-models.js'
 
 const DAY = 86_400_000

@@ -5,7 +5,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { Decoder } from '../../services/decode.js'
 import formbody from '@fastify/formbody'
-import { pageErrorHandler } from '../../views/errors.js'
+import { pageErrorHandler } from '../../render/errors.js'
 import dashboard from './dashboard.js'
 import denialList from './denials.js'
 import denialPage from './denial.js'

@@ -8,7 +8,7 @@ import { Type } from 'typebox'
 import { safeNext, SESSION_COOKIE } from '../../plugins/security.js'
 import { sameSecret, tooManyAttempts } from '../../util/token-guard.js'
 import { SESSION_TTL_MS } from '../../plugins/sessions.js'
-import { csrfToken, layoutModel } from '../../views/layout.js'
+import { csrfToken, layoutModel } from '../../render/layout.js'
 
 const login: FastifyPluginAsyncTypebox = async (app) => {
   const token = app.config.token

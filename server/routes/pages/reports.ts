@@ -12,8 +12,8 @@ import {
 } from '../../reports/index.js'
 import { isOn, reportFor, teamsFor } from '../../reports/query.js'
 import { ReportQuerySchema, type ReportQuery } from '../../schemas/reports.js'
-import { pageErrorHandler } from '../../views/errors.js'
-import { layoutModel } from '../../views/layout.js'
+import { pageErrorHandler } from '../../render/errors.js'
+import { layoutModel } from '../../render/layout.js'
 
 const PageQuery = Type.Object({ ...ReportQuerySchema.properties, format: Type.Optional(Type.Union([Type.Literal('html'), Type.Literal('json')], { description: 'json: the report model instead of the page' })) })
 const DownloadQuery = Type.Object({ ...ReportQuerySchema.properties, format: Type.Union(Formats.map(f => Type.Literal(f)), { description: 'html (standalone page), md, json or csv' }) })

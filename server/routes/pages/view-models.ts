@@ -2,7 +2,7 @@
 import { Type } from 'typebox'
 import type { DenialSummary } from '../../authz/types.js'
 import type { ImportSummaryRow } from '../../db/repositories/imports.js'
-import { decisionClass, decisionLabel, formatInstant, formatNumber, truncate } from '../../views/helpers.js'
+import { decisionClass, decisionLabel, formatInstant, formatNumber, truncate } from '../../render/helpers.js'
 
 export interface DenialRowModel {
   id: number
