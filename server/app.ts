@@ -53,7 +53,7 @@ export async function buildApp (config: AppConfig, opts: BuildOptions = {}): Pro
 
   await app.register(denialsApi)
   await app.register(importsApi)
-  // Mock STS (issue 3) in its own encapsulated context under /sts, with its own form parser and XML
+  // The mock STS in its own encapsulated context under /sts, with its own form parser and XML
   // errors. AWS clients send no Origin, cookie or bearer token: the cross-origin, CSRF and token checks
   // must never apply to /sts (SigV4 authenticates it). Identities and secret load here: a bad file stops startup.
   const sts = createStsSetup({ identitiesFile: config.stsIdentitiesFile, secret: config.stsSecret, dbPath: config.dbPath })
@@ -67,7 +67,7 @@ export async function buildApp (config: AppConfig, opts: BuildOptions = {}): Pro
   await app.register(decodeApi, { decoder })
   // Pages (HTML, with their own error page; ?format=json twins).
   await app.register(pages, { decoder })
-  // Team reports (issue 5): the page with its downloads, and its JSON API.
+  // Team reports: the page with its downloads, and its JSON API.
   await app.register(reportPages)
   await app.register(reportsApi)
   return app
