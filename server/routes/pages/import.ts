@@ -145,17 +145,20 @@ const importPage: FastifyPluginAsyncTypebox<{ decoder: Decoder }> = async (app, 
   /** The upload of a request that passed the CSRF check (opened here when the token came in a header). */
   const uploadOf = (req: FastifyRequest): UploadReader | null => req.upload ?? (isMultipart(req) ? openUpload(req, false) : null)
 
+  /** Both forms: an oversize body refused unread, the CSRF token read and checked before the rest. */
+  const uploadRoute = {
+    schema: { querystring: Type.Object({ format: FormatParam }) },
+    onRequest: refuseOversize,
+    preValidation: readTokenFirst,
+    preHandler: app.csrfProtection
+  }
+
   app.get('/import', { schema: { querystring: Type.Object({ format: FormatParam }) } }, async (req, reply) => {
     if (req.query.format === 'json') return { latestImports: app.repos.imports.list(10), maxUploadBytes: limit }
     return renderPage(req, reply)
   })
 
-  app.post('/import', {
-    schema: { querystring: Type.Object({ format: FormatParam }) },
-    onRequest: refuseOversize,
-    preValidation: readTokenFirst,
-    preHandler: app.csrfProtection
-  }, async (req, reply) => {
+  app.post('/import', uploadRoute, async (req, reply) => {
     const upload = uploadOf(req)
     if (upload === null) throw new NothingUploadedError()
     const form = await readForm(upload, true)
@@ -189,12 +192,7 @@ const importPage: FastifyPluginAsyncTypebox<{ decoder: Decoder }> = async (app, 
   })
 
   // Error text with encoded messages: decoded and stored by the decoder of POST /api/decode, whose answer is the JSON twin.
-  app.post('/import/decode', {
-    schema: { querystring: Type.Object({ format: FormatParam }) },
-    onRequest: refuseOversize,
-    preValidation: readTokenFirst,
-    preHandler: app.csrfProtection
-  }, async (req, reply) => {
+  app.post('/import/decode', uploadRoute, async (req, reply) => {
     const upload = uploadOf(req)
     const form = upload === null ? null : await readForm(upload, false)
     if (form?.fields.get('text')?.truncated) throw new UploadTooLargeError(limitText)
