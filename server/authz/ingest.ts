@@ -82,9 +82,9 @@ export function readFileRecords (file: string, source = file): AsyncGenerator<In
   return readStreamRecords(createReadStream(file, { highWaterMark: 1024 * 1024 }), source)
 }
 
-/** Records from an in-memory body (HTTP). */
-export async function * readTextRecords (body: string | Buffer, source: string): AsyncGenerator<InputItem> {
-  yield * readStreamRecords([typeof body === 'string' ? Buffer.from(body, 'utf8') : body], source)
+/** Records from an in-memory body (HTTP). Not a generator itself: one layer less per record. */
+export function readTextRecords (body: string | Buffer, source: string): AsyncGenerator<InputItem> {
+  return readStreamRecords([typeof body === 'string' ? Buffer.from(body, 'utf8') : body], source)
 }
 
 /**
@@ -151,21 +151,27 @@ async function * readRecords (chunks: AsyncIterable<Buffer> | Iterable<Buffer>, 
     return
   }
   // One document: a single object or an array, possibly pretty-printed over many lines.
+  // Millions of short lines would each keep a Buffer view alive (about 100 bytes apiece): they
+  // are joined into blocks as they come.
   const parts: Buffer[] = []
+  let pending: Buffer[] = []
   let size = 0
-  for (const l of buffered) { parts.push(l.bytes, NL); size += l.bytes.length + 1 }
+  for (const l of buffered) { pending.push(l.bytes, NL); size += l.bytes.length + 1 }
   for await (const l of lines) {
     size += l.bytes.length + 1
     if (size > MAX_DOCUMENT_BYTES) {
       yield reject(source, 1, `a single JSON document over ${MAX_DOCUMENT_BYTES / 1024 / 1024} MiB: split it, or use NDJSON (one message per line)`)
       return
     }
-    if (!l.oversize) parts.push(l.bytes, NL)
+    if (!l.oversize) pending.push(l.bytes, NL)
+    if (pending.length >= 8192) { parts.push(Buffer.concat(pending)); pending = [] }
   }
+  parts.push(Buffer.concat(pending))
   yield * documentRecords(Buffer.concat(parts), source)
 }
 
 const NL = Buffer.from('\n')
+const TURN_MS = 20
 
 interface Line { bytes: Buffer, line: number, oversize: boolean }
 
@@ -176,6 +182,7 @@ async function * splitLines (chunks: AsyncIterable<Buffer> | Iterable<Buffer>): 
   let oversize = false
   let lineNo = 1
   let sawAny = false
+  let lastTurn = performance.now()
   const emit = (): Line => {
     let bytes = pending.length === 1 ? pending[0]! : Buffer.concat(pending)
     if (bytes[bytes.length - 1] === 0x0d) bytes = bytes.subarray(0, bytes.length - 1)
@@ -201,6 +208,12 @@ async function * splitLines (chunks: AsyncIterable<Buffer> | Iterable<Buffer>): 
       if (nl < 0) break
       yield emit()
       start = nl + 1
+      // Whatever the consumer does with lines (or skips: blank ones, a document's), a server keeps
+      // answering: give the event loop a turn every few milliseconds.
+      if ((lineNo & 0xfff) === 0 && performance.now() - lastTurn > TURN_MS) {
+        await new Promise(resolve => setImmediate(resolve))
+        lastTurn = performance.now()
+      }
     }
   }
   if (sawAny && (pendingLen > 0 || oversize)) yield emit()
@@ -219,6 +232,11 @@ function * lineRecord (l: Line, source: string): Generator<InputItem> {
     yield reject(source, l.line, 'not valid UTF-8 text')
     return
   }
+  // A line may hold an array of records: one level more than a record may have.
+  if (nestingExceeds(l.bytes, Limits.maxDepth + 1)) {
+    yield reject(source, l.line, DEPTH_REASON)
+    return
+  }
   let value: unknown
   try {
     value = JSON.parse(text)
@@ -227,10 +245,44 @@ function * lineRecord (l: Line, source: string): Generator<InputItem> {
     return
   }
   if (Array.isArray(value)) {
-    for (const v of value) yield { kind: 'record', record: { source, line: l.line, index: 0, value: v } }
+    const bytes = Math.ceil(l.bytes.length / Math.max(value.length, 1))
+    for (const v of value) yield { kind: 'record', record: { source, line: l.line, index: 0, value: v, bytes } }
   } else {
-    yield { kind: 'record', record: { source, line: l.line, index: 0, value } }
+    yield { kind: 'record', record: { source, line: l.line, index: 0, value, bytes: l.bytes.length } }
   }
+}
+
+const DEPTH_REASON = `JSON nesting deeper than ${Limits.maxDepth} levels`
+
+/**
+ * True when brackets outside strings nest deeper than `limit`: a linear byte scan, run before
+ * JSON.parse so that nothing recursive (structured clone to the parse worker, JSON.stringify)
+ * ever sees a hostile record. The exact check (checkTree) runs later, iteratively.
+ */
+export function nestingExceeds (bytes: Uint8Array, limit: number): boolean {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i]!
+    if (inString) {
+      if (c === 0x5c) i++
+      else if (c === 0x22) inString = false
+    } else if (c === 0x22) inString = true
+    else if (c === 0x7b || c === 0x5b) { if (++depth > limit) return true } else if (c === 0x7d || c === 0x5d) depth--
+  }
+  return false
+}
+
+/** The same bound over an already-parsed value, iteratively (for the elements of one big array). */
+function valueNestingExceeds (root: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[root, 1]]
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!
+    if (typeof v !== 'object' || v === null) continue
+    if (depth > limit) return true
+    for (const x of Array.isArray(v) ? v : Object.values(v)) stack.push([x, depth + 1])
+  }
+  return false
 }
 
 function * documentRecords (bytes: Buffer, source: string): Generator<InputItem> {
@@ -252,7 +304,7 @@ function * documentRecords (bytes: Buffer, source: string): Generator<InputItem>
       return
     }
     const pos = /at position (\d+)/.exec((err as Error).message)
-    const line = pos ? lineAt(text, Number(pos[1])) : Math.max(1, text.trimEnd().split('\n').length)
+    const line = pos ? lineAt(text, Number(pos[1])) : lineAt(text, text.trimEnd().length)
     yield reject(source, line, jsonError(text, err as Error, 'document'))
     return
   }
@@ -261,7 +313,7 @@ function * documentRecords (bytes: Buffer, source: string): Generator<InputItem>
       yield reject(source, 1, `record is larger than the ${Limits.maxRecordBytes / 1024 / 1024} MiB limit`)
       return
     }
-    yield { kind: 'record', record: { source, line: firstContentLine(text), index: 0, value } }
+    yield { kind: 'record', record: { source, line: firstContentLine(text), index: 0, value, bytes: Buffer.byteLength(text) } }
     return
   }
   if (value.length === 0) {
@@ -269,9 +321,15 @@ function * documentRecords (bytes: Buffer, source: string): Generator<InputItem>
     return
   }
   const starts = arrayElementLines(text)
+  // Only when the text nests too deep somewhere are the elements walked one by one.
+  const deep = nestingExceeds(bytes, Limits.maxDepth + 1)
   for (let i = 0; i < value.length; i++) {
     const line = starts[i] ?? 1
     const v = value[i]
+    if (deep && valueNestingExceeds(v, Limits.maxDepth)) {
+      yield reject(source, line, DEPTH_REASON)
+      continue
+    }
     let size: number
     try {
       size = JSON.stringify(v).length
@@ -283,7 +341,7 @@ function * documentRecords (bytes: Buffer, source: string): Generator<InputItem>
       yield reject(source, line, `record is larger than the ${Limits.maxRecordBytes / 1024 / 1024} MiB limit`)
       continue
     }
-    yield { kind: 'record', record: { source, line, index: 0, value: v } }
+    yield { kind: 'record', record: { source, line, index: 0, value: v, bytes: size } }
   }
 }
 
@@ -295,6 +353,10 @@ function * concatenatedRecords (text: string, source: string): Generator<InputIt
       yield reject(source, doc.line, `record is larger than the ${Limits.maxRecordBytes / 1024 / 1024} MiB limit`)
       continue
     }
+    if (nestingExceeds(Buffer.from(slice), Limits.maxDepth + 1)) {
+      yield reject(source, doc.line, DEPTH_REASON)
+      continue
+    }
     let value: unknown
     try {
       value = JSON.parse(slice)
@@ -302,7 +364,8 @@ function * concatenatedRecords (text: string, source: string): Generator<InputIt
       yield reject(source, doc.line, jsonError(slice, err as Error, 'document'))
       continue
     }
-    for (const v of Array.isArray(value) ? value : [value]) yield { kind: 'record', record: { source, line: doc.line, index: 0, value: v } }
+    const bytes = Array.isArray(value) ? Math.ceil(slice.length / Math.max(value.length, 1)) : slice.length
+    for (const v of Array.isArray(value) ? value : [value]) yield { kind: 'record', record: { source, line: doc.line, index: 0, value: v, bytes } }
   }
 }
 

@@ -37,9 +37,7 @@ const ELISION = /\(\s*(?:\.\.\.|…)\s*\)|(?:\.\.\.|…)\s*$|^\s*(?:\.\.\.|…)/
  * DecodedMessage as string or object), and the bare decoded object.
  */
 export function parseEnvelope (value: unknown): ParsedEnvelope {
-  if (!isObj(value)) {
-    throw new RecordError(`expected a JSON object, got ${describe(value)}`)
-  }
+  if (!isObj(value)) throw new RecordError(notAnObject(value)!)
   checkTree(value)
   let decoded: Obj
   let raw: string
@@ -69,6 +67,11 @@ export function parseEnvelope (value: unknown): ParsedEnvelope {
     throw new RecordError(`not a decoded authorization message: expected "DecodedMessage" or the keys "allowed", "explicitDeny" and "context", found ${keys ? `{${keys}}` : 'an empty object'}`)
   }
   return { message: normalise(decoded, raw), observedAt, source }
+}
+
+/** The reason a record that is not a JSON object is refused (null for an object): no exception needed. */
+export function notAnObject (value: unknown): string | null {
+  return isObj(value) ? null : `expected a JSON object, got ${describe(value)}`
 }
 
 function looksDecoded (v: Obj): boolean {

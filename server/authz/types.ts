@@ -59,6 +59,8 @@ export interface SourceRecord {
   value: unknown
   /** For a record decoded from an encoded message: the SHA-256 (hex) of that message, its identity. */
   encodedSha256?: string
+  /** Size of its JSON text, when known: bounds the work in flight by bytes rather than by count. */
+  bytes?: number
 }
 
 /** A record that could not be used, with the reason a person can act on. */

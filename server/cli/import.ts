@@ -6,7 +6,7 @@ import { SingleBar, Presets } from 'cli-progress'
 import { expandPath, readStreamRecords } from '../authz/ingest.js'
 import type { InputItem } from '../authz/types.js'
 import { openStore } from '../db/index.js'
-import { Importer, type ImportSummary } from '../services/importer.js'
+import { Importer, SummaryBuilder } from '../services/importer.js'
 import { dbPath, Exit, fail, withDb, type DbOption } from './common.js'
 
 interface ImportOptions extends DbOption { json?: boolean, source?: string, progress?: boolean, batchSize?: string }
@@ -15,7 +15,7 @@ export function register (program: Command): void {
   withDb(program.command('import'))
     .description('Import decoded messages (JSON, JSON array, NDJSON; files, directories, or - for stdin)')
     .argument('<paths...>', 'files, directories (searched for .json, .jsonl, .ndjson) or - for stdin')
-    .option('--json', 'print the summary as JSON: {"imported","duplicates","rejected":[{source,line,reason}]}')
+    .option('--json', 'print the summary as JSON: {"imported","duplicates","rejected":[{source,line,reason}] (the first 1000),"rejectedCount","rejectedReasons"}')
     .option('--source <name>', 'label the occurrences with NAME instead of the file name')
     .option('--no-progress', 'no progress bar, even on a terminal')
     .option('--batch-size <n>', 'records per transaction (default 20000): smaller commits more often, larger is faster')
@@ -30,43 +30,57 @@ export function register (program: Command): void {
         fail(err)
       }
       const importer = new Importer(store.repos.writer, store.repos.imports)
-      const total: ImportSummary = { imported: 0, duplicates: 0, rejected: [] }
+      const total = new SummaryBuilder()
       const files: Array<{ path: string, size: number }> = []
       for (const p of paths) {
         if (p === '-') { files.push({ path: '-', size: 0 }); continue }
         try {
           for (const f of await expandPath(p, r => total.rejected.push(r))) files.push({ path: f, size: (await stat(f)).size })
         } catch (err) {
-          total.rejected.push({ source: p, line: 0, reason: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message })
+          total.reject({ source: p, line: 0, reason: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message })
         }
       }
       const bar = opts.progress !== false && process.stderr.isTTY && !opts.json ? progressBar(files.reduce((n, f) => n + f.size, 0)) : null
       const started = Date.now()
-      let bytesBefore = 0
-      let recordsBefore = 0
-      try {
+      let bytes = 0
+      /**
+       * Every file in one run: one imports row and transactions that span many files (10,000 small
+       * files in a few seconds instead of one commit each). Each record keeps its own file as source.
+       */
+      async function * allFiles (): AsyncGenerator<InputItem> {
         for (const f of files) {
-          const stream = f.path === '-' ? process.stdin : createReadStream(f.path, { highWaterMark: 1 << 20 })
-          let bytes = 0
-          stream.on('data', (c: Buffer | string) => { bytes += c.length })
-          const items: AsyncIterable<InputItem> = readStreamRecords(stream as AsyncIterable<Buffer>, f.path === '-' ? 'stdin' : f.path)
-          const s = await importer.run(items, {
+          const stream = f.path === '-' ? process.stdin : createReadStream(f.path, { highWaterMark: readSize(f.size) })
+          try {
+            yield * readStreamRecords(counted(stream as AsyncIterable<Buffer>), f.path === '-' ? 'stdin' : f.path)
+          } catch (err) {
+            // A file that cannot be read costs only itself: the others are still imported.
+            yield { kind: 'rejected', rejected: { source: f.path, line: 0, reason: `could not be read: ${(err as Error).message}` } }
+          }
+        }
+      }
+      // Counted as the records are read (a 'data' listener would switch the stream to flowing mode,
+      // and it would be read ahead of the import without bound).
+      async function * counted (chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+        for await (const c of chunks) {
+          bytes += c.length
+          yield c
+        }
+      }
+      const label = opts.source ?? (files.length === 1 ? files[0]!.path : clip(`${paths.join(' ')} (${files.length} files)`, 200))
+      try {
+        if (files.length > 0) {
+          total.add(await importer.run(allFiles(), {
             source: opts.source,
-            label: opts.source ?? f.path,
+            label,
             collectGarbage: true,
             batchSize,
             onProgress: bar
               ? ({ records }) => {
                   const secs = Math.max((Date.now() - started) / 1000, 0.001)
-                  bar.update(bytesBefore + bytes, { records: recordsBefore + records, rate: Math.round((recordsBefore + records) / secs) })
+                  bar.update(bytes, { records, rate: Math.round(records / secs) })
                 }
               : undefined
-          })
-          bytesBefore += bytes
-          recordsBefore += s.imported + s.duplicates + s.rejected.length
-          total.imported += s.imported
-          total.duplicates += s.duplicates
-          total.rejected.push(...s.rejected)
+          }))
         }
       } catch (err) {
         bar?.stop()
@@ -75,15 +89,22 @@ export function register (program: Command): void {
       }
       bar?.stop()
       store.close()
+      const summary = total.summary()
       if (opts.json) {
-        process.stdout.write(JSON.stringify(total) + '\n')
+        process.stdout.write(JSON.stringify(summary) + '\n')
       } else {
         const secs = (Date.now() - started) / 1000
-        process.stdout.write(`imported ${total.imported}, duplicates ${total.duplicates}, rejected ${total.rejected.length} (${secs.toFixed(1)} s)\n`)
-        for (const r of total.rejected) process.stdout.write(`  rejected ${r.source}${r.line > 0 ? `:${r.line}` : ''}: ${r.reason}\n`)
+        const shown = summary.rejected.length < summary.rejectedCount ? ` (first ${summary.rejected.length} shown)` : ''
+        process.stdout.write(`imported ${summary.imported}, duplicates ${summary.duplicates}, rejected ${summary.rejectedCount}${shown} (${secs.toFixed(1)} s)\n`)
+        // Written in pieces, not joined: 150,000 rejections stay out of one giant string.
+        for (const r of summary.rejected) process.stdout.write(`  rejected ${r.source}${r.line > 0 ? `:${r.line}` : ''}: ${r.reason}\n`)
+        if (shown !== '') {
+          process.stdout.write('rejections by reason:\n')
+          for (const [reason, n] of Object.entries(summary.rejectedReasons).sort((a, b) => b[1] - a[1])) process.stdout.write(`  ${n}  ${reason}\n`)
+        }
       }
       const stored = total.imported + total.duplicates
-      process.exitCode = total.rejected.length === 0 ? Exit.ok : stored > 0 ? Exit.partial : Exit.failed
+      process.exitCode = total.rejectedCount === 0 ? Exit.ok : stored > 0 ? Exit.partial : Exit.failed
     })
 }
 
@@ -96,4 +117,13 @@ function progressBar (totalBytes: number): SingleBar {
   }, Presets.shades_classic)
   bar.start(Math.max(totalBytes, 1), 0, { records: 0, rate: 0 })
   return bar
+}
+
+function clip (s: string, n: number): string {
+  return s.length > n ? `${s.slice(0, n - 1)}…` : s
+}
+
+/** Read buffer for a file: small files in one small read (a 1 MiB buffer per file is mostly garbage). */
+function readSize (size: number): number {
+  return Math.min(1 << 20, Math.max(size + 1, 4096))
 }

@@ -1,5 +1,5 @@
 /** Import: records from any input → parsed messages → stored in batches, with a summary of what happened. */
-import { parseEnvelope, RecordError } from '../authz/parse.js'
+import { notAnObject, parseEnvelope, RecordError } from '../authz/parse.js'
 import { Worker } from 'node:worker_threads'
 import { collectGarbage } from './memory.js'
 import type { ImportRecord, InputItem, RejectedRecord, SourceRecord } from '../authz/types.js'
@@ -9,7 +9,89 @@ import type { ImportsRepository } from '../db/repositories/imports.js'
 export interface ImportSummary {
   imported: number
   duplicates: number
+  /** The first MAX_REJECTED_DETAIL rejections, in input order, each with its source, line and reason. */
   rejected: RejectedRecord[]
+  /** Every rejection, counted: `rejected` may hold only the first of them. */
+  rejectedCount: number
+  /** Rejections per reason category (see reasonCategory). */
+  rejectedReasons: Record<string, number>
+}
+
+/** Rejections kept in full detail in a summary; the rest are counted. Documented in README. */
+export const MAX_REJECTED_DETAIL = 1000
+/** Reject rows stored per import (import_rejects); the imports row counts them all. */
+export const MAX_STORED_REJECTS = 1000
+/** Distinct reason categories counted; rarer ones are counted together under OTHER_REASONS. */
+export const MAX_REASON_CATEGORIES = 50
+export const OTHER_REASONS = '(other reasons)'
+
+/**
+ * The category of a rejection: its reason with the parts that vary from record to record replaced,
+ * so that a million bad lines sum up in a few rows. Replaced: quoted input ("…"), the keys found
+ * ({…}), array indices ([*]), JSON paths into unknown keys ($…), the parser's token and position.
+ */
+export function reasonCategory (reason: string): string {
+  const quoted = '"(?:[^"\\\\]|\\\\.)*"'
+  const c = reason
+    // V8 quotes a snippet of the input, which may itself hold quotes: up to its fixed ending.
+    .replace(/(^|: |, )".*" is not valid JSON/g, '$1"…" is not valid JSON')
+    .replace(new RegExp(`(starts with|observedAt) ${quoted}`, 'g'), '$1 "…"')
+    .replace(/(Unexpected token) '.{1,2}'/g, '$1 …')
+    .replace(/\{[^{}]*\}/g, '{…}')
+    .replace(/\[\d+\]/g, '[*]')
+    .replace(/\(field \$[^)]*\)/g, '(field $…)')
+    .replace(/ ?\(line \d+ column \d+\)| (?:in JSON )?at position \d+/g, '')
+  return c.length > 200 ? `${c.slice(0, 199)}…` : c
+}
+
+/** Adds up summaries (several runs, several uploads) without ever holding more than the bounded detail. */
+export class SummaryBuilder {
+  imported = 0
+  duplicates = 0
+  rejectedCount = 0
+  readonly rejected: RejectedRecord[] = []
+  private readonly reasons = new Map<string, number>()
+  private readonly categoryOf = new Map<string, string>()
+
+  reject (r: RejectedRecord): void {
+    this.rejectedCount++
+    if (this.rejected.length < MAX_REJECTED_DETAIL) this.rejected.push(r)
+    let category = this.categoryOf.get(r.reason)
+    if (category === undefined) {
+      category = reasonCategory(r.reason)
+      // Bad input repeats its reasons word for word: remember a few hundred.
+      if (this.categoryOf.size < 500) this.categoryOf.set(r.reason, category)
+    }
+    this.countReason(category, 1)
+  }
+
+  add (s: ImportSummary): void {
+    this.imported += s.imported
+    this.duplicates += s.duplicates
+    this.rejectedCount += s.rejectedCount
+    // A loop, not push(...s.rejected): spreading a large array into a call overflows the stack.
+    for (const r of s.rejected) {
+      if (this.rejected.length >= MAX_REJECTED_DETAIL) break
+      this.rejected.push(r)
+    }
+    for (const [k, n] of Object.entries(s.rejectedReasons)) this.countReason(k, n)
+  }
+
+  summary (): ImportSummary {
+    return {
+      imported: this.imported,
+      duplicates: this.duplicates,
+      rejected: this.rejected,
+      rejectedCount: this.rejectedCount,
+      // fromEntries defines own properties: a category named "__proto__" stays a plain key.
+      rejectedReasons: Object.fromEntries(this.reasons)
+    }
+  }
+
+  private countReason (category: string, n: number): void {
+    const key = this.reasons.has(category) || this.reasons.size < MAX_REASON_CATEGORIES ? category : OTHER_REASONS
+    this.reasons.set(key, (this.reasons.get(key) ?? 0) + n)
+  }
 }
 
 export interface ImportOptions {
@@ -20,18 +102,35 @@ export interface ImportOptions {
    * denials dirty the same index pages again and again: large batches write each page once. A crash
    * loses at most the open batch, which a re-run imports.
    */
-  batchSize?: number
-  onProgress?: (done: { records: number, imported: number, duplicates: number, rejected: number }) => void
+  batchSize?: number | undefined
+  /** Bytes of message text per transaction (default 16 MiB): large records make smaller batches, so memory stays bounded. */
+  batchBytes?: number | undefined
+  onProgress?: ((done: { records: number, imported: number, duplicates: number, rejected: number }) => void) | undefined
   /** The import's own label in the imports table. */
   label?: string
   /** Parse on a worker thread once an input is large (default true). */
   parallel?: boolean
   /** Collect garbage after each batch, for long imports in their own process (the CLI). */
   collectGarbage?: boolean
+  /** The parse worker's heap limit in MiB (default 64); tests set a tiny one to make it fail. */
+  workerHeapMb?: number
 }
+
+/**
+ * For imports inside the server: short write transactions, so that searches and pages are answered
+ * between them (the CLI keeps large batches, which are faster).
+ */
+export const SERVER_IMPORT_OPTIONS = { batchSize: 250, batchBytes: 1024 * 1024 } as const
 
 /** Parse one input record; a problem becomes a rejection that names the field. */
 export function toImportRecord (item: SourceRecord, sourceOverride?: string): ImportRecord | RejectedRecord {
+  // The commonest garbage (numbers, strings, bare words that parse) is refused without a throw.
+  const notObject = notAnObject(item.value)
+  if (notObject !== null) return { source: item.source, line: item.line, reason: notObject }
+  // A rejection is a reason for a person, never a bug to trace: capturing a stack for each of a
+  // million bad lines cost more than everything else done with them (5 µs each, measured).
+  const stackTraceLimit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
   try {
     const env = parseEnvelope(item.value)
     return { message: env.message, source: sourceOverride ?? env.source ?? item.source, line: item.line, index: item.index, encodedSha256: item.encodedSha256, observedAt: env.observedAt }
@@ -39,30 +138,54 @@ export function toImportRecord (item: SourceRecord, sourceOverride?: string): Im
     if (err instanceof RecordError) return { source: item.source, line: item.line, reason: err.message }
     // Not expected, but one strange record must not stop an import: reject it and go on.
     return { source: item.source, line: item.line, reason: `could not be read: ${(err as Error).message}` }
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit
   }
+}
+
+/**
+ * What the parse worker answers per record: the stored record, or only the reason of a rejection
+ * (its source and line are in the request): small strings clone much faster than objects.
+ */
+export type WorkerResult = ImportRecord | string
+
+export function toWorkerResult (item: SourceRecord, sourceOverride?: string): WorkerResult {
+  const r = toImportRecord(item, sourceOverride)
+  return 'message' in r ? r : r.reason
 }
 
 /** Imports smaller than this stay on one thread: a worker costs more to start than it saves. */
 const PARALLEL_AFTER = 2000
-const CHUNK = 500
+/**
+ * The worker's work is bounded by bytes, not records: a chunk closes at CHUNK_BYTES of JSON text (or
+ * CHUNK_RECORDS records), and at most MAX_IN_FLIGHT_BYTES are sent and not yet stored. Records are
+ * up to 1 MiB each, so a count alone would let a few thousand large ones exhaust the worker's heap.
+ */
+const CHUNK_RECORDS = 500
+const CHUNK_BYTES = 1024 * 1024
+const MAX_IN_FLIGHT_BYTES = 4 * 1024 * 1024
 const MAX_IN_FLIGHT = 3
+/** A record whose size the input did not give (hand-built records) counts as this much. */
+const DEFAULT_RECORD_BYTES = 1024
+/** Longest stretch of work between two turns of the event loop (a server keeps answering). */
+const YIELD_AFTER_MS = 20
 
 type Parsed = ImportRecord | RejectedRecord
 
 /** The parse worker, with requests answered in order. */
 class ParseWorker {
   private readonly worker: Worker
-  private readonly pending = new Map<number, { resolve: (r: Parsed[]) => void, reject: (e: Error) => void }>()
+  private readonly pending = new Map<number, { resolve: (r: WorkerResult[]) => void, reject: (e: Error) => void }>()
   private next = 0
   private failed: Error | null = null
 
-  constructor () {
+  constructor (heapMb = 64) {
     // Under the test runner this module is TypeScript; the worker then loads the .ts twin through
     // the same loader (workers inherit execArgv).
     const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js'
     // The worker holds a few chunks at a time; a small heap keeps it from hoarding garbage.
-    this.worker = new Worker(new URL(`./parse-worker${ext}`, import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: 96 } })
-    this.worker.on('message', (m: { id: number, results: Parsed[] }) => {
+    this.worker = new Worker(new URL(`./parse-worker${ext}`, import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: 8 } })
+    this.worker.on('message', (m: { id: number, results: WorkerResult[] }) => {
       this.pending.get(m.id)?.resolve(m.results)
       this.pending.delete(m.id)
     })
@@ -72,14 +195,18 @@ class ParseWorker {
       this.pending.clear()
     }
     this.worker.on('error', fail)
-    this.worker.on('exit', code => { if (code !== 0) fail(new Error(`parse worker exited with code ${code}`)) })
+    this.worker.on('exit', code => { fail(new Error(`parse worker exited with code ${code}`)) })
   }
 
-  parse (records: SourceRecord[], source: string | undefined): Promise<Parsed[]> {
+  get ok (): boolean { return this.failed === null }
+
+  parse (records: SourceRecord[], source: string | undefined): Promise<WorkerResult[]> {
     if (this.failed) return Promise.reject(this.failed)
     const id = this.next++
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject })
+      // postMessage throws synchronously when a record cannot be cloned; the executor turns that into
+      // a rejection, and the chunk is then parsed on this thread.
       this.worker.postMessage({ id, records, source })
     })
   }
@@ -89,69 +216,146 @@ class ParseWorker {
   }
 }
 
-/** Mark a promise handled now (it is awaited later, in order) so an early failure is not "unhandled". */
-function settled<T> (p: Promise<T>): Promise<T> {
-  p.catch(() => {})
-  return p
-}
+/**
+ * Items in input order; those that need parsing are sent to the worker (`sent`), the others (input
+ * rejections, and values that are not objects, rejected at once) are kept here, so that records
+ * are stored, and rejections listed, in the same order as on one thread.
+ */
+interface Chunk { items: InputItem[], sent: SourceRecord[], bytes: number, result: Promise<WorkerResult[]> | null }
+
+const newChunk = (): Chunk => ({ items: [], sent: [], bytes: 0, result: null })
+
+/** Whether a record is worth sending to the worker: anything but an object is rejected in no time. */
+const worthSending = (r: SourceRecord): boolean => notAnObject(r.value) === null
+
+const yieldToLoop = (): Promise<void> => new Promise(resolve => setImmediate(resolve))
 
 export class Importer {
   constructor (private readonly writer: DenialWriter, private readonly imports: ImportsRepository) {}
 
   /**
    * Read, parse and store. Large inputs are parsed on a worker thread while this thread reads and
-   * writes, so both cores work; records are stored in input order either way.
+   * writes, so both cores work; records are stored in input order either way. If the worker fails,
+   * its chunks are parsed here: a worker problem never costs a record. Between batches, and at
+   * least every YIELD_AFTER_MS, the event loop gets a turn: a server keeps answering.
    */
   async run (inputs: AsyncIterable<InputItem> | Iterable<InputItem>, opts: ImportOptions = {}): Promise<ImportSummary> {
     const batchSize = opts.batchSize ?? 20_000
-    const summary: ImportSummary = { imported: 0, duplicates: 0, rejected: [] }
+    const batchBytes = opts.batchBytes ?? 16 * 1024 * 1024
+    const out = new SummaryBuilder()
     const importId = this.imports.start(opts.label ?? opts.source ?? 'import')
     let batch: ImportRecord[] = []
+    let bytesInBatch = 0
     let batchRejects: RejectedRecord[] = []
+    let rejectsToCount = 0
+    let storedRejects = 0
     let records = 0
-    const flush = (): void => {
-      if (batch.length === 0 && batchRejects.length === 0) return
-      const outcomes = this.writer.storeBatch(batch, batchRejects, importId)
-      for (const o of outcomes) o === 'imported' ? summary.imported++ : summary.duplicates++
-      summary.rejected.push(...batchRejects)
+    let lastYield = performance.now()
+    const maybeYield = async (): Promise<void> => {
+      if (performance.now() - lastYield < YIELD_AFTER_MS) return
+      await yieldToLoop()
+      lastYield = performance.now()
+    }
+    const flush = async (): Promise<void> => {
+      if (batch.length === 0 && rejectsToCount === 0) return
+      const outcomes = this.writer.storeBatch(batch, batchRejects, importId, undefined, rejectsToCount)
+      for (const o of outcomes) o === 'imported' ? out.imported++ : out.duplicates++
       batch = []
+      bytesInBatch = 0
       batchRejects = []
+      rejectsToCount = 0
       if (opts.collectGarbage) collectGarbage()
-      opts.onProgress?.({ records, imported: summary.imported, duplicates: summary.duplicates, rejected: summary.rejected.length })
+      opts.onProgress?.({ records, imported: out.imported, duplicates: out.duplicates, rejected: out.rejectedCount })
+      await maybeYield()
     }
-    const accept = (r: Parsed): void => {
-      if ('message' in r) batch.push(r)
-      else batchRejects.push(r)
-      if (batch.length + batchRejects.length >= batchSize) flush()
+    /** Add one outcome to the open batch; true when the batch is full (the caller flushes). */
+    const accept = (r: Parsed): boolean => {
+      if ('message' in r) {
+        batch.push(r)
+        bytesInBatch += r.message.raw.length
+      } else {
+        out.reject(r)
+        rejectsToCount++
+        // Only the first rejections are stored row by row; the rest are counted (imports.rejected).
+        if (storedRejects < MAX_STORED_REJECTS) { batchRejects.push(r); storedRejects++ }
+      }
+      return batch.length + batchRejects.length >= batchSize || bytesInBatch >= batchBytes
     }
+    const acceptItem = (item: InputItem): boolean => accept(item.kind === 'rejected' ? item.rejected : toImportRecord(item.record, opts.source))
     let worker: ParseWorker | null = null
-    let chunk: SourceRecord[] = []
-    const inFlight: Array<Promise<Parsed[]>> = []
+    let chunk = newChunk()
+    const inFlight: Chunk[] = []
+    let inFlightBytes = 0
+    const send = (c: Chunk): void => {
+      if (worker?.ok && c.sent.length > 0) {
+        c.result = worker.parse(c.sent, opts.source)
+        c.result.catch(() => {}) // awaited later, in order; mark it handled now
+      }
+      inFlight.push(c)
+      inFlightBytes += c.bytes
+    }
+    const drainOne = async (): Promise<void> => {
+      const c = inFlight.shift()!
+      inFlightBytes -= c.bytes
+      let results: WorkerResult[] | null = null
+      if (c.result !== null) {
+        try {
+          results = await c.result
+        } catch {
+          results = null // parsed below, on this thread
+        }
+      }
+      let next = 0
+      for (const item of c.items) {
+        let full: boolean
+        if (results === null || item.kind === 'rejected' || !worthSending(item.record)) {
+          full = acceptItem(item)
+        } else {
+          const r = results[next++]!
+          full = accept(typeof r !== 'string' ? r : { source: item.record.source, line: item.record.line, reason: r })
+        }
+        if (full) await flush()
+        else if (results === null) await maybeYield()
+      }
+      await maybeYield()
+    }
     try {
       for await (const item of inputs) {
         records++
-        if (item.kind === 'rejected') {
-          accept(item.rejected)
-          continue
+        // Started for the first record worth parsing there: a flood of garbage never needs it.
+        if (worker === null && records > PARALLEL_AFTER && opts.parallel !== false && item.kind === 'record' && worthSending(item.record)) {
+          worker = new ParseWorker(opts.workerHeapMb)
         }
-        if (worker === null && records > PARALLEL_AFTER && opts.parallel !== false) worker = new ParseWorker()
         if (worker === null) {
-          accept(toImportRecord(item.record, opts.source))
-          continue
+          if (acceptItem(item)) await flush()
+        } else {
+          // Once there is a worker, every item goes through the chunk queue, even after the worker
+          // failed (its chunks are then parsed here): records are stored in input order.
+          chunk.items.push(item)
+          if (item.kind === 'record' && worthSending(item.record)) {
+            chunk.sent.push(item.record)
+            chunk.bytes += item.record.bytes ?? DEFAULT_RECORD_BYTES
+          }
+          if (chunk.items.length >= CHUNK_RECORDS || chunk.bytes >= CHUNK_BYTES) {
+            send(chunk)
+            chunk = newChunk()
+            while (inFlight.length > MAX_IN_FLIGHT || inFlightBytes > MAX_IN_FLIGHT_BYTES) await drainOne()
+          }
         }
-        chunk.push(item.record)
-        if (chunk.length >= CHUNK) {
-          inFlight.push(settled(worker.parse(chunk, opts.source)))
-          chunk = []
-          while (inFlight.length > MAX_IN_FLIGHT) for (const r of await inFlight.shift()!) accept(r)
-        }
+        if ((records & 63) === 0) await maybeYield()
       }
-      if (worker !== null && chunk.length > 0) inFlight.push(settled(worker.parse(chunk, opts.source)))
-      for (const p of inFlight) for (const r of await p) accept(r)
-      flush()
+      if (chunk.items.length > 0) send(chunk)
+      while (inFlight.length > 0) await drainOne()
+      await flush()
     } finally {
       await worker?.close()
+      // However it ended, the import is finished: its row says so, with what was stored.
+      try {
+        this.imports.finish(importId)
+      } catch {
+        // The database itself failed; the error being thrown says so.
+      }
     }
-    return summary
+    return out.summary()
   }
 }

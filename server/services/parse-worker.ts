@@ -4,10 +4,10 @@
  */
 import { parentPort } from 'node:worker_threads'
 import type { SourceRecord } from '../authz/types.js'
-import { toImportRecord } from './importer.js'
+import { toWorkerResult } from './importer.js'
 
 export interface ParseRequest { id: number, records: SourceRecord[], source: string | undefined }
 
 parentPort?.on('message', (req: ParseRequest) => {
-  parentPort!.postMessage({ id: req.id, results: req.records.map(r => toImportRecord(r, req.source)) })
+  parentPort!.postMessage({ id: req.id, results: req.records.map(r => toWorkerResult(r, req.source)) })
 })

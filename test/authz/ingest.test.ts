@@ -2,7 +2,7 @@ import t from 'tap'
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { expandPath, readFileRecords, readStreamRecords, readTextRecords, transcodeUtf16 } from '../../server/authz/ingest.js'
+import { expandPath, nestingExceeds, readFileRecords, readStreamRecords, readTextRecords, transcodeUtf16 } from '../../server/authz/ingest.js'
 import type { InputItem, RejectedRecord } from '../../server/authz/types.js'
 import { DECODED_FIXTURES, tempDir } from '../helpers/build.js'
 
@@ -204,4 +204,35 @@ t.test('symbolic links in a directory are followed; a loop is refused; what is r
     ['sub/up', `a symbolic link loop (it leads back to ${realpathSync(dir)}): not followed`]
   ])
   t.same(records(await all(readFileRecords(path.join(dir, 'far.json')))).length, 1)
+})
+
+t.test('nesting depth is checked on the bytes, before JSON.parse and before anything recursive', async t => {
+  t.equal(nestingExceeds(Buffer.from('[[[1]]]'), 3), false)
+  t.equal(nestingExceeds(Buffer.from('[[[[1]]]]'), 3), true)
+  t.equal(nestingExceeds(Buffer.from('{"a": "[[[[[[\\"[[[[["}'), 3), false, 'brackets inside strings (and escaped quotes) do not count')
+  const deep = '['.repeat(20_000) + ']'.repeat(20_000)
+  const nd = `${text}\n${deep}\n${JSON.stringify({ a: JSON.parse('['.repeat(70) + ']'.repeat(70)) })}\n${text}\n`
+  const items = await all(readTextRecords(nd, 'deep.ndjson'))
+  t.same(records(items).map(r => r.line), [1, 4])
+  t.same(rejects(items), [{ source: 'deep.ndjson', line: 2, reason: 'JSON nesting deeper than 64 levels' }, { source: 'deep.ndjson', line: 3, reason: 'JSON nesting deeper than 64 levels' }])
+  const atLimit = JSON.stringify([JSON.parse('['.repeat(63) + ']'.repeat(63))])
+  t.equal(records(await all(readTextRecords(`${text}\n${atLimit}\n`, 'x'))).length, 2, 'a line holding an array of records may nest one level more')
+  const appended = `${JSON.stringify({ DecodedMessage: text }, null, 2)}\n${deep}\n${JSON.stringify({ DecodedMessage: text }, null, 2)}\n`
+  const cat = await all(readTextRecords(appended, 'cat.json'))
+  t.equal(records(cat).length, 2)
+  t.match(rejects(cat), [{ reason: 'JSON nesting deeper than 64 levels' }])
+})
+
+t.test('records carry the size of their text, so the worker is fed by bytes', async t => {
+  const line = JSON.stringify({ DecodedMessage: text })
+  t.same(records(await all(readTextRecords(`${line}\n${line}\n`, 'n'))).map(r => r.bytes), [line.length, line.length])
+  t.same(records(await all(readTextRecords(`[${line},${line}]`, 'a'))).map(r => r.bytes), [line.length, line.length])
+})
+
+t.test('a document of many short lines, joined into blocks as read, keeps its line numbers', async t => {
+  const items = await all(readTextRecords('x\n'.repeat(100_000), 'lines'))
+  t.same(rejects(items).map(r => r.line), [100_000])
+  const good = JSON.stringify({ DecodedMessage: text }, null, 2).split('\n')
+  const padded = [...good.slice(0, 2), ...Array.from({ length: 20_000 }, () => ''), ...good.slice(2), '{']
+  t.match(rejects(await all(readTextRecords(padded.join('\n'), 'p'))), [{ line: padded.length }], 'the position found after the joins')
 })

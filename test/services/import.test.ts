@@ -4,7 +4,8 @@ import path from 'node:path'
 import { readTextRecords } from '../../server/authz/ingest.js'
 import { openDatabase, type DB } from '../../server/db/connection.js'
 import { repositoriesOn } from '../../server/db/index.js'
-import { Importer } from '../../server/services/importer.js'
+import { Importer, SERVER_IMPORT_OPTIONS } from '../../server/services/importer.js'
+import type { InputItem } from '../../server/authz/types.js'
 import { DECODED_FIXTURES, tempDir, type TapLike } from '../helpers/build.js'
 
 const fixtureBodies = readdirSync(DECODED_FIXTURES).sort().map(f => readFileSync(path.join(DECODED_FIXTURES, f), 'utf8'))
@@ -15,29 +16,33 @@ function open (t: TapLike): DB {
   t.teardown(() => db.close())
   return db
 }
-const importerOn = (db: DB): Importer => { const repos = repositoriesOn(db); return new Importer(repos.writer, repos.imports) }
+/** The repositories on a test's own connection, with an importer on them (as the app decorates). */
+function makeRepositories (db: DB): ReturnType<typeof repositoriesOn> & { importer: Importer } {
+  const repos = repositoriesOn(db)
+  return { ...repos, importer: new Importer(repos.writer, repos.imports) }
+}
 const count = (db: DB, table: string): number => db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number
 
 t.test('counts, then every record a duplicate on re-import', async t => {
   const db = open(t)
-  const importer = importerOn(db)
+  const { importer } = makeRepositories(db)
   const first = await importer.run(readTextRecords(ndjson, 'batch.ndjson'))
-  t.same(first, { imported: 9, duplicates: 0, rejected: [] })
+  t.same(first, { imported: 9, duplicates: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} })
   const again = await importer.run(readTextRecords(ndjson, 'batch.ndjson'))
-  t.same(again, { imported: 0, duplicates: 9, rejected: [] })
+  t.same(again, { imported: 0, duplicates: 9, rejected: [], rejectedCount: 0, rejectedReasons: {} })
   t.equal(count(db, 'denials'), 9)
   t.equal(count(db, 'occurrences'), 9)
   t.equal(count(db, 'conditions'), db.prepare('SELECT count(*) FROM conditions').pluck().get())
   // Same content from another file, or at another observedAt: a new occurrence of the same denial.
   const other = await importer.run(readTextRecords(ndjson, 'other.ndjson'))
-  t.same(other, { imported: 9, duplicates: 0, rejected: [] })
+  t.same(other, { imported: 9, duplicates: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} })
   t.equal(count(db, 'denials'), 9, 'stored once')
   t.equal(count(db, 'occurrences'), 18)
   const text = JSON.parse(fixtureBodies[0]!).DecodedMessage
   const stamped = (at: string) => JSON.stringify({ DecodedMessage: text, observedAt: at, source: 'ticket-7' })
-  t.same(await importer.run(readTextRecords(stamped('2026-10-01T00:00:00Z'), 'api')), { imported: 1, duplicates: 0, rejected: [] })
-  t.same(await importer.run(readTextRecords(stamped('2026-10-01T00:00:00Z'), 'api')), { imported: 0, duplicates: 1, rejected: [] })
-  t.same(await importer.run(readTextRecords(stamped('2026-10-02T00:00:00Z'), 'api')), { imported: 1, duplicates: 0, rejected: [] })
+  t.same(await importer.run(readTextRecords(stamped('2026-10-01T00:00:00Z'), 'api')), { imported: 1, duplicates: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} })
+  t.same(await importer.run(readTextRecords(stamped('2026-10-01T00:00:00Z'), 'api')), { imported: 0, duplicates: 1, rejected: [], rejectedCount: 0, rejectedReasons: {} })
+  t.same(await importer.run(readTextRecords(stamped('2026-10-02T00:00:00Z'), 'api')), { imported: 1, duplicates: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} })
   const d = db.prepare('SELECT occurrences, first_seen FROM denials d JOIN messages m ON m.denial_id = d.id WHERE m.raw = ?').get(text) as { occurrences: number, first_seen: string }
   t.equal(d.occurrences, 4, 'occurrence count kept in step')
   t.equal(d.first_seen, '2026-10-01T00:00:00.000Z', 'first seen from the envelope')
@@ -49,7 +54,7 @@ const miscounted = (db: DB): number => db.prepare('SELECT count(*) FROM denials 
 
 t.test('an occurrence is a place in the input: records sharing a line count as when pretty-printed', async t => {
   const db = open(t)
-  const importer = importerOn(db)
+  const { importer } = makeRepositories(db)
   const m = JSON.parse(fixtureBodies[0]!)
   const n = JSON.parse(fixtureBodies[1]!)
   const c = JSON.stringify(m)
@@ -75,7 +80,7 @@ t.test('an occurrence is a place in the input: records sharing a line count as w
 
 t.test('a rejected record keeps its place: mending it later does not recount the others', async t => {
   const db = open(t)
-  const importer = importerOn(db)
+  const { importer } = makeRepositories(db)
   const m = fixtureBodies[0]!.trim()
   const n = JSON.stringify(JSON.parse(fixtureBodies[1]!))
   const first = await importer.run(readTextRecords(`[{"foo": 1}, ${m}]`, 'f.json'))
@@ -87,7 +92,7 @@ t.test('a rejected record keeps its place: mending it later does not recount the
 
 t.test('a message without an action is rejected with its line and reason; nothing is stored for it', async t => {
   const db = open(t)
-  const importer = importerOn(db)
+  const { importer } = makeRepositories(db)
   const body = `${ndjson.split('\n')[0]}\n{"allowed":false,"explicitDeny":true,"context":{"resource":"*"}}\n`
   const s = await importer.run(readTextRecords(body, 'no-action.ndjson'))
   t.equal(s.imported, 1)
@@ -99,7 +104,7 @@ t.test('a message without an action is rejected with its line and reason; nothin
 
 t.test('valid records beside bad ones are kept; rejects carry source, line and reason', async t => {
   const db = open(t)
-  const importer = importerOn(db)
+  const { importer } = makeRepositories(db)
   const lines = ndjson.trim().split('\n')
   const body = [lines[0], '{"DecodedMessage": "{\\"allowed\\":false', '{"foo": 1}', lines[1], '{"DecodedMessage": "{}"}'].join('\n')
   const s = await importer.run(readTextRecords(body, 'mixed.ndjson'))
@@ -111,22 +116,21 @@ t.test('valid records beside bad ones are kept; rejects carry source, line and r
 
 t.test('a failed write leaves no half-record: the whole batch rolls back', async t => {
   const db = open(t)
-  const repos = repositoriesOn(db)
-  const importer = new Importer(repos.writer, repos.imports)
+  const repos = makeRepositories(db)
   // Make the 5th condition insert fail, in the middle of a record.
   let n = 0
   const stmt = (repos.writer as unknown as { insertCondition: { run: (...a: unknown[]) => unknown } }).insertCondition
   const real = stmt.run.bind(stmt)
   stmt.run = (...a: unknown[]) => { if (++n === 5) throw new Error('disk full'); return real(...a) }
-  await t.rejects(importer.run(readTextRecords(ndjson, 'x')), /disk full/)
+  await t.rejects(repos.importer.run(readTextRecords(ndjson, 'x')), /disk full/)
   for (const table of ['denials', 'messages', 'conditions', 'occurrences', 'statements', 'failures']) t.equal(count(db, table), 0, `${table} empty`)
   stmt.run = real
-  t.same(await importer.run(readTextRecords(ndjson, 'x')), { imported: 9, duplicates: 0, rejected: [] }, 'retry completes')
+  t.same(await repos.importer.run(readTextRecords(ndjson, 'x')), { imported: 9, duplicates: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} }, 'retry completes')
 })
 
 t.test('batches commit separately; progress is reported', async t => {
   const db = open(t)
-  const importer = importerOn(db)
+  const { importer } = makeRepositories(db)
   const seen: number[] = []
   const s = await importer.run(readTextRecords(ndjson, 'p'), { batchSize: 4, onProgress: p => seen.push(p.records) })
   t.equal(s.imported, 9)
@@ -141,11 +145,156 @@ t.test('a large import is parsed on a worker thread, stored in order, same resul
   const results = []
   for (const parallel of [true, false]) {
     const db = open(t)
-    const importer = importerOn(db)
+    const { importer } = makeRepositories(db)
     const s = await importer.run(readTextRecords(body, 'big.ndjson'), { parallel })
     t.equal(s.imported, 6000, `parallel=${parallel}`)
     t.same(s.rejected.map(r => r.line), [3001])
     results.push(db.prepare('SELECT d.content_hash, o.line, o.observed_at FROM occurrences o JOIN denials d ON d.id = o.denial_id ORDER BY o.id').all())
   }
   t.same(results[0], results[1], 'the worker path stores exactly what the single-thread path stores, in the same order')
+})
+
+/** Occurrences as stored, in order: what two runs must agree on. */
+const stored = (db: DB): unknown[] => db.prepare('SELECT d.content_hash, o.line FROM occurrences o JOIN denials d ON d.id = o.denial_id ORDER BY o.id').all()
+const importsRows = (db: DB): Array<{ imported: number, duplicates: number, rejected: number, finished: number }> =>
+  db.prepare('SELECT imported, duplicates, rejected, finished_at IS NOT NULL AS finished FROM imports').all() as Array<{ imported: number, duplicates: number, rejected: number, finished: number }>
+
+t.test('worker path: bad, deeply nested and oversized records in a large input cost only themselves', async t => {
+  const { generate } = await import('../../fixtures/generate.js')
+  const lines = [...generate(3000, { seed: 12 })]
+  lines[2600] = '['.repeat(20_000) + ']'.repeat(20_000)
+  lines[2700] = `{"DecodedMessage": ${JSON.stringify(JSON.stringify({ allowed: false, context: { deep: JSON.parse('['.repeat(100) + ']'.repeat(100)) } }))}}`
+  lines[2800] = JSON.stringify({ DecodedMessage: 'x', pad: 'p'.repeat(1024 * 1024) })
+  lines[2900] = '{"DecodedMessage": "{\\"allowed\\":false'
+  lines[2950] = '1'
+  const body = lines.join('\n') + '\n'
+  const runs = []
+  for (const parallel of [true, false]) {
+    const db = open(t)
+    const { importer } = makeRepositories(db)
+    const s = await importer.run(readTextRecords(body, 'faults.ndjson'), { parallel })
+    t.equal(s.imported + s.duplicates, 2995, `parallel=${parallel}: every other record stored`)
+    t.same(s.rejected.map(r => [r.line, r.reason.slice(0, 40)]), [
+      [2601, 'JSON nesting deeper than 64 levels'],
+      [2701, 'JSON nesting deeper than 64 levels (fiel'],
+      [2801, 'record is larger than the 1 MiB limit'],
+      [2901, 'not valid JSON: the line ends before the'],
+      [2951, 'expected a JSON object, got a number']
+    ])
+    t.same(importsRows(db), [{ imported: s.imported, duplicates: s.duplicates, rejected: 5, finished: 1 }])
+    runs.push({ stored: stored(db), summary: s })
+  }
+  t.same(runs[0], runs[1], 'the worker path stores and reports exactly what the single-thread path does')
+})
+
+t.test('a record the worker cannot receive is parsed here: nothing else is lost', async t => {
+  const { generate } = await import('../../fixtures/generate.js')
+  const db = open(t)
+  const { importer } = makeRepositories(db)
+  // Built by hand, so no ingest pre-check sees it: structured clone overflows the stack on it.
+  let deep: unknown = 1
+  for (let i = 0; i < 20_000; i++) deep = [deep]
+  const items: InputItem[] = [...generate(3000, { seed: 13 })].map((l, i) => ({ kind: 'record', record: { source: 'hand', line: i + 1, index: 0, value: i === 2600 ? { DecodedMessage: 'x', deep } : JSON.parse(l) } }))
+  const s = await importer.run(items)
+  t.equal(s.imported + s.duplicates, 2999)
+  t.same(s.rejected.map(r => r.line), [2601])
+  t.match(s.rejected[0]!.reason, /JSON nesting deeper than 64 levels/)
+  t.equal(count(db, 'occurrences'), 2999)
+  t.same(importsRows(db), [{ imported: s.imported, duplicates: s.duplicates, rejected: 1, finished: 1 }])
+})
+
+t.test('a worker that dies (out of memory) costs nothing: its chunks are parsed here', async t => {
+  const { generate } = await import('../../fixtures/generate.js')
+  const body = [...generate(4000, { seed: 14 })].join('\n') + '\n'
+  const reference = open(t)
+  await makeRepositories(reference).importer.run(readTextRecords(body, 'w.ndjson'), { parallel: false })
+  const db = open(t)
+  const s = await makeRepositories(db).importer.run(readTextRecords(body, 'w.ndjson'), { workerHeapMb: 1 })
+  t.equal(s.imported + s.duplicates, 4000)
+  t.equal(s.rejectedCount, 0)
+  t.same(stored(db), stored(reference), 'the same records, in the same order')
+  t.equal(importsRows(db)[0]!.finished, 1)
+})
+
+t.test('the imports row is finished also when nothing was stored, or the import failed', async t => {
+  const db = open(t)
+  const repos = makeRepositories(db)
+  await repos.importer.run(readTextRecords('1\n2\n', 'bad'))
+  t.same(importsRows(db), [{ imported: 0, duplicates: 0, rejected: 2, finished: 1 }])
+  const stmt = (repos.writer as unknown as { insertCondition: { run: (...a: unknown[]) => unknown } }).insertCondition
+  const real = stmt.run.bind(stmt)
+  stmt.run = () => { throw new Error('disk full') }
+  await t.rejects(repos.importer.run(readTextRecords(ndjson, 'x')), /disk full/)
+  stmt.run = real
+  t.same(importsRows(db)[1], { imported: 0, duplicates: 0, rejected: 0, finished: 1 })
+})
+
+t.test('rejections: the first 1,000 in full, every one counted, by reason; a bounded number stored', async t => {
+  const { generate } = await import('../../fixtures/generate.js')
+  const lines = [...generate(2000, { seed: 15 })]
+  for (let i = 0; i < 5000; i++) lines.splice(i + 500, 0, i % 2 === 0 ? `{"nope": ${i}}` : JSON.stringify({ DecodedMessage: JSON.parse(fixtureBodies[0]!).DecodedMessage, observedAt: `day ${i}` }))
+  const db = open(t)
+  const { importer } = makeRepositories(db)
+  const s = await importer.run(readTextRecords(lines.join('\n') + '\n', 'many'))
+  t.equal(s.imported + s.duplicates, 2000)
+  t.equal(s.rejectedCount, 5000)
+  t.equal(s.rejected.length, 1000)
+  t.same(s.rejected.slice(0, 2).map(r => r.line), [501, 502], 'in input order')
+  t.equal(s.rejected[999]!.line, 1500)
+  t.same(s.rejectedReasons, {
+    'not a decoded authorization message: expected "DecodedMessage" or the keys "allowed", "explicitDeny" and "context", found {…}': 2500,
+    'observedAt "…" is not an ISO-8601 date-time with a time zone (e.g. 2026-11-28T10:15:00Z) (field observedAt)': 2500
+  })
+  t.equal(count(db, 'import_rejects'), 1000, 'reject rows stored per import are bounded')
+  t.equal(importsRows(db)[0]!.rejected, 5000, 'the imports row counts them all')
+})
+
+t.test('summaries add up without growing: SummaryBuilder and reasonCategory', async t => {
+  const { SummaryBuilder, reasonCategory, MAX_REASON_CATEGORIES, OTHER_REASONS } = await import('../../server/services/importer.js')
+  const b = new SummaryBuilder()
+  for (let i = 0; i < 1500; i++) b.reject({ source: 's', line: i + 1, reason: `not JSON: the line starts with "${i}"` })
+  const big = { imported: 3, duplicates: 1, rejected: Array.from({ length: 200_000 }, (_, i) => ({ source: 't', line: i, reason: 'r' })), rejectedCount: 200_000, rejectedReasons: { r: 200_000 } }
+  b.add(big)
+  const s = b.summary()
+  t.equal(s.imported, 3)
+  t.equal(s.rejectedCount, 201_500)
+  t.equal(s.rejected.length, 1000)
+  t.same(s.rejectedReasons, { 'not JSON: the line starts with "…"': 1500, r: 200_000 })
+  const c = new SummaryBuilder()
+  for (let i = 0; i < MAX_REASON_CATEGORIES + 10; i++) c.reject({ source: 's', line: 1, reason: `reason number ${'x'.repeat(i)}` })
+  c.reject({ source: 's', line: 1, reason: '__proto__' })
+  const reasons = c.summary().rejectedReasons
+  t.equal(Object.keys(reasons).length, MAX_REASON_CATEGORIES + 1, 'categories are bounded')
+  t.equal(reasons[OTHER_REASONS], 11)
+  t.equal(Object.getPrototypeOf(reasons), Object.prototype)
+  t.equal(reasonCategory('not valid JSON: Unexpected token \'}\', "{"a":}" is not valid JSON'), 'not valid JSON: Unexpected token …, "…" is not valid JSON')
+  t.equal(reasonCategory('not valid JSON: Expected property name or \'}\' in JSON at position 1 (line 1 column 2)'), 'not valid JSON: Expected property name or \'}\'')
+  t.equal(reasonCategory('a condition needs a string "key" (field context.conditions.items[3])'), 'a condition needs a string "key" (field context.conditions.items[*])')
+  t.equal(reasonCategory('contains a NUL character (field $.a.b[2])'), 'contains a NUL character (field $…)')
+  t.equal(reasonCategory('x'.repeat(500)).length, 200)
+})
+
+t.test('batches are bounded by bytes as well as records: large records commit in smaller batches', async t => {
+  const db = open(t)
+  const { importer } = makeRepositories(db)
+  const text = JSON.parse(fixtureBodies[0]!).DecodedMessage
+  const pad = 'p'.repeat(100 * 1024)
+  const lines = Array.from({ length: 400 }, (_, i) => JSON.stringify({ DecodedMessage: JSON.stringify({ ...JSON.parse(text), padding: pad + i }) }))
+  const seen: number[] = []
+  const s = await importer.run(readTextRecords(lines.join('\n'), 'big'), { onProgress: p => seen.push(p.records) })
+  t.equal(s.imported, 400)
+  t.ok(seen.length >= 3, `${seen.length} batches of at most 16 MiB (${seen.join(', ')})`)
+})
+
+t.test('a long import gives the event loop turns', async t => {
+  const db = open(t)
+  const { importer } = makeRepositories(db)
+  let last = performance.now()
+  let worst = 0
+  const timer = setInterval(() => { const now = performance.now(); worst = Math.max(worst, now - last); last = now }, 5)
+  const s = await importer.run(readTextRecords('1\n'.repeat(100_000) + 'x'.repeat(100), 'flood'), SERVER_IMPORT_OPTIONS)
+  clearInterval(timer)
+  t.equal(s.rejectedCount, 100_001)
+  // Before, the whole import ran without one turn of the loop (seconds).
+  t.ok(worst < 500, `longest wait of a timer: ${Math.round(worst)} ms`)
 })

@@ -58,7 +58,7 @@ export class DenialWriter {
     this.bumpDenial = db.prepare(`UPDATE denials SET occurrences = occurrences + @n,
       first_seen = min(first_seen, @min), last_seen = max(last_seen, @max) WHERE id = @id`)
     this.insertMessage = db.prepare('INSERT INTO messages (denial_id, raw) VALUES (?, ?)')
-    this.storeBatchTx = db.transaction((records: ImportRecord[], rejected: RejectedRecord[], importId: number | null, now: string): RecordOutcome[] => {
+    this.storeBatchTx = db.transaction((records: ImportRecord[], rejected: RejectedRecord[], importId: number | null, now: string, rejectedCount: number): RecordOutcome[] => {
       // Counters are bumped once per denial per batch: recurring denials make batches repetitive.
       const bumps = new Map<number, { n: number, min: string, max: string }>()
       this.unplaced = this.anyUnplaced.get() !== undefined
@@ -66,7 +66,7 @@ export class DenialWriter {
       for (const [id, b] of bumps) this.bumpDenial.run({ id, n: b.n, min: b.min, max: b.max })
       if (importId !== null) {
         const imported = out.filter(o => o === 'imported').length
-        this.imports.addBatch(importId, rejected, { imported, duplicates: out.length - imported, rejected: rejected.length }, now)
+        this.imports.addBatch(importId, rejected, { imported, duplicates: out.length - imported, rejected: rejectedCount }, now)
       }
       return out
     })
@@ -75,11 +75,12 @@ export class DenialWriter {
   /**
    * Store a batch in one transaction: every record is whole or absent, whatever happens to the
    * process. The import's running totals are updated in the same transaction, so they always
-   * agree with what was stored.
+   * agree with what was stored. `rejected` are the reject rows to store, `rejectedCount` all the
+   * rejections the batch stands for (only the first of an import are stored row by row).
    */
-  storeBatch (records: ImportRecord[], rejected: RejectedRecord[], importId: number | null, now = new Date().toISOString()): RecordOutcome[] {
+  storeBatch (records: ImportRecord[], rejected: RejectedRecord[], importId: number | null, now = new Date().toISOString(), rejectedCount = rejected.length): RecordOutcome[] {
     try {
-      return this.storeBatchTx.immediate(records, rejected, importId, now)
+      return this.storeBatchTx.immediate(records, rejected, importId, now, rejectedCount)
     } catch (err) {
       // Ids handed out inside the rolled-back transaction no longer exist.
       this.sourceIds.clear()

@@ -40,6 +40,11 @@ export class ImportsRepository {
     this.finishImportStmt.run({ id, finishedAt: now, ...counts })
   }
 
+  /** Mark an import finished, also when nothing was stored or it failed part way. */
+  finish (id: number, now = new Date().toISOString()): void {
+    this.finishImportStmt.run({ id, finishedAt: now, imported: 0, duplicates: 0, rejected: 0 })
+  }
+
   list (limit = 10): ImportSummaryRow[] {
     return this.listImportsStmt.all(limit).map(r => ({
       id: r.id, startedAt: r.started_at, finishedAt: r.finished_at, source: r.source, imported: r.imported, duplicates: r.duplicates, rejected: r.rejected

@@ -4,7 +4,7 @@ import { Type } from 'typebox'
 import { readTextRecords } from '../../authz/ingest.js'
 import { ImportSummarySchema } from '../../schemas/denials.js'
 import { NothingToImportError } from '../../errors.js'
-import type { ImportSummary } from '../../services/importer.js'
+import { SERVER_IMPORT_OPTIONS, SummaryBuilder, type ImportSummary } from '../../services/importer.js'
 import { acceptMultipart, isMultipart, UploadReader, UploadTooLargeError } from '../../plugins/uploads.js'
 
 /** Default for the largest request body the import API accepts (config.maxUploadBytes; in README). */
@@ -34,14 +34,14 @@ const imports: FastifyPluginAsyncTypebox = async (app) => {
     const { importer } = app.repos
     const source = req.query.source
     if (isMultipart(req)) {
-      const total: ImportSummary = { imported: 0, duplicates: 0, rejected: [] }
+      const total = new SummaryBuilder()
       let files = 0
       const upload = new UploadReader(req, { maxBytes: limit + MULTIPART_OVERHEAD, tooLarge: () => new UploadTooLargeError(limitText), fieldSize: limit, files: 100, fields: 10 })
       for await (const part of upload) {
         if (part.type !== 'file') {
           if (part.fieldname === 'text' && typeof part.value === 'string' && part.value.trim() !== '') {
             files++
-            add(total, await importer.run(readTextRecords(part.value, source ?? 'pasted'), { source, label: source ?? 'pasted' }))
+            total.add(await importer.run(readTextRecords(part.value, source ?? 'pasted'), { ...SERVER_IMPORT_OPTIONS, source, label: source ?? 'pasted' }))
           }
           continue
         }
@@ -49,23 +49,17 @@ const imports: FastifyPluginAsyncTypebox = async (app) => {
         if (buf.length === 0 && part.filename === '') continue
         files++
         const name = part.filename || 'upload'
-        add(total, await importer.run(readTextRecords(buf, name), { source, label: name }))
+        total.add(await importer.run(readTextRecords(buf, name), { ...SERVER_IMPORT_OPTIONS, source, label: name }))
       }
       if (files === 0) throw new NothingToImportError('The upload holds no file: choose at least one .json, .jsonl or .ndjson file')
-      return total
+      return total.summary()
     }
     const body = req.body
     if (!Buffer.isBuffer(body) || body.length === 0) {
       throw new NothingToImportError('The request body is empty: send decoded messages as JSON or NDJSON, or upload files as multipart/form-data')
     }
-    return importer.run(readTextRecords(body, source ?? 'api'), { source, label: source ?? 'api' })
+    return importer.run(readTextRecords(body, source ?? 'api'), { ...SERVER_IMPORT_OPTIONS, source, label: source ?? 'api' })
   })
-}
-
-function add (total: ImportSummary, s: ImportSummary): void {
-  total.imported += s.imported
-  total.duplicates += s.duplicates
-  total.rejected.push(...s.rejected)
 }
 
 export default imports

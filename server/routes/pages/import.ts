@@ -11,7 +11,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import createError from '@fastify/error'
 import { Type } from 'typebox'
 import { readTextRecords } from '../../authz/ingest.js'
-import type { ImportSummary } from '../../services/importer.js'
+import { SERVER_IMPORT_OPTIONS, SummaryBuilder, type ImportSummary } from '../../services/importer.js'
 import { formatNumber, plural, prettyJson, truncate } from '../../render/helpers.js'
 import { csrfToken, layoutModel } from '../../render/layout.js'
 import { FormatParam, importRow } from './view-models.js'
@@ -66,10 +66,13 @@ export interface ImportResultModel {
   ok: boolean
   inputs: string[]
   rejected: Array<{ source: string, line: string, reason: string }>
+  /** Set when only the first rejections are listed: "the first 1,000 of 150,000". */
+  rejectedShown: string | null
+  reasons: Array<{ reason: string, count: string }>
 }
 
 export function importResultModel (summary: ImportSummary, inputs: string[]): ImportResultModel {
-  const n = summary.rejected.length
+  const n = summary.rejectedCount
   return {
     imported: formatNumber(summary.imported),
     duplicates: formatNumber(summary.duplicates),
@@ -77,14 +80,10 @@ export function importResultModel (summary: ImportSummary, inputs: string[]): Im
     headline: `${plural(summary.imported, 'new occurrence')} stored, ${plural(summary.duplicates, 'duplicate')} skipped, ${plural(n, 'record')} rejected.`,
     ok: n === 0,
     inputs,
-    rejected: summary.rejected.map(r => ({ source: truncate(r.source, 100), line: String(r.line), reason: r.reason }))
+    rejected: summary.rejected.map(r => ({ source: truncate(r.source, 100), line: String(r.line), reason: r.reason })),
+    rejectedShown: summary.rejected.length < n ? `the first ${formatNumber(summary.rejected.length)} of ${formatNumber(n)}` : null,
+    reasons: Object.entries(summary.rejectedReasons).sort((a, b) => b[1] - a[1]).map(([reason, count]) => ({ reason, count: formatNumber(count) }))
   }
-}
-
-function add (total: ImportSummary, s: ImportSummary): void {
-  total.imported += s.imported
-  total.duplicates += s.duplicates
-  total.rejected.push(...s.rejected)
 }
 
 const importPage: FastifyPluginAsyncTypebox<{ decoder: Decoder }> = async (app, opts) => {
@@ -163,7 +162,7 @@ const importPage: FastifyPluginAsyncTypebox<{ decoder: Decoder }> = async (app, 
     if (upload === null) throw new NothingUploadedError()
     const form = await readForm(upload, true)
     const label = fieldValue(form, 'source').trim().slice(0, 200)
-    const total: ImportSummary = { imported: 0, duplicates: 0, rejected: [] }
+    const total = new SummaryBuilder()
     const inputs: string[] = []
     let bytes = 0
     const files = form.files
@@ -174,12 +173,12 @@ const importPage: FastifyPluginAsyncTypebox<{ decoder: Decoder }> = async (app, 
     if (bytes > limit) throw new UploadTooLargeError(limitText)
 
     for (const f of files) {
-      add(total, await app.repos.importer.run(readTextRecords(f.buf, f.name), { source: label || undefined, label: label || f.name }))
+      total.add(await app.repos.importer.run(readTextRecords(f.buf, f.name), { ...SERVER_IMPORT_OPTIONS, source: label || undefined, label: label || f.name }))
       inputs.push(f.name)
     }
     if (text.trim() !== '') {
       const name = label || 'pasted'
-      add(total, await app.repos.importer.run(readTextRecords(text, name), { source: name, label: name }))
+      total.add(await app.repos.importer.run(readTextRecords(text, name), { ...SERVER_IMPORT_OPTIONS, source: name, label: name }))
       inputs.push('pasted text')
     }
     if (inputs.length === 0) {
@@ -187,8 +186,8 @@ const importPage: FastifyPluginAsyncTypebox<{ decoder: Decoder }> = async (app, 
       reply.code(400)
       return renderPage(req, reply, { error: new NothingUploadedError().message })
     }
-    if (req.query.format === 'json') return total
-    return renderPage(req, reply, { result: importResultModel(total, inputs) })
+    if (req.query.format === 'json') return total.summary()
+    return renderPage(req, reply, { result: importResultModel(total.summary(), inputs) })
   })
 
   // Error text with encoded messages: decoded and stored by the decoder of POST /api/decode, whose answer is the JSON twin.

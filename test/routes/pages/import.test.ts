@@ -166,3 +166,25 @@ t.test('the decode form calls the decoder itself, not the app\'s own API through
   t.ok(urls.includes('/import/decode?format=json'), 'requests are logged')
   t.notOk(urls.includes('/api/decode'), 'no request to POST /api/decode')
 })
+
+t.test('many rejections: the summary counts them all, lists the first 1,000 and sums them up by reason', async t => {
+  const app = await buildTestApp(t)
+  const good = JSON.stringify(JSON.parse(fixtureText('seed-passrole.json')))
+  const lines = [good]
+  for (let i = 0; i < 1500; i++) lines.push(i % 3 === 0 ? `${i}` : `{"key${i}": 1}`)
+  const res = await postForm(app, '/import', [{ name: 'text', value: lines.join('\n') }])
+  t.equal(res.statusCode, 200)
+  const doc = html(res)
+  t.equal(doc.querySelector('#count-imported')!.text, '1')
+  t.equal(doc.querySelector('#count-rejected')!.text, '1,500')
+  t.match(doc.querySelector('#import-result .lead')!.text, /1,500 records rejected/)
+  t.equal(doc.querySelectorAll('.rejects-table tbody tr').length, 1000)
+  t.equal(doc.querySelector('#rejected-shown')!.text, '(the first 1,000 of 1,500)')
+  t.same(doc.querySelectorAll('.reasons-table tbody tr').map(r => texts(r, 'td')), [
+    ['not a decoded authorization message: expected "DecodedMessage" or the keys "allowed", "explicitDeny" and "context", found {…}', '1,000'],
+    ['expected a JSON object, got a number', '500']
+  ])
+  const j = (await postForm(app, '/import?format=json', [{ name: 'text', value: lines.join('\n') }])).json()
+  t.equal(j.rejectedCount, 1500)
+  t.equal(j.rejected.length, 1000)
+})

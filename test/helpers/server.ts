@@ -1,0 +1,53 @@
+/** Test helpers: `whydenied serve` as a child process on 127.0.0.1, its peak memory, and timed requests. */
+import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import { tempDir, type TapLike } from './build.js'
+import { CLI } from './cli.js'
+
+export interface Served { url: string, pid: number }
+
+/** Start the built server on a free port with a fresh database; killed when the test ends. */
+export async function startServer (t: TapLike): Promise<Served> {
+  const db = path.join(tempDir(t), 's.db')
+  const child = spawn(process.execPath, [CLI, 'serve', '--db', db, '--port', '0', '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  t.teardown(() => { child.kill('SIGKILL') })
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = ''
+    child.stdout.setEncoding('utf8').on('data', d => {
+      out += d
+      const m = /listening on (http:\/\/\S+)/.exec(out)
+      if (m) resolve(m[1]!)
+    })
+    child.on('exit', code => reject(new Error(`serve exited with ${code}`)))
+  })
+  return { url, pid: child.pid! }
+}
+
+/** Peak resident memory of a running process so far, in MiB (Linux: VmHWM). */
+export function peakRssMb (pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  if (!m) throw new Error('no VmHWM in /proc status')
+  return Number(m[1]) / 1024
+}
+
+/** GET `url` again and again (one at a time) until `done` settles; the latency of each, in ms. */
+export async function probeWhile (url: string, done: Promise<unknown>, pauseMs = 100): Promise<number[]> {
+  let finished = false
+  done.then(() => { finished = true }, () => { finished = true })
+  const latencies: number[] = []
+  while (!finished) {
+    const started = performance.now()
+    const res = await fetch(url)
+    await res.arrayBuffer()
+    if (res.status !== 200) throw new Error(`GET ${url}: ${res.status}`)
+    latencies.push(performance.now() - started)
+    await new Promise(resolve => setTimeout(resolve, pauseMs))
+  }
+  return latencies
+}
+
+export function percentile (values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.ceil(p / 100 * sorted.length) - 1)] ?? 0
+}
