@@ -67,8 +67,8 @@ t.test('an occurrence is a place in the input: records sharing a line count as w
     ['appended.json', `${JSON.stringify([m, m], null, 2)}\n${JSON.stringify([m])}${c}\n`, 4]
   ]
   for (const [name, body, records] of inputs) {
-    t.same(await importer.run(readTextRecords(body, name)), { imported: records, duplicates: 0, rejected: [] }, `${name}: every record counted`)
-    t.same(await importer.run(readTextRecords(body, name)), { imported: 0, duplicates: records, rejected: [] }, `${name}: again, only duplicates`)
+    t.same(await importer.run(readTextRecords(body, name)), { imported: records, duplicates: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} }, `${name}: every record counted`)
+    t.same(await importer.run(readTextRecords(body, name)), { imported: 0, duplicates: records, rejected: [], rejectedCount: 0, rejectedReasons: {} }, `${name}: again, only duplicates`)
   }
   const counts = db.prepare('SELECT d.occurrences FROM denials d ORDER BY d.id').pluck().all()
   t.same(counts, [16, 1], 'one denial, 16 occurrences; the other, 1')
@@ -86,7 +86,7 @@ t.test('a rejected record keeps its place: mending it later does not recount the
   const first = await importer.run(readTextRecords(`[{"foo": 1}, ${m}]`, 'f.json'))
   t.equal(first.imported, 1)
   t.equal(first.rejected.length, 1)
-  t.same(await importer.run(readTextRecords(`[${n}, ${m}]`, 'f.json')), { imported: 1, duplicates: 1, rejected: [] }, 'the mended record is new, the other a duplicate')
+  t.same(await importer.run(readTextRecords(`[${n}, ${m}]`, 'f.json')), { imported: 1, duplicates: 1, rejected: [], rejectedCount: 0, rejectedReasons: {} }, 'the mended record is new, the other a duplicate')
   t.equal(miscounted(db), 0)
 })
 
