@@ -6,8 +6,8 @@
 import { createReadStream, type Dirent, type Stats } from 'node:fs'
 import { readdir, realpath, stat } from 'node:fs/promises'
 import path from 'node:path'
-import { Limits } from './parse.js'
-import type { InputItem, RejectedRecord } from './types.js'
+import { Limits } from '../authz/parse.js'
+import type { InputItem, RejectedRecord } from '../authz/types.js'
 
 /** A whole-document (non-NDJSON) input may not exceed this; larger data should be NDJSON. */
 export const MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
