@@ -1,7 +1,7 @@
 /** POST /api/mock-sts/encode: mint encoded messages for decoded ones (the body of an import: JSON or NDJSON). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { readTextRecords } from '../ingest/detect.js'
+import { readTextRecords } from '../ingest/index.js'
 import { CannotMintError } from './errors.js'
 import { mintRecords } from './mint.js'
 import type { TokenCodec } from './token.js'

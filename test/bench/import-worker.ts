@@ -1,5 +1,5 @@
 /** Benchmark child: import one NDJSON file the way `whydenied import` does (same options), then report time and peak RSS. */
-import { readFileRecords } from '../../server/ingest/detect.js'
+import { readFileRecords } from '../../server/ingest/index.js'
 import { openStore } from '../../server/db/index.js'
 import { Importer } from '../../server/services/importer.js'
 

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { readFileSync, readdirSync } from 'node:fs'
 import path from 'node:path'
-import { readTextRecords } from '../../server/ingest/detect.js'
+import { readTextRecords } from '../../server/ingest/index.js'
 import { openDatabase, type DB } from '../../server/db/connection.js'
 import { repositoriesOn } from '../../server/db/index.js'
 import { Importer, SERVER_IMPORT_OPTIONS } from '../../server/services/importer.js'
