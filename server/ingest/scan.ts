@@ -77,7 +77,7 @@ export function * documentRecords (bytes: Buffer, source: string): Generator<Inp
     yield reject(source, 1, 'the JSON array is empty')
     return
   }
-  const starts = arrayElementLines(text)
+  const starts = valuesAt(text, 1).map(v => v.line)
   // Only when the text nests too deep somewhere are the elements walked one by one.
   const deep = nestingExceeds(bytes, Limits.maxDepth + 1)
   for (let i = 0; i < value.length; i++) {
@@ -104,7 +104,7 @@ export function * documentRecords (bytes: Buffer, source: string): Generator<Inp
 
 /** Top-level JSON values written one after another; each is a record (an array's elements are). */
 function * concatenatedRecords (text: string, source: string): Generator<InputItem> {
-  for (const doc of splitTopLevel(text)) {
+  for (const doc of valuesAt(text, 0)) {
     const slice = text.slice(doc.start, doc.end)
     if (slice.length > Limits.maxRecordBytes) {
       yield reject(source, doc.line, TOO_LARGE_REASON)
@@ -126,14 +126,29 @@ function * concatenatedRecords (text: string, source: string): Generator<InputIt
   }
 }
 
-/** Spans of top-level values (objects or arrays, by bracket depth outside strings) and their lines. */
-function splitTopLevel (text: string): Array<{ start: number, end: number, line: number }> {
-  const out: Array<{ start: number, end: number, line: number }> = []
+export interface ValueSpan { start: number, end: number, line: number }
+
+/**
+ * The one scanner of JSON structure (hand-written: JSON.parse tells neither where values start nor
+ * on which line): the values at one level of `text`, with the line each starts on. Level 0: the
+ * top-level values written one after another (`{…}{…}`, what `>>` makes), each ending where its
+ * brackets close; level 1: the elements of the top-level array. Brackets count outside strings only.
+ */
+export function valuesAt (text: string, level: 0 | 1): ValueSpan[] {
+  const out: ValueSpan[] = []
   let depth = 0
   let inString = false
   let line = 1
-  let start = -1
-  let startLine = 1
+  let open: { start: number, line: number } | null = null
+  // Whether a value may start at this level: at once for level 0, after `[` or `,` for level 1.
+  let expect = level === 0
+  const close = (end: number): void => {
+    if (open === null) return
+    // An element ends before the white space that precedes its `,` or `]`.
+    while (end > open.start && /\s/.test(text[end - 1]!)) end--
+    out.push({ start: open.start, end, line: open.line })
+    open = null
+  }
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i)
     if (c === 10) line++
@@ -142,14 +157,21 @@ function splitTopLevel (text: string): Array<{ start: number, end: number, line:
       else if (c === 34) inString = false
       continue
     }
-    if (depth === 0 && start < 0 && c !== 32 && c !== 9 && c !== 10 && c !== 13) { start = i; startLine = line }
+    if (c === 32 || c === 9 || c === 10 || c === 13) continue
+    if (expect && depth === level && !(level === 1 && c === 93)) { open = { start: i, line }; expect = false }
     if (c === 34) inString = true
-    else if (c === 123 || c === 91) depth++
-    else if ((c === 125 || c === 93) && depth > 0) {
-      if (--depth === 0) { out.push({ start, end: i + 1, line: startLine }); start = -1 }
+    else if (c === 123 || c === 91) {
+      if (++depth === 1 && level === 1) expect = true
+    } else if ((c === 125 || c === 93) && depth > 0) {
+      if (--depth === level) {
+        if (level === 0) { close(i + 1); expect = true }
+      } else if (depth === 0) close(i)
+    } else if (c === 44 && level === 1 && depth === 1) {
+      close(i)
+      expect = true
     }
   }
-  if (start >= 0) out.push({ start, end: text.length, line: startLine })
+  close(text.length)
   return out
 }
 
@@ -162,29 +184,4 @@ function lineAt (text: string, pos: number): number {
 function firstContentLine (text: string): number {
   const m = /\S/.exec(text)
   return m ? lineAt(text, m.index) : 1
-}
-
-/** Line on which each top-level element of a JSON array starts (the text is known to be valid). */
-function arrayElementLines (text: string): number[] {
-  const out: number[] = []
-  let depth = 0
-  let inString = false
-  let line = 1
-  let expectValue = false
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (c === 10) { line++; continue }
-    if (inString) {
-      if (c === 92) i++
-      else if (c === 34) inString = false
-      continue
-    }
-    if (c === 32 || c === 9 || c === 13) continue
-    if (depth === 1 && expectValue && c !== 93) { out.push(line); expectValue = false }
-    if (c === 34) inString = true
-    else if (c === 91 || c === 123) { depth++; if (depth === 1) expectValue = true }
-    else if (c === 93 || c === 125) depth--
-    else if (c === 44 && depth === 1) expectValue = true
-  }
-  return out
 }
