@@ -1,8 +1,8 @@
 /** NDJSON: a byte stream split into lines (over-long ones cut off and flagged), and one line into its records. */
 import { Limits } from '../authz/parse.js'
 import type { InputItem } from '../authz/types.js'
-import { DEPTH_REASON, jsonError, reject, TOO_LARGE_REASON } from './errors.js'
-import { MAX_DOCUMENT_BYTES, nestingExceeds, utf8 } from './scan.js'
+import { reject, TOO_LARGE_REASON } from './errors.js'
+import { MAX_DOCUMENT_BYTES, pieceRecords, utf8 } from './scan.js'
 
 const TURN_MS = 20
 
@@ -65,24 +65,7 @@ export function * lineRecord (l: Line, source: string): Generator<InputItem> {
     yield reject(source, l.line, 'not valid UTF-8 text')
     return
   }
-  // A line may hold an array of records: one level more than a record may have.
-  if (nestingExceeds(l.bytes, Limits.maxDepth + 1)) {
-    yield reject(source, l.line, DEPTH_REASON)
-    return
-  }
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch (err) {
-    yield reject(source, l.line, jsonError(text, err as Error, 'line'))
-    return
-  }
-  if (Array.isArray(value)) {
-    const bytes = Math.ceil(l.bytes.length / Math.max(value.length, 1))
-    for (const v of value) yield { kind: 'record', record: { source, line: l.line, index: 0, value: v, bytes } }
-  } else {
-    yield { kind: 'record', record: { source, line: l.line, index: 0, value, bytes: l.bytes.length } }
-  }
+  yield * pieceRecords(text, l.bytes, l.bytes.length, source, l.line, 'line')
 }
 
 export function isBlank (b: Buffer): boolean {

@@ -110,20 +110,26 @@ function * concatenatedRecords (text: string, source: string): Generator<InputIt
       yield reject(source, doc.line, TOO_LARGE_REASON)
       continue
     }
-    if (nestingExceeds(Buffer.from(slice), Limits.maxDepth + 1)) {
-      yield reject(source, doc.line, DEPTH_REASON)
-      continue
-    }
-    let value: unknown
-    try {
-      value = JSON.parse(slice)
-    } catch (err) {
-      yield reject(source, doc.line, jsonError(slice, err as Error, 'document'))
-      continue
-    }
-    const bytes = Array.isArray(value) ? Math.ceil(slice.length / Math.max(value.length, 1)) : slice.length
-    for (const v of Array.isArray(value) ? value : [value]) yield { kind: 'record', record: { source, line: doc.line, index: 0, value: v, bytes } }
+    yield * pieceRecords(slice, Buffer.from(slice), slice.length, source, doc.line, 'document')
   }
+}
+
+/**
+ * One piece of input (an NDJSON line, or one of several documents) into its records: refused whole
+ * when it nests too deep or is not JSON; an array gives a record per element. The nesting bound is
+ * one level more than a record's, for that array. An array, not a generator: one layer less per line.
+ */
+export function pieceRecords (text: string, bytes: Uint8Array, size: number, source: string, line: number, unit: 'line' | 'document'): InputItem[] {
+  if (nestingExceeds(bytes, Limits.maxDepth + 1)) return [reject(source, line, DEPTH_REASON)]
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (err) {
+    return [reject(source, line, jsonError(text, err as Error, unit))]
+  }
+  if (!Array.isArray(value)) return [{ kind: 'record', record: { source, line, index: 0, value, bytes: size } }]
+  const each = Math.ceil(size / Math.max(value.length, 1))
+  return value.map(v => ({ kind: 'record', record: { source, line, index: 0, value: v, bytes: each } }))
 }
 
 export interface ValueSpan { start: number, end: number, line: number }
