@@ -35,7 +35,7 @@ export function register (program: Command): void {
       for (const p of paths) {
         if (p === '-') { files.push({ path: '-', size: 0 }); continue }
         try {
-          for (const f of await expandPath(p, r => total.rejected.push(r))) files.push({ path: f, size: (await stat(f)).size })
+          for (const f of await expandPath(p, r => total.reject(r))) files.push({ path: f, size: (await stat(f)).size })
         } catch (err) {
           total.reject({ source: p, line: 0, reason: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message })
         }

@@ -1,8 +1,8 @@
 /** NDJSON: a byte stream split into lines (over-long ones cut off and flagged), and one line into its records. */
 import { Limits } from '../authz/parse.js'
 import type { InputItem } from '../authz/types.js'
-import { reject, TOO_LARGE_REASON } from './errors.js'
-import { MAX_DOCUMENT_BYTES, pieceRecords, utf8 } from './scan.js'
+import { jsonError, reject, TOO_LARGE_REASON } from './errors.js'
+import { CONCATENATED, concatenatedRecords, MAX_DOCUMENT_BYTES, nestingExceeds, utf8, valueRecords } from './scan.js'
 
 const TURN_MS = 20
 
@@ -65,7 +65,23 @@ export function * lineRecord (l: Line, source: string): Generator<InputItem> {
     yield reject(source, l.line, 'not valid UTF-8 text')
     return
   }
-  yield * pieceRecords(text, l.bytes, l.bytes.length, source, l.line, 'line')
+  // A line may hold an array of records: one level more than a record may have. JSON.parse is
+  // iterative in V8 (no stack to overflow), so a hostile line is parsed first and then each of its
+  // records is checked on its own: one too-deep element costs only itself, not its neighbours.
+  const deep = nestingExceeds(l.bytes, Limits.maxDepth + 1)
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (err) {
+    // Several documents on one line (`{…} {…}`): each is a record, as in a whole file.
+    if (CONCATENATED.test((err as Error).message)) {
+      yield * concatenatedRecords(text, source, l.line)
+      return
+    }
+    yield reject(source, l.line, jsonError(text, err as Error, 'line'))
+    return
+  }
+  yield * valueRecords(value, l.bytes.length, deep, source, l.line)
 }
 
 export function isBlank (b: Buffer): boolean {

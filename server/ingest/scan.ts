@@ -56,7 +56,7 @@ export function * documentRecords (bytes: Buffer, source: string): Generator<Inp
   } catch (err) {
     // `aws sts decode-authorization-message ... >> all.json` appends one pretty document after
     // another: read concatenated documents one by one, so one bad document costs only itself.
-    if (/after JSON|Unexpected non-whitespace/.test((err as Error).message)) {
+    if (CONCATENATED.test((err as Error).message)) {
       yield * concatenatedRecords(text, source)
       return
     }
@@ -102,34 +102,40 @@ export function * documentRecords (bytes: Buffer, source: string): Generator<Inp
   }
 }
 
-/** Top-level JSON values written one after another; each is a record (an array's elements are). */
-function * concatenatedRecords (text: string, source: string): Generator<InputItem> {
-  for (const doc of valuesAt(text, 0)) {
-    const slice = text.slice(doc.start, doc.end)
-    if (slice.length > Limits.maxRecordBytes) {
-      yield reject(source, doc.line, TOO_LARGE_REASON)
-      continue
-    }
-    yield * pieceRecords(slice, Buffer.from(slice), slice.length, source, doc.line, 'document')
+/** What JSON.parse says of a valid value followed by more text. */
+export const CONCATENATED = /after JSON|Unexpected non-whitespace/
+
+/**
+ * The records of one parsed value: an array's elements, else the value itself. Only when its text
+ * nests too deep somewhere (`deep`) are they walked, iteratively, and a too-deep one is rejected alone.
+ */
+export function * valueRecords (value: unknown, textBytes: number, deep: boolean, source: string, line: number): Generator<InputItem> {
+  const values = Array.isArray(value) ? value : [value]
+  const bytes = Math.ceil(textBytes / Math.max(values.length, 1))
+  for (const v of values) {
+    if (deep && valueNestingExceeds(v, Limits.maxDepth)) yield reject(source, line, DEPTH_REASON)
+    else yield { kind: 'record', record: { source, line, index: 0, value: v, bytes } }
   }
 }
 
-/**
- * One piece of input (an NDJSON line, or one of several documents) into its records: refused whole
- * when it nests too deep or is not JSON; an array gives a record per element. The nesting bound is
- * one level more than a record's, for that array. An array, not a generator: one layer less per line.
- */
-export function pieceRecords (text: string, bytes: Uint8Array, size: number, source: string, line: number, unit: 'line' | 'document'): InputItem[] {
-  if (nestingExceeds(bytes, Limits.maxDepth + 1)) return [reject(source, line, DEPTH_REASON)]
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch (err) {
-    return [reject(source, line, jsonError(text, err as Error, unit))]
+/** Top-level JSON values written one after another; each is a record (an array's elements are). */
+export function * concatenatedRecords (text: string, source: string, firstLine = 1): Generator<InputItem> {
+  for (const doc of valuesAt(text, 0)) {
+    const line = doc.line + firstLine - 1
+    const slice = text.slice(doc.start, doc.end)
+    if (slice.length > Limits.maxRecordBytes) {
+      yield reject(source, line, TOO_LARGE_REASON)
+      continue
+    }
+    let value: unknown
+    try {
+      value = JSON.parse(slice)
+    } catch (err) {
+      yield reject(source, line, jsonError(slice, err as Error, 'document'))
+      continue
+    }
+    yield * valueRecords(value, slice.length, nestingExceeds(Buffer.from(slice), Limits.maxDepth + 1), source, line)
   }
-  if (!Array.isArray(value)) return [{ kind: 'record', record: { source, line, index: 0, value, bytes: size } }]
-  const each = Math.ceil(size / Math.max(value.length, 1))
-  return value.map(v => ({ kind: 'record', record: { source, line, index: 0, value: v, bytes: each } }))
 }
 
 export interface ValueSpan { start: number, end: number, line: number }

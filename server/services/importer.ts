@@ -110,6 +110,8 @@ export interface ImportOptions {
   label?: string
   /** Parse on a worker thread once an input is large (default true). */
   parallel?: boolean
+  /** Records read before the worker starts (default PARALLEL_AFTER); tests lower it to put small inputs through the worker path. */
+  parallelAfter?: number
   /** Collect garbage after each batch, for long imports in their own process (the CLI). */
   collectGarbage?: boolean
   /** The parse worker's heap limit in MiB (default 64); tests set a tiny one to make it fail. */
@@ -323,7 +325,7 @@ export class Importer {
       for await (const item of inputs) {
         records++
         // Started for the first record worth parsing there: a flood of garbage never needs it.
-        if (worker === null && records > PARALLEL_AFTER && opts.parallel !== false && item.kind === 'record' && worthSending(item.record)) {
+        if (worker === null && records > (opts.parallelAfter ?? PARALLEL_AFTER) && opts.parallel !== false && item.kind === 'record' && worthSending(item.record)) {
           worker = new ParseWorker(opts.workerHeapMb)
         }
         if (worker === null) {

@@ -1,15 +1,19 @@
-/** One headless Chromium per test file (Debian's /usr/bin/chromium, driven by playwright-core), against the real server. */
+/** One headless Chromium per test file (found by findChromium, driven by playwright-core), against the real server. */
+import t from 'tap'
 import { mkdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import type { FastifyInstance } from 'fastify'
+import { findChromium, requireForFile } from '../helpers/binaries.js'
 import { ROOT } from '../helpers/build.js'
 
 export const ARTIFACTS = path.join(ROOT, 'test', 'artifacts')
 mkdirSync(ARTIFACTS, { recursive: true })
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+// Without Chromium the importing test file is skipped with the reason (failed under
+// WHYDENIED_REQUIRE_ALL=1) before its own top-level code starts a server.
+export const CHROMIUM = requireForFile(t, findChromium())
 
 export async function launch (): Promise<Browser> {
   return chromium.launch({

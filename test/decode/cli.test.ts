@@ -141,7 +141,7 @@ t.test('`whydenied mock-sts` prints an endpoint that clients use as is; AccessDe
   writeFileSync(ids, readFileSync(path.join(ROOT, 'fixtures', 'sts', 'identities.json')))
   const { out } = await start(t, ['mock-sts', '--port', '0', '--db', db, '--identities', ids, '--quiet'], 2)
   const m = /^mock STS endpoint: (http:\/\/127\.0\.0\.1:\d+\/sts)$/.exec(out[0]!)
-  t.ok(m, out[0])
+  t.ok(m, out[0]!)
   const endpoint = m![1]!
   t.match(out[1], /^access keys: test, denied \(may not decode\); secret: .*mock-sts\.key$/)
 
@@ -167,7 +167,7 @@ t.test('`whydenied serve` prints the mock STS endpoint', async t => {
   const { out } = await start(t, ['serve', '--port', '0', '--db', db, '--quiet', '--ttl', '3600'], 2)
   t.match(out[0], /^whydenied listening on http:\/\/127\.0\.0\.1:\d+\/$/)
   const m = /^mock STS endpoint: (http:\/\/127\.0\.0\.1:\d+\/sts)$/.exec(out[1]!)
-  t.ok(m, out[1])
+  t.ok(m, out[1]!)
   const client = new STSClient({ endpoint: m![1]!, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } })
   t.teardown(() => client.destroy())
   t.equal((await client.send(new GetCallerIdentityCommand({}))).Arn, 'arn:aws:iam::111122223333:user/whydenied-decoder')

@@ -236,3 +236,11 @@ t.test('a document of many short lines, joined into blocks as read, keeps its li
   const padded = [...good.slice(0, 2), ...Array.from({ length: 20_000 }, () => ''), ...good.slice(2), '{']
   t.match(rejects(await all(readTextRecords(padded.join('\n'), 'p'))), [{ line: padded.length }], 'the position found after the joins')
 })
+
+t.test('NDJSON: a too-deep element costs only itself; documents side by side on one line are each a record', async t => {
+  const c = JSON.stringify(obj)
+  const deepValue = '['.repeat(200) + ']'.repeat(200)
+  const items = await all(readTextRecords(`${c}\n[${deepValue},${c}]\n${c} ${c}\n`, 'n'))
+  t.same(records(items).map(r => [r.line, r.index]), [[1, 0], [2, 1], [3, 0], [3, 1]])
+  t.same(rejects(items), [{ source: 'n', line: 2, reason: 'JSON nesting deeper than 64 levels' }])
+})

@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { chromium } from 'playwright-core'
+import { findChromium, missing, skipUnless } from '../helpers/binaries.js'
 import { parseEnvelope } from '../../server/authz/parse.js'
 import { repositoriesOn } from '../../server/db/index.js'
 import { ReportsRepository } from '../../server/db/repositories/reports.js'
@@ -32,9 +33,11 @@ t.test('the file itself names no URL and carries no script', async t => {
   t.match(html, /bucket\/&#x27;; DROP TABLE denials; --/)
 })
 
-t.test('opens offline in Chromium and renders its charts', async t => {
+const found = findChromium()
+t.test('opens offline in Chromium and renders its charts', { skip: skipUnless(found) }, async t => {
+  if (!found.ok) return t.fail(missing(found))
   const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
+    executablePath: found.path,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic']
   })
   t.teardown(() => browser.close())

@@ -1,14 +1,16 @@
 /**
- * Real clients against the running mock over HTTP on 127.0.0.1: @aws-sdk/client-sts, the AWS CLI v2
- * (/usr/bin/aws), the AWS CLI v1 (python3 -m awscli) and boto3. For every decoded fixture: mint, decode,
- * identical JSON, and the CLI's output imports unchanged. Error cases through the CLIs show AWS's code
- * and message. The CLIs start in about a second each, so they run a few at a time.
+ * Real clients against the running mock over HTTP on 127.0.0.1: @aws-sdk/client-sts, the AWS CLI v2,
+ * the AWS CLI v1 (python3 -m awscli) and boto3, found by test/helpers/binaries.ts (a missing one is
+ * skipped with the reason, or fails under WHYDENIED_REQUIRE_ALL=1). For every decoded fixture: mint,
+ * decode, identical JSON, and the CLI's output imports unchanged. Error cases through the CLIs show
+ * AWS's code and message. The CLIs start in about a second each, so they run a few at a time.
  */
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { DecodeAuthorizationMessageCommand, GetCallerIdentityCommand, InvalidAuthorizationMessageException, STSClient } from '@aws-sdk/client-sts'
+import { findAwsCliV1, findAwsCliV2, findBoto3, missing, skipUnless, type Found } from '../helpers/binaries.js'
 import { buildTestApp, DECODED_FIXTURES } from '../helpers/build.js'
 import { cliOutput } from '../../server/cli/decode.js'
 
@@ -56,10 +58,22 @@ async function pool<T> (jobs: Array<() => Promise<T>>, limit = 4): Promise<T[]> 
   return out
 }
 
-const CLIS = [
-  { name: 'AWS CLI v2', cmd: '/usr/bin/aws', pre: [] as string[], exit: 254 },
-  { name: 'AWS CLI v1', cmd: 'python3', pre: ['-m', 'awscli'], exit: 255 }
+const CLIS: Array<{ name: string, found: Found, exit: number }> = [
+  { name: 'AWS CLI v2', found: findAwsCliV2(), exit: 254 },
+  { name: 'AWS CLI v1', found: findAwsCliV1(), exit: 255 }
 ]
+const boto3 = findBoto3()
+interface Cli { name: string, exit: number, argv: (args: string[]) => [string, string[]] }
+
+/** The CLIs found; a skipped subtest per missing one (a failing one under WHYDENIED_REQUIRE_ALL=1). */
+function available (t: Test): Cli[] {
+  const out: Cli[] = []
+  for (const { name, found, exit } of CLIS) {
+    if (found.ok) out.push({ name, exit, argv: args => [found.path, [...found.args, ...args]] })
+    else t.test(`${name} (missing)`, { skip: skipUnless(found) }, async t => { t.fail(missing(found)) })
+  }
+  return out
+}
 
 interface Case { name: string, body: string, raw: string }
 const cases: Case[] = readdirSync(DECODED_FIXTURES).filter(f => f.endsWith('.json')).sort().map(f => {
@@ -106,7 +120,8 @@ t.test('real clients against the mock served by the app', async t => {
     t.equal(ad.message, 'User: arn:aws:iam::111122223333:user/ci-deployer is not authorized to perform: sts:DecodeAuthorizationMessage because no identity-based policy allows the sts:DecodeAuthorizationMessage action')
   })
 
-  t.test('boto3', async t => {
+  t.test('boto3', { skip: skipUnless(boto3) }, async t => {
+    if (!boto3.ok) return t.fail(missing(boto3))
     const script = [
       'import sys, json, boto3, botocore',
       'req = json.load(sys.stdin)',
@@ -121,7 +136,7 @@ t.test('real clients against the mock served by the app', async t => {
       '       "me": boto3.client("sts", endpoint_url=req["endpoint"], region_name="us-west-2", aws_access_key_id="test", aws_secret_access_key="test").get_caller_identity()["Arn"]}',
       'print(json.dumps(out))'
     ].join('\n')
-    const r = await run('python3', ['-c', script], { input: JSON.stringify({ endpoint, tokens, tampered }) })
+    const r = await run(boto3.path, ['-c', script], { input: JSON.stringify({ endpoint, tokens, tampered }) })
     t.equal(r.code, 0, r.stderr)
     const out = JSON.parse(r.stdout) as { decoded: Array<{ ok: string }>, tampered: Record<string, unknown>, denied: Record<string, unknown>, unknown: Record<string, unknown>, me: string }
     for (const [i, c] of cases.entries()) t.equal(out.decoded[i]!.ok, c.raw, c.name)
@@ -133,7 +148,8 @@ t.test('real clients against the mock served by the app', async t => {
   })
 
   t.test('AWS CLI v2 and v1: every fixture decodes to identical output, which imports unchanged', async t => {
-    const jobs = CLIS.flatMap(cli => cases.map((c, i) => async () => ({ cli, c, r: await run(cli.cmd, [...cli.pre, '--endpoint-url', endpoint, 'sts', 'decode-authorization-message', '--encoded-message', tokens[i]!]) })))
+    const clis = available(t)
+    const jobs = clis.flatMap(cli => cases.map((c, i) => async () => ({ cli, c, r: await run(...cli.argv(['--endpoint-url', endpoint, 'sts', 'decode-authorization-message', '--encoded-message', tokens[i]!])) })))
     const results = await pool(jobs)
     for (const { cli, c, r } of results) {
       t.equal(r.code, 0, `${cli.name} ${c.name}: ${r.stderr}`)
@@ -144,6 +160,7 @@ t.test('real clients against the mock served by the app', async t => {
       t.same(summary.rejected, [], `${cli.name} ${c.name}: imports without rejects`)
       t.equal(summary.imported + summary.duplicates, 1)
     }
+    if (clis.length === 0) return
     const list = await (await fetch(`${base}/api/denials?limit=500&facets=false`)).json() as { total: number, items: Array<{ id: number }> }
     t.equal(list.total, cases.length, 'one denial per fixture')
     const stored = await Promise.all(list.items.map(async d => ((await (await fetch(`${base}/api/denials/${d.id}`)).json()) as { raw: string }).raw))
@@ -161,16 +178,17 @@ t.test('real clients against the mock served by the app', async t => {
       { args: ['--encoded-message', tokens[0]!, '--no-sign-request'], env: {}, expect: `An error occurred (MissingAuthenticationToken) ${op}: Request is missing Authentication Token` }
     ]
     // Every case through v2; v1 shares botocore's error handling, so two cases suffice there.
-    const jobs = [
-      ...errorCases.map(e => ({ cli: CLIS[0]!, e })),
-      ...errorCases.slice(0, 2).map(e => ({ cli: CLIS[1]!, e }))
-    ].map(({ cli, e }) => async () => ({ cli, e, r: await run(cli.cmd, [...cli.pre, '--endpoint-url', endpoint, 'sts', 'decode-authorization-message', ...e.args], { env: e.env }) }))
+    const clis = available(t)
+    const jobs = clis.flatMap(cli => (cli.name === 'AWS CLI v2' ? errorCases : errorCases.slice(0, 2)).map(e => ({ cli, e })))
+      .map(({ cli, e }) => async () => ({ cli, e, r: await run(...cli.argv(['--endpoint-url', endpoint, 'sts', 'decode-authorization-message', ...e.args]), { env: e.env }) }))
     for (const { cli, e, r } of await pool(jobs)) {
       t.equal(r.code, cli.exit, `${cli.name}: exit status`)
       t.ok(r.stderr.includes(e.expect), `${cli.name}: ${e.expect.slice(0, 60)}…\n${r.stderr}`)
       t.equal(r.stdout, '')
     }
-    const me = await run('/usr/bin/aws', ['--endpoint-url', endpoint, 'sts', 'get-caller-identity'])
+    const v2 = clis.find(c => c.name === 'AWS CLI v2')
+    if (v2 === undefined) return
+    const me = await run(...v2.argv(['--endpoint-url', endpoint, 'sts', 'get-caller-identity']))
     t.equal(me.code, 0, me.stderr)
     t.same(JSON.parse(me.stdout), { UserId: 'AIDA73R7OL7JC2CMZUG2Q', Account: '111122223333', Arn: 'arn:aws:iam::111122223333:user/whydenied-decoder' })
   })

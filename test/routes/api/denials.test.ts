@@ -77,14 +77,14 @@ t.test('facets count under the current filters', async t => {
   const app = await seeded(t)
   const all = await search(app, '')
   t.same(all.facets.decision, [{ value: 'implicit-deny', count: 6 }, { value: 'explicit-deny', count: 3 }])
-  t.same(all.facets.account[0], { value: '111122223333', count: 8 })
-  t.same(all.facets.conditionKey[0], { value: 'aws:Service', count: 8 })
-  t.ok(all.facets.principal.some(p => p.value === 'arn:aws:iam::111122223333:role/platform-deployer'), 'sessions facet under their role')
+  t.same(all.facets.account![0], { value: '111122223333', count: 8 })
+  t.same(all.facets.conditionKey![0], { value: 'aws:Service', count: 8 })
+  t.ok(all.facets.principal!.some(p => p.value === 'arn:aws:iam::111122223333:role/platform-deployer'), 'sessions facet under their role')
   const everything = await search(app, 'since=2000-01-01')
   t.same(everything.facets, all.facets, 'a filter that keeps every denial counts exactly as the unfiltered facets do')
   const ec2 = await search(app, 'service=ec2')
   t.same(ec2.facets.service, [{ value: 'ec2', count: 4 }])
-  t.same(ec2.facets.conditionKey.find(c => c.value === 'ec2:InstanceType'), { value: 'ec2:InstanceType', count: 2 })
+  t.same(ec2.facets.conditionKey!.find(c => c.value === 'ec2:InstanceType'), { value: 'ec2:InstanceType', count: 2 })
 })
 
 t.test('keyset pagination, by last seen and by occurrences', async t => {

@@ -1,0 +1,43 @@
+/** The stale-build check that guards the CLI tests, on a fake tree with chosen modification times. */
+import t from 'tap'
+import { mkdirSync, utimesSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { staleMessage, staleOutputs } from './dist.js'
+import { tempDir } from './build.js'
+
+function file (root: string, rel: string, mtimeSec: number): void {
+  const f = path.join(root, rel)
+  mkdirSync(path.dirname(f), { recursive: true })
+  writeFileSync(f, '')
+  utimesSync(f, mtimeSec, mtimeSec)
+}
+
+t.test('a build newer than every source is current', async t => {
+  const root = tempDir(t)
+  file(root, 'server/cli.ts', 1000)
+  file(root, 'server/db/index.ts', 1000)
+  file(root, 'server/types.d.ts', 5000)
+  file(root, 'dist/server/cli.js', 2000)
+  file(root, 'dist/server/db/index.js', 1000)
+  t.same(staleOutputs(root), [], 'equal times count as built; declaration files have no output')
+  t.equal(staleMessage(root), null)
+})
+
+t.test('an edited source or a missing output is stale', async t => {
+  const root = tempDir(t)
+  file(root, 'server/cli.ts', 3000)
+  file(root, 'server/db/index.ts', 1000)
+  file(root, 'server/db/new-module.ts', 1000)
+  file(root, 'server/views/page.hbs', 9000)
+  file(root, 'dist/server/cli.js', 2000)
+  file(root, 'dist/server/db/index.js', 2000)
+  t.same(staleOutputs(root), ['server/cli.ts', path.join('server', 'db', 'new-module.ts')], 'only TypeScript sources are compared')
+  t.match(staleMessage(root), /^dist\/ is older than the sources \(server\/cli\.ts, server\/db\/new-module\.ts\): run `npm run build` first/)
+})
+
+t.test('no build at all: every source is named, the list shortened', async t => {
+  const root = tempDir(t)
+  for (const name of ['a', 'b', 'c', 'd', 'e']) file(root, `server/${name}.ts`, 1000)
+  t.equal(staleOutputs(root).length, 5)
+  t.match(staleMessage(root), /\(server\/a\.ts, server\/b\.ts, server\/c\.ts and 2 more\)/)
+})
