@@ -7,8 +7,9 @@ import dbPlugin from './plugins/db.js'
 import denialsApi from './routes/api/denials.js'
 import importsApi from './routes/api/imports.js'
 import { createStsSetup, stsMock } from './sts/plugin.js'
-import mockStsApi from './routes/api/mock-sts.js'
+import mockStsApi from './sts/encode-route.js'
 import decodeApi from './routes/api/decode.js'
+import { Decoder, localTarget } from './services/decode.js'
 import securityPlugin from './plugins/security.js'
 import viewsPlugin from './plugins/views.js'
 import pages from './routes/pages/index.js'
@@ -52,16 +53,21 @@ export async function buildApp (config: AppConfig, opts: BuildOptions = {}): Pro
 
   await app.register(denialsApi)
   await app.register(importsApi)
-  // Mock STS (issue 3) in its own encapsulated context under /sts, with its own form parser and XML
+  // The mock STS in its own encapsulated context under /sts, with its own form parser and XML
   // errors. AWS clients send no Origin, cookie or bearer token: the cross-origin, CSRF and token checks
   // must never apply to /sts (SigV4 authenticates it). Identities and secret load here: a bad file stops startup.
   const sts = createStsSetup({ identitiesFile: config.stsIdentitiesFile, secret: config.stsSecret, dbPath: config.dbPath })
   await app.register(stsMock, { prefix: '/sts', ...sts })
   await app.register(mockStsApi, { codec: sts.codec, ttlSeconds: config.stsTtlSeconds })
-  await app.register(decodeApi, { identities: sts.identities, endpoint: config.stsEndpoint })
+  // The app's own mock is reached with app.inject(): the real SDK signs a real request, the mounted
+  // /sts plugin verifies and answers it, and no socket is involved, so this works whether or not the
+  // app listens, on whatever address, and needs no credentials outside the identities file.
+  const decoder = new Decoder(config.stsEndpoint !== null ? { kind: 'endpoint', endpoint: config.stsEndpoint } : localTarget(app, sts.identities), app.repos.importer, app.repos.denials)
+  app.addHook('onClose', async () => { decoder.close() })
+  await app.register(decodeApi, { decoder })
   // Pages (HTML, with their own error page; ?format=json twins).
-  await app.register(pages)
-  // Team reports (issue 5): the page with its downloads, and its JSON API.
+  await app.register(pages, { decoder })
+  // Team reports: the page with its downloads, and its JSON API.
   await app.register(reportPages)
   await app.register(reportsApi)
   return app

@@ -1,9 +1,8 @@
 /** `whydenied search`: the filters of GET /api/denials, as a table or as the same JSON. */
 import type { Command } from 'commander'
-import { openDatabase } from '../db/connection.js'
-import { makeRepositories } from '../plugins/db.js'
-import { toFilters } from '../routes/api/denials.js'
-import type { DenialSummary } from '../db/repositories/denials.js'
+import { openStore } from '../db/index.js'
+import { toFilters } from '../services/filters.js'
+import type { DenialSummary } from '../authz/types.js'
 import { Decisions, type Decision } from '../authz/types.js'
 import { collect, dbPath, fail, withDb, type DbOption } from './common.js'
 
@@ -48,9 +47,8 @@ export function register (program: Command): void {
       if (opts.sort && opts.sort !== 'lastSeen' && opts.sort !== 'occurrences') fail(`--sort ${opts.sort}: use lastSeen or occurrences`)
       let result
       try {
-        const db = openDatabase(dbPath(opts))
-        const { search } = makeRepositories(db)
-        result = search.search(toFilters({
+        const store = openStore(dbPath(opts))
+        result = store.repos.search.search(toFilters({
           action: opts.action,
           service: opts.service,
           principal: opts.principal,
@@ -62,7 +60,7 @@ export function register (program: Command): void {
           until: opts.until,
           q: opts.q
         }), { limit, cursor: opts.cursor, sort: opts.sort as 'lastSeen' | 'occurrences' | undefined, facets: Boolean(opts.json) })
-        db.close()
+        store.close()
       } catch (err) {
         fail(err)
       }

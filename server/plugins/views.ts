@@ -1,5 +1,5 @@
 /**
- * The views plugin: @fastify/view with the shared Handlebars environment (server/views/handlebars.ts:
+ * The views plugin: @fastify/view with the shared Handlebars environment (server/render/handlebars.ts:
  * partials by name→path map, helpers from one module) and one layout, the local static assets under
  * /static/, and the HTML 404 page. Templates are compiled from the files under views/ only, never from data.
  */
@@ -7,8 +7,8 @@ import path from 'node:path'
 import fp from 'fastify-plugin'
 import fastifyView from '@fastify/view'
 import fastifyStatic from '@fastify/static'
-import { COMPILE_OPTIONS, createHandlebars, findViewsRoot, PARTIALS } from '../views/handlebars.js'
-import { sendErrorPage, wantsHtml } from '../views/errors.js'
+import { COMPILE_OPTIONS, createHandlebars, findViewsRoot, PARTIALS } from '../render/handlebars.js'
+import { sendErrorPage, wantsHtml } from '../render/errors.js'
 
 export default fp<{ production: boolean }>(async (app, opts) => {
   const root = findViewsRoot()

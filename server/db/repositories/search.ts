@@ -1,8 +1,8 @@
 /** Search over denials: combinable filters (AND), keyset pagination, and facet counts. */
 import type { DB } from '../connection.js'
-import type { Decision } from '../../authz/types.js'
+import type { Decision, DenialSummary } from '../../authz/types.js'
 import { BadCursorError, BadFilterError } from '../../errors.js'
-import { rowToSummary, SUMMARY_COLUMNS, type DenialRow, type DenialSummary } from './denials.js'
+import { rowToSummary, SUMMARY_COLUMNS, type DenialRow } from './denial-rows.js'
 
 export interface DenialFilters {
   action?: string | undefined
@@ -143,7 +143,7 @@ function decodeCursor (s: string, sort: SortOrder): Cursor {
 }
 
 export class SearchRepository {
-  constructor (readonly db: DB) {}
+  constructor (private readonly db: DB) {}
 
   search (filters: DenialFilters, opts: SearchOptions = {}): SearchResult {
     const sort = opts.sort ?? 'lastSeen'

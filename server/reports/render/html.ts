@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Report } from '../build.js'
-import { compileView, createHandlebars, findViewsRoot } from '../../views/handlebars.js'
+import { compileView, createHandlebars, findViewsRoot } from '../../render/handlebars.js'
 import { reportView } from './view.js'
 
 // Built on first use: a CLI run that writes Markdown never reads a template.

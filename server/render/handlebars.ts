@@ -35,7 +35,7 @@ export const COMPILE_OPTIONS: CompileOptions = {
   knownHelpers: Object.fromEntries(Object.keys(handlebarsHelpers).map(k => [k, true]))
 }
 
-/** views/ of this package, from the sources (server/views) or the build (dist/server/views). */
+/** views/ of this package, from the sources (server/render) or the build (dist/server/render). */
 export function findViewsRoot (from = import.meta.dirname): string {
   let dir = from
   for (let i = 0; i < 5; i++) {
