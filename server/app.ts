@@ -5,6 +5,7 @@ import type { AppConfig } from './config.js'
 import type { LookupAll } from './util/binding.js'
 import { jsonErrorHandler } from './errors.js'
 import dbPlugin from './plugins/db.js'
+import { Decoder, localTarget } from './services/decode.js'
 import securityPlugin from './plugins/security.js'
 import { createStsSetup, stsMock } from './sts/plugin.js'
 import api from './routes/api/index.js'
@@ -44,8 +45,13 @@ export async function buildApp (config: AppConfig, opts: BuildOptions = {}): Pro
   // Identities and secret load here: a bad file stops startup.
   const sts = createStsSetup({ identitiesFile: config.stsIdentitiesFile, secret: config.stsSecret, dbPath: config.dbPath })
   await app.register(stsMock, { prefix: '/sts', ...sts })
-  await app.register(api, { prefix: '/api', codec: sts.codec, identities: sts.identities })
-  await app.register(pages)
+  // The app's own mock is reached with app.inject(): the real SDK signs a real request, the mounted
+  // /sts plugin verifies and answers it, and no socket is involved, so this works whether or not the
+  // app listens, on whatever address, and needs no credentials outside the identities file.
+  const decoder = new Decoder(config.stsEndpoint !== null ? { kind: 'endpoint', endpoint: config.stsEndpoint } : localTarget(app, sts.identities), app.repos.importer, app.repos.denials)
+  app.addHook('onClose', async () => { decoder.close() })
+  await app.register(api, { prefix: '/api', codec: sts.codec, decoder })
+  await app.register(pages, { decoder })
   return app
 }
 

@@ -3,8 +3,7 @@
  * matched on, honest hints (each labelled as a hint), and the least-privilege fix, checked by our
  * own matcher against the stored request. Pure: data in, data out.
  */
-import type { DenialDetail } from '../db/repositories/denials.js'
-import type { Decision } from './types.js'
+import type { Decision, DenialDetail } from './types.js'
 import { actionMatches, globMatch, lookup, resourceMatches, statementMatches, type MatchRequest, type PolicyStatement } from './policy-match.js'
 
 export type { PolicyStatement, MatchRequest, MatchResult } from './policy-match.js'

@@ -22,20 +22,23 @@ export interface MatchedStatement {
   conditions: Array<{ key: string, values: string[] }>
 }
 
+/** Who was denied, as the message names them, plus what the ARN tells (type, account, role, session). */
+export interface Principal {
+  arn: string | null
+  id: string | null
+  name: string | null
+  type: string | null
+  account: string | null
+  roleArn: string | null
+  sessionName: string | null
+}
+
 /** One decoded message, parsed and normalised; `raw` is the source of truth. */
 export interface ParsedMessage {
   raw: string
   contentHash: string
   decision: Decision
-  principal: {
-    arn: string | null
-    id: string | null
-    name: string | null
-    type: string | null
-    account: string | null
-    roleArn: string | null
-    sessionName: string | null
-  }
+  principal: Principal
   action: string | null
   actionRaw: string | null
   service: string | null
@@ -83,4 +86,30 @@ export interface ImportRecord {
   encodedSha256?: string | undefined
   /** ISO-8601 instant, or null when the input did not say (the import time is used). */
   observedAt: string | null
+}
+
+/** A stored denial as lists show it: one distinct message with its occurrence counters. */
+export interface DenialSummary {
+  id: number
+  decision: Decision
+  action: string | null
+  service: string | null
+  principalArn: string | null
+  resource: string | null
+  region: string | null
+  occurrences: number
+  firstSeen: string
+  lastSeen: string
+}
+
+/** A stored denial whole: its parsed fields, its latest occurrences and the raw message. */
+export interface DenialDetail extends DenialSummary {
+  contentHash: string
+  actionRaw: string | null
+  principal: Principal
+  conditions: Array<{ key: string, values: string[] }>
+  statements: MatchedStatement[]
+  failures: unknown[]
+  occurrenceList: Array<{ observedAt: string, source: string, line: number }>
+  raw: string
 }

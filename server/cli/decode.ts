@@ -5,11 +5,11 @@
  */
 import type { Command } from 'commander'
 import { loadConfig } from '../config.js'
-import { openDatabase } from '../db/connection.js'
-import { makeRepositories } from '../plugins/db.js'
+import { openStore } from '../db/index.js'
 import { createStsClient, describeTarget, type StsTarget } from '../decode/client.js'
 import { excerpt, extractTokens } from '../decode/extract.js'
-import { decodeAll, localTarget, storeDecoded } from '../decode/service.js'
+import { decodeAll, localTarget, storeDecoded } from '../services/decode.js'
+import { Importer } from '../services/importer.js'
 import { buildStsMock } from '../sts/plugin.js'
 import { dbPath, Exit, fail, readStdin, withDb, type DbOption } from './common.js'
 
@@ -82,9 +82,9 @@ export function register (program: Command): void {
       const items = outcomes.flatMap(o => o.ok ? [o.item] : [])
       if (opts.store && items.length > 0) {
         try {
-          const db = openDatabase(dbPath(opts))
-          const s = await storeDecoded(makeRepositories(db), items, opts.source ?? 'decode')
-          db.close()
+          const store = openStore(dbPath(opts))
+          const s = await storeDecoded(new Importer(store.repos.writer, store.repos.imports), store.repos.denials, items, opts.source ?? 'decode')
+          store.close()
           const ids = items.flatMap(it => it.denialId !== undefined ? [it.denialId] : [])
           process.stderr.write(`stored: imported ${s.imported}, duplicates ${s.duplicates}, rejected ${s.rejected.length}${ids.length > 0 ? ` (denial ${ids.join(', ')})` : ''}\n`)
           for (const r of s.rejected) process.stderr.write(`  rejected message ${r.line}: ${r.reason}\n`)

@@ -3,11 +3,10 @@ import type { Command } from 'commander'
 import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { SingleBar, Presets } from 'cli-progress'
-import { expandPath, readStreamRecords } from '../authz/ingest.js'
+import { expandPath, readStreamRecords } from '../ingest/index.js'
 import type { InputItem } from '../authz/types.js'
-import { openDatabase } from '../db/connection.js'
-import { makeRepositories } from '../plugins/db.js'
-import { SummaryBuilder } from '../services/importer.js'
+import { openStore } from '../db/index.js'
+import { Importer, SummaryBuilder } from '../services/importer.js'
 import { dbPath, Exit, fail, wholeNumber, withDb, type DbOption } from './common.js'
 
 interface ImportOptions extends DbOption { json?: boolean, source?: string, progress?: boolean, batchSize?: number }
@@ -23,13 +22,13 @@ export function register (program: Command): void {
     .addHelpText('after', '\nExit status: 0 all stored, 2 some records rejected (the valid ones are stored), 1 nothing could be done.')
     .action(async (paths: string[], opts: ImportOptions) => {
       const batchSize = opts.batchSize
-      let db
+      let store
       try {
-        db = openDatabase(dbPath(opts))
+        store = openStore(dbPath(opts))
       } catch (err) {
         fail(err)
       }
-      const { importer } = makeRepositories(db)
+      const importer = new Importer(store.repos.writer, store.repos.imports)
       const total = new SummaryBuilder()
       const files: Array<{ path: string, size: number }> = []
       for (const p of paths) {
@@ -84,11 +83,11 @@ export function register (program: Command): void {
         }
       } catch (err) {
         bar?.stop()
-        db.close()
+        store.close()
         fail(err)
       }
       bar?.stop()
-      db.close()
+      store.close()
       const summary = total.summary()
       if (opts.json) {
         process.stdout.write(JSON.stringify(summary) + '\n')

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander'
 import { createReadStream } from 'node:fs'
-import { readStreamRecords } from '../authz/ingest.js'
+import { readStreamRecords } from '../ingest/index.js'
 import { loadConfig } from '../config.js'
 import { buildStsMock } from '../sts/plugin.js'
 import { loadStsSecret, TokenCodec } from '../sts/token.js'

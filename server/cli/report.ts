@@ -2,8 +2,7 @@
 import { Option, type Command } from 'commander'
 import { writeFileSync } from 'node:fs'
 import { loadConfig } from '../config.js'
-import { openDatabase } from '../db/connection.js'
-import { ReportsRepository } from '../db/repositories/reports.js'
+import { openStore } from '../db/index.js'
 import { buildReport, DEFAULT_LIMIT, EMPTY_TEAMS, Formats, loadTeamsFile, render, resolvePeriod, type Format } from '../reports/index.js'
 import { dbPath, fail, wholeNumber, withDb, type DbOption } from './common.js'
 
@@ -36,12 +35,12 @@ export function register (program: Command): void {
         const period = resolvePeriod(opts.since, opts.until)
         const teamsFile = opts.teams ?? loadConfig().teamsFile
         const teams = teamsFile ? loadTeamsFile(teamsFile) : EMPTY_TEAMS
-        const db = openDatabase(dbPath(opts))
+        const store = openStore(dbPath(opts))
         try {
-          const report = buildReport(new ReportsRepository(db), { period, teams, team: opts.team ?? null, redact: Boolean(opts.redact), limit: opts.limit })
+          const report = buildReport(store.repos.reports, { period, teams, team: opts.team ?? null, redact: Boolean(opts.redact), limit: opts.limit })
           output = render(report, opts.format)
         } finally {
-          db.close()
+          store.close()
         }
       } catch (err) {
         fail(err)

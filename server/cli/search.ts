@@ -1,11 +1,9 @@
 /** `whydenied search`: the filters of GET /api/denials, as a table or as the same JSON. */
 import { Option, type Command } from 'commander'
-import { openDatabase } from '../db/connection.js'
-import { makeRepositories } from '../plugins/db.js'
-import { toFilters } from '../routes/api/denials.js'
-import type { DenialSummary } from '../db/repositories/denials.js'
 import { Compile } from 'typebox/compile'
-import { Decisions } from '../authz/types.js'
+import { openStore } from '../db/index.js'
+import { toFilters } from '../services/filters.js'
+import { Decisions, type DenialSummary } from '../authz/types.js'
 import { DenialFiltersSchema, type DenialFilters, type SortOrder } from '../schemas/denials.js'
 import { schemaProblem } from '../util/schema-errors.js'
 import { collect, dbPath, fail, wholeNumber, withDb, type DbOption } from './common.js'
@@ -51,10 +49,9 @@ export function register (program: Command): void {
       const filters = filtersOf(opts)
       let result
       try {
-        const db = openDatabase(dbPath(opts))
-        const { search } = makeRepositories(db)
-        result = search.search(toFilters(filters), { limit: opts.limit, cursor: opts.cursor, sort: opts.sort, facets: Boolean(opts.json) })
-        db.close()
+        const store = openStore(dbPath(opts))
+        result = store.repos.search.search(toFilters(filters), { limit: opts.limit, cursor: opts.cursor, sort: opts.sort, facets: Boolean(opts.json) })
+        store.close()
       } catch (err) {
         fail(err)
       }

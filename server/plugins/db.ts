@@ -1,31 +1,20 @@
-/** The database plugin: one connection per app, migrated before ready, closed on close. */
+/** The database plugin: decorates the app with the store's repositories (and the importer on them); closes the store on close. */
 import fp from 'fastify-plugin'
-import { openDatabase, type DB } from '../db/connection.js'
-import { DenialsRepository } from '../db/repositories/denials.js'
-import { SearchRepository } from '../db/repositories/search.js'
+import { openStore, type Repositories } from '../db/index.js'
 import { Importer } from '../services/importer.js'
 
-export interface Repositories {
-  denials: DenialsRepository
-  search: SearchRepository
+export interface AppRepositories extends Repositories {
   importer: Importer
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
-    db: DB
-    repos: Repositories
+    repos: AppRepositories
   }
 }
 
-export function makeRepositories (db: DB): Repositories {
-  const denials = new DenialsRepository(db)
-  return { denials, search: new SearchRepository(db), importer: new Importer(denials) }
-}
-
 export default fp<{ dbPath: string }>(async (app, opts) => {
-  const db = openDatabase(opts.dbPath)
-  app.decorate('db', db)
-  app.decorate('repos', makeRepositories(db))
-  app.addHook('onClose', async () => { db.close() })
+  const store = openStore(opts.dbPath)
+  app.decorate('repos', { ...store.repos, importer: new Importer(store.repos.writer, store.repos.imports) })
+  app.addHook('onClose', async () => { store.close() })
 }, { name: 'whydenied-db', fastify: '5.x' })

@@ -1,5 +1,5 @@
 /**
- * The views plugin: @fastify/view with the shared Handlebars environment (server/views/handlebars.ts:
+ * The views plugin: @fastify/view with the shared Handlebars environment (server/render/handlebars.ts:
  * partials by name→path map, helpers from one module) and one layout, the local static assets under
  * /static/. Templates are compiled from the files under views/ only, never from data.
  */
@@ -8,7 +8,7 @@ import fp from 'fastify-plugin'
 import fastifyView from '@fastify/view'
 import fastifyStatic from '@fastify/static'
 import { viewsDir } from '../paths.js'
-import { COMPILE_OPTIONS, createHandlebars, PARTIALS } from '../views/handlebars.js'
+import { COMPILE_OPTIONS, createHandlebars, PARTIALS } from '../render/handlebars.js'
 
 export default fp<{ production: boolean }>(async (app, opts) => {
   const root = viewsDir()

@@ -3,7 +3,8 @@ import { notAnObject, parseEnvelope, RecordError } from '../authz/parse.js'
 import { Worker } from 'node:worker_threads'
 import { collectGarbage } from './memory.js'
 import type { ImportRecord, InputItem, RejectedRecord, SourceRecord } from '../authz/types.js'
-import type { DenialsRepository } from '../db/repositories/denials.js'
+import type { DenialWriter } from '../db/repositories/denial-writer.js'
+import type { ImportsRepository } from '../db/repositories/imports.js'
 
 export interface ImportSummary {
   imported: number
@@ -232,7 +233,7 @@ const worthSending = (r: SourceRecord): boolean => notAnObject(r.value) === null
 const yieldToLoop = (): Promise<void> => new Promise(resolve => setImmediate(resolve))
 
 export class Importer {
-  constructor (private readonly repo: DenialsRepository) {}
+  constructor (private readonly writer: DenialWriter, private readonly imports: ImportsRepository) {}
 
   /**
    * Read, parse and store. Large inputs are parsed on a worker thread while this thread reads and
@@ -244,7 +245,7 @@ export class Importer {
     const batchSize = opts.batchSize ?? 20_000
     const batchBytes = opts.batchBytes ?? 16 * 1024 * 1024
     const out = new SummaryBuilder()
-    const importId = this.repo.startImport(opts.label ?? opts.source ?? 'import')
+    const importId = this.imports.start(opts.label ?? opts.source ?? 'import')
     let batch: ImportRecord[] = []
     let bytesInBatch = 0
     let batchRejects: RejectedRecord[] = []
@@ -259,7 +260,7 @@ export class Importer {
     }
     const flush = async (): Promise<void> => {
       if (batch.length === 0 && rejectsToCount === 0) return
-      const outcomes = this.repo.storeBatch(batch, batchRejects, importId, undefined, rejectsToCount)
+      const outcomes = this.writer.storeBatch(batch, batchRejects, importId, undefined, rejectsToCount)
       for (const o of outcomes) o === 'imported' ? out.imported++ : out.duplicates++
       batch = []
       bytesInBatch = 0
@@ -352,7 +353,7 @@ export class Importer {
       await worker?.close()
       // However it ended, the import is finished: its row says so, with what was stored.
       try {
-        this.repo.finishImport(importId)
+        this.imports.finish(importId)
       } catch {
         // The database itself failed; the error being thrown says so.
       }

@@ -14,7 +14,7 @@ import { loadIdentities, type IdentityTable } from './identities.js'
 import { verifySigV4 } from './sigv4.js'
 import { loadStsSecret, TokenCodec, MAX_ENCODED_LENGTH } from './token.js'
 import { errorXml, STS_API_VERSION, successXml } from './xml.js'
-import mockStsApi from '../routes/api/mock-sts.js'
+import mockStsApi from './encode-route.js'
 import { assertBindingAllowed, type LookupAll } from '../util/binding.js'
 import { jsonErrorHandler, jsonNotFound } from '../errors.js'
 

@@ -1,7 +1,8 @@
 /**
  * The AWS Query protocol's XML envelopes for STS (API version 2011-06-15), and text escaping.
  * Shapes follow the service model (resultWrapper `<Op>Result`) and the Query error envelope, where
- * RequestId is a sibling of Error: see /work/shared/reference/sts-wire.md §3-4.
+ * RequestId is a sibling of Error (the STS service model, botocore/data/sts/2011-06-15/service-2.json,
+ * and https://docs.aws.amazon.com/STS/latest/APIReference/API_DecodeAuthorizationMessage.html).
  */
 
 export const STS_XMLNS = 'https://sts.amazonaws.com/doc/2011-06-15/'

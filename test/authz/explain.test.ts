@@ -1,6 +1,6 @@
 import t from 'tap'
 import { explainDenial, suggestStatement, statementMatches, type Explanation } from '../../server/authz/explain.js'
-import type { DenialDetail } from '../../server/db/repositories/denials.js'
+import type { DenialDetail } from '../../server/authz/types.js'
 import { fixtureNames, loadFixtureDenials } from './fixture-denials.js'
 
 const denials = loadFixtureDenials()

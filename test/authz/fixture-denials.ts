@@ -2,8 +2,8 @@
 import { readFileSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import { parseEnvelope } from '../../server/authz/parse.js'
-import { openDatabase } from '../../server/db/connection.js'
-import { DenialsRepository, type DenialDetail } from '../../server/db/repositories/denials.js'
+import type { DenialDetail } from '../../server/authz/types.js'
+import { openStore } from '../../server/db/index.js'
 import { DECODED_FIXTURES } from '../helpers/build.js'
 
 export function fixtureNames (): string[] {
@@ -12,15 +12,14 @@ export function fixtureNames (): string[] {
 
 /** Every decoded fixture by name (without .json), stored once and read back whole. */
 export function loadFixtureDenials (): Map<string, DenialDetail> {
-  const db = openDatabase(':memory:')
-  const repo = new DenialsRepository(db)
+  const store = openStore(':memory:')
+  const repos = store.repos
   const out = new Map<string, DenialDetail>()
   for (const name of fixtureNames()) {
     const env = parseEnvelope(JSON.parse(readFileSync(path.join(DECODED_FIXTURES, `${name}.json`), 'utf8')))
-    repo.storeBatch([{ message: env.message, source: name, line: 1, observedAt: '2026-11-01T10:00:00.000Z' }], [], null)
-    const id = (db.prepare('SELECT id FROM denials WHERE content_hash = ?').get(env.message.contentHash) as { id: number }).id
-    out.set(name, repo.get(id)!)
+    repos.writer.storeBatch([{ message: env.message, source: name, line: 1, observedAt: '2026-11-01T10:00:00.000Z' }], [], null)
+    out.set(name, repos.denials.get(repos.denials.idByHash(env.message.contentHash)!)!)
   }
-  db.close()
+  store.close()
   return out
 }

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { generate } from '../../fixtures/generate.js'
-import { buildTestApp, DECODED_FIXTURES, tempDir } from '../helpers/build.js'
+import { buildTestApp, DECODED_FIXTURES, sqlOf, tempDir } from '../helpers/build.js'
 import { CLI } from '../helpers/cli.js'
 
 t.test('a CLI import runs while the server searches and imports', async t => {
@@ -44,6 +44,6 @@ t.test('a CLI import runs while the server searches and imports', async t => {
   t.equal(failures, 0, `${requests} searches and ${posted} imports, none failed`)
   t.ok(requests > 10)
   t.same(totals, [...totals].sort((a, b) => a - b), 'readers see a growing, consistent total')
-  const occ = app.db.prepare('SELECT count(*) FROM occurrences').pluck().get()
+  const occ = sqlOf(t, app).prepare('SELECT count(*) FROM occurrences').pluck().get()
   t.equal(occ, N + posted, 'everything from both writers is stored')
 })

@@ -2,11 +2,12 @@ import t from 'tap'
 import Database from 'better-sqlite3'
 import { copyFileSync } from 'node:fs'
 import path from 'node:path'
-import { readFileRecords } from '../../server/authz/ingest.js'
+import { readFileRecords } from '../../server/ingest/index.js'
 import { openDatabase } from '../../server/db/connection.js'
 import { migrate, SCHEMA_VERSION } from '../../server/db/migrate.js'
 import { migrations } from '../../server/db/migrations/index.js'
-import { makeRepositories } from '../../server/plugins/db.js'
+import { repositoriesOn } from '../../server/db/index.js'
+import { Importer } from '../../server/services/importer.js'
 import { tempDir } from '../helpers/build.js'
 
 t.test('a new file is created, migrated to the latest version, in WAL mode', async t => {
@@ -66,7 +67,8 @@ t.test('0003: a schema-2 database keeps every occurrence; re-importing its files
     ['idx_occurrences_observed_at', 'idx_occurrences_unplaced'])
   t.same(db.pragma('foreign_key_check'), [], 'references intact')
 
-  const { importer } = makeRepositories(db)
+  const repos = repositoriesOn(db)
+  const importer = new Importer(repos.writer, repos.imports)
   const reimport = async (name: string) => importer.run(readFileRecords(path.join(fixtures, 'schema-v2', name), name), { label: name })
   const expected: Record<string, { imported: number, duplicates: number }> = {
     'lines.ndjson': { imported: 0, duplicates: 3 },

@@ -3,7 +3,7 @@ import t, { type Test } from 'tap'
 import { mockClient } from 'aws-sdk-client-mock'
 import { DecodeAuthorizationMessageCommand, InvalidAuthorizationMessageException, STSClient, STSServiceException } from '@aws-sdk/client-sts'
 import { createStsClient, decodeMessage, DecodeError } from '../../server/decode/client.js'
-import { decodeAll } from '../../server/decode/service.js'
+import { decodeAll } from '../../server/services/decode.js'
 
 const sts = mockClient(STSClient)
 t.afterEach(() => { sts.reset() })

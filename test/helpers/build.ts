@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { FastifyInstance } from 'fastify'
+import Database from 'better-sqlite3'
 import { buildApp } from '../../server/app.js'
 import { loadConfig, type AppConfig } from '../../server/config.js'
 
@@ -23,6 +24,16 @@ export async function buildTestApp (t: TapLike, overrides: Partial<AppConfig> = 
   t.teardown(() => app.close())
   await app.ready()
   return app
+}
+
+/**
+ * A second, read-only connection to an app's database file, for checking what it stored by plain SQL
+ * (the app itself exposes only its repositories); closed when the test ends.
+ */
+export function sqlOf (t: TapLike, app: FastifyInstance): Database.Database {
+  const db = new Database(app.config.dbPath, { readonly: true })
+  t.teardown(() => db.close())
+  return db
 }
 
 export const ROOT = path.resolve(import.meta.dirname, '../..')

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url'
 import { chromium } from 'playwright-core'
 import { findChromium, missing, skipUnless } from '../helpers/binaries.js'
 import { parseEnvelope } from '../../server/authz/parse.js'
-import { DenialsRepository } from '../../server/db/repositories/denials.js'
+import { repositoriesOn } from '../../server/db/index.js'
 import { ReportsRepository } from '../../server/db/repositories/reports.js'
 import { buildReport, parseTeams, render, resolvePeriod } from '../../server/reports/index.js'
 import { DECODED_FIXTURES, ROOT, tempDir } from '../helpers/build.js'
@@ -17,7 +17,7 @@ const { db } = goldenDb(dir)
 t.teardown(() => db.close())
 // The hostile fixture too: its values must stay text in the standalone file.
 const hostile = parseEnvelope(JSON.parse(readFileSync(path.join(DECODED_FIXTURES, 'hostile-values.json'), 'utf8')))
-new DenialsRepository(db).storeBatch([{ message: hostile.message, source: 'hostile', line: 1, observedAt: '2026-11-20T10:00:00Z' }], [], null)
+repositoriesOn(db).writer.storeBatch([{ message: hostile.message, source: 'hostile', line: 1, observedAt: '2026-11-20T10:00:00Z' }], [], null)
 const report = buildReport(new ReportsRepository(db), { period: resolvePeriod('2026-11-01', '2026-11-30'), teams: parseTeams(TEAMS_YAML, 'teams.yaml') })
 const file = path.join(dir, 'report.html')
 const html = render(report, 'html')

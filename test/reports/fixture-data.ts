@@ -16,7 +16,7 @@ import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { parseEnvelope } from '../../server/authz/parse.js'
 import { openDatabase, type DB } from '../../server/db/connection.js'
-import { DenialsRepository } from '../../server/db/repositories/denials.js'
+import { repositoriesOn } from '../../server/db/index.js'
 
 export const PLATFORM = '111122223333'
 export const DATA = '444455556666'
@@ -142,7 +142,7 @@ export const PERIOD_ARGS = { since: '2026-11-01', until: '2026-11-30' }
 export function goldenDb (dir: string): { file: string, db: DB } {
   const file = path.join(dir, 'golden.db')
   const db = openDatabase(file)
-  const repo = new DenialsRepository(db)
+  const repo = repositoriesOn(db).writer
   const records = goldenLines().map((line, i) => {
     const env = parseEnvelope(JSON.parse(line))
     return { message: env.message, source: 'golden', line: i + 1, observedAt: env.observedAt }

@@ -5,7 +5,7 @@ import path from 'node:path'
 import { parseEnvelope } from '../../server/authz/parse.js'
 import { ReportsRepository } from '../../server/db/repositories/reports.js'
 import { buildReport, parseTeams, renderHtml, reportView, resolvePeriod } from '../../server/reports/index.js'
-import { COMPILE_OPTIONS, createHandlebars } from '../../server/views/handlebars.js'
+import { COMPILE_OPTIONS, createHandlebars } from '../../server/render/handlebars.js'
 import { buildTestApp, ROOT, tempDir } from '../helpers/build.js'
 import { goldenDb, goldenLines, TEAMS_YAML } from './fixture-data.js'
 
@@ -30,7 +30,7 @@ t.test('the page and the standalone file show the same report markup', async t =
   const teamsFile = path.join(dir, 'teams.yaml')
   writeFileSync(teamsFile, TEAMS_YAML)
   const app = await buildTestApp(t, { teamsFile })
-  app.repos.denials.storeBatch(goldenLines().map((line, i) => {
+  app.repos.writer.storeBatch(goldenLines().map((line, i) => {
     const env = parseEnvelope(JSON.parse(line))
     return { message: env.message, source: 'golden', line: i + 1, observedAt: env.observedAt }
   }), [], null)

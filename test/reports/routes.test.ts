@@ -15,7 +15,7 @@ const records = goldenLines().map((line, i) => {
 })
 const hostile = parseEnvelope(JSON.parse(readFileSync(path.join(DECODED_FIXTURES, 'hostile-values.json'), 'utf8')))
 records.push({ message: hostile.message, source: 'hostile', line: 1, observedAt: '2026-11-20T10:00:00.000Z' })
-app.repos.denials.storeBatch(records, [], null)
+app.repos.writer.storeBatch(records, [], null)
 const Q = 'since=2026-11-01&until=2026-11-30'
 /** Every href of a page, with Handlebars' entity escaping undone. */
 const hrefs = (html: string): string[] => [...html.matchAll(/href="([^"]*)"/g)].map(m => m[1]!.replace(/&#x3D;/g, '=').replace(/&amp;/g, '&'))

@@ -9,10 +9,10 @@
 import t from 'tap'
 import fc from 'fast-check'
 import path from 'node:path'
-import { readTextRecords } from '../../server/authz/ingest.js'
+import { readTextRecords } from '../../server/ingest/index.js'
 import { openDatabase, type DB } from '../../server/db/connection.js'
-import { makeRepositories } from '../../server/plugins/db.js'
-import type { ImportOptions } from '../../server/services/importer.js'
+import { repositoriesOn } from '../../server/db/index.js'
+import { Importer, type ImportOptions } from '../../server/services/importer.js'
 import { tempDir, type TapLike } from '../helpers/build.js'
 
 const RUNS = Number(process.env.WHYDENIED_FUZZ_RUNS ?? 40)
@@ -119,7 +119,8 @@ const paths: Array<[string, ImportOptions, number]> = [
 for (const [name, opts, runs] of paths) {
   t.test(`any mix of records, ${name}: every record counted once, re-import all duplicates`, async t => {
     const db = open(t)
-    const { importer } = makeRepositories(db)
+    const { writer, imports } = repositoriesOn(db)
+    const importer = new Importer(writer, imports)
     let run = 0
     await fc.assert(fc.asyncProperty(input, async inp => {
       const source = `fuzz-${name}-${run++}.${inp.form}`
@@ -140,7 +141,8 @@ for (const [name, opts, runs] of paths) {
 
   t.test(`arbitrary bytes, ${name}: never a crash, the store stays consistent`, async t => {
     const db = open(t)
-    const { importer } = makeRepositories(db)
+    const { writer, imports } = repositoriesOn(db)
+    const importer = new Importer(writer, imports)
     let run = 0
     const bytes = fc.oneof(
       fc.uint8Array({ maxLength: 2000 }),

@@ -1,10 +1,10 @@
 import t from 'tap'
 import { readFileSync, readdirSync } from 'node:fs'
 import path from 'node:path'
-import { readTextRecords } from '../../server/authz/ingest.js'
+import { readTextRecords } from '../../server/ingest/index.js'
 import { openDatabase, type DB } from '../../server/db/connection.js'
-import { makeRepositories } from '../../server/plugins/db.js'
-import { SERVER_IMPORT_OPTIONS } from '../../server/services/importer.js'
+import { repositoriesOn } from '../../server/db/index.js'
+import { Importer, SERVER_IMPORT_OPTIONS } from '../../server/services/importer.js'
 import type { InputItem } from '../../server/authz/types.js'
 import { DECODED_FIXTURES, tempDir, type TapLike } from '../helpers/build.js'
 
@@ -15,6 +15,11 @@ function open (t: TapLike): DB {
   const db = openDatabase(path.join(tempDir(t), 'i.db'))
   t.teardown(() => db.close())
   return db
+}
+/** The repositories on a test's own connection, with an importer on them (as the app decorates). */
+function makeRepositories (db: DB): ReturnType<typeof repositoriesOn> & { importer: Importer } {
+  const repos = repositoriesOn(db)
+  return { ...repos, importer: new Importer(repos.writer, repos.imports) }
 }
 const count = (db: DB, table: string): number => db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number
 
@@ -114,7 +119,7 @@ t.test('a failed write leaves no half-record: the whole batch rolls back', async
   const repos = makeRepositories(db)
   // Make the 5th condition insert fail, in the middle of a record.
   let n = 0
-  const stmt = (repos.denials as unknown as { insertCondition: { run: (...a: unknown[]) => unknown } }).insertCondition
+  const stmt = (repos.writer as unknown as { insertCondition: { run: (...a: unknown[]) => unknown } }).insertCondition
   const real = stmt.run.bind(stmt)
   stmt.run = (...a: unknown[]) => { if (++n === 5) throw new Error('disk full'); return real(...a) }
   await t.rejects(repos.importer.run(readTextRecords(ndjson, 'x')), /disk full/)
@@ -216,7 +221,7 @@ t.test('the imports row is finished also when nothing was stored, or the import 
   const repos = makeRepositories(db)
   await repos.importer.run(readTextRecords('1\n2\n', 'bad'))
   t.same(importsRows(db), [{ imported: 0, duplicates: 0, rejected: 2, finished: 1 }])
-  const stmt = (repos.denials as unknown as { insertCondition: { run: (...a: unknown[]) => unknown } }).insertCondition
+  const stmt = (repos.writer as unknown as { insertCondition: { run: (...a: unknown[]) => unknown } }).insertCondition
   const real = stmt.run.bind(stmt)
   stmt.run = () => { throw new Error('disk full') }
   await t.rejects(repos.importer.run(readTextRecords(ndjson, 'x')), /disk full/)

@@ -1,5 +1,5 @@
 /** 0001: denials, their parsed parts (conditions, statements, failures), occurrences and imports. */
-import type { Migration } from './index.js'
+import type { Migration } from './migration.js'
 
 // STRICT tables: SQLite would otherwise coerce an account ID such as "012345678901" to a number
 // and lose its leading zero.

@@ -1,5 +1,5 @@
 /** 0002: a covering index in denial-signature order, so team reports group denials without sorting them. */
-import type { Migration } from './index.js'
+import type { Migration } from './migration.js'
 
 // The report groups denials by (principal, or its role for sessions; action; resource; decision) and
 // counts distinct principals inside each group. Reading the wide denials rows (they hold the raw JSON)

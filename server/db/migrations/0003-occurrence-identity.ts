@@ -1,5 +1,5 @@
 /** 0003: an occurrence is identified by its place in the input (line and index within it), or by the encoded message it was decoded from. */
-import type { Migration } from './index.js'
+import type { Migration } from './migration.js'
 
 // SQLite cannot change a table's UNIQUE constraint, so occurrences is rebuilt (the 12-step recipe
 // of https://www.sqlite.org/lang_altertable.html; nothing references occurrences, so foreign keys

@@ -2,11 +2,8 @@
 import { initial } from './0001-initial.js'
 import { reportSignature } from './0002-report-signature.js'
 import { occurrenceIdentity } from './0003-occurrence-identity.js'
+import type { Migration } from './migration.js'
 
-export interface Migration {
-  version: number
-  name: string
-  up: string
-}
+export type { Migration }
 
 export const migrations: readonly Migration[] = [initial, reportSignature, occurrenceIdentity]

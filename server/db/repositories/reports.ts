@@ -14,7 +14,7 @@
 import type { DB } from '../connection.js'
 import type { Decision } from '../../authz/types.js'
 import type { ExplainInput } from '../../authz/explain.js'
-import { groupConditions, rowToPrincipal, rowToStatement, type StatementRow } from './denials.js'
+import { groupConditions, rowToPrincipal, rowToStatement, type StatementRow } from './denial-rows.js'
 
 export interface ReportWindow {
   /** Start of the previous period (ISO instant, inclusive). */
@@ -81,7 +81,7 @@ export class ReportsRepository {
   private readonly detailConditions
   private readonly detailStatements
 
-  constructor (readonly db: DB) {
+  constructor (private readonly db: DB) {
     // Same expression and column order as idx_denials_signature: SQLite reads the index, no sort.
     this.signatures = db.prepare(`${SIGNATURE_SELECT} ${SIGNATURE_ORDER}`).raw()
     // A covering range scan of (observed_at, denial_id): the ids stream out in time order, no sort.

@@ -1,8 +1,9 @@
 /** Search over denials: combinable filters (AND), keyset pagination, and facet counts. */
 import type { DB } from '../connection.js'
+import type { DenialSummary } from '../../authz/types.js'
 import { BadCursorError, BadFilterError } from '../../errors.js'
 import type { DenialFilters, SortOrder } from '../../schemas/denials.js'
-import { rowToSummary, SUMMARY_COLUMNS, type DenialRow, type DenialSummary } from './denials.js'
+import { rowToSummary, SUMMARY_COLUMNS, type DenialRow } from './denial-rows.js'
 
 // The filters' since and until arrive as ISO-8601 instants (resolved by toFilters); the window is [since, until).
 export type { DenialFilters, SortOrder }
@@ -129,7 +130,7 @@ function decodeCursor (s: string, sort: SortOrder): Cursor {
 }
 
 export class SearchRepository {
-  constructor (readonly db: DB) {}
+  constructor (private readonly db: DB) {}
 
   search (filters: DenialFilters, opts: SearchOptions = {}): SearchResult {
     const sort = opts.sort ?? 'lastSeen'

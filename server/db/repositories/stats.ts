@@ -1,6 +1,7 @@
 /** Stats for the dashboard and the denial page: totals over a period, per-day counts, top and similar denials. */
 import type { DB } from '../connection.js'
-import { rowToSummary, SUMMARY_COLUMNS, type DenialRow, type DenialSummary } from './denials.js'
+import type { DenialSummary } from '../../authz/types.js'
+import { rowToSummary, SUMMARY_COLUMNS, type DenialRow } from './denial-rows.js'
 
 export interface PeriodTotals {
   /** Distinct denials with at least one occurrence in the period. */
@@ -42,7 +43,7 @@ export class StatsRepository {
   private readonly totalsEverStmt
   private readonly recurringEverStmt
 
-  constructor (readonly db: DB) {
+  constructor (db: DB) {
     this.totalsStmt = db.prepare<{ since: string }, { occurrences: number }>(
       'SELECT count(*) AS occurrences FROM occurrences WHERE observed_at >= @since')
     // A denial occurred at or after `since` exactly when its last occurrence did: last_seen answers

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Report } from '../build.js'
 import { viewsDir } from '../../paths.js'
-import { compileView, createHandlebars } from '../../views/handlebars.js'
+import { compileView, createHandlebars } from '../../render/handlebars.js'
 import { reportView } from './view.js'
 
 // Built on first use: a CLI run that writes Markdown never reads a template.

@@ -4,8 +4,8 @@
  * Handlebars escapes them.
  */
 import type { Report, ReportGroup, SectionTotals, TeamSection } from '../build.js'
-import { periodChart, sparkline, type ChartModel } from '../../views/chart.js'
-import { formatNumber } from '../../views/helpers.js'
+import { periodChart, sparkline, type ChartModel } from '../../render/chart.js'
+import { formatNumber } from '../../render/helpers.js'
 
 /** A value shown as code, or "(none)" when null (the partial report-code draws both). */
 export type CodeValue = { text: string } | null

@@ -1,21 +1,18 @@
 /**
  * POST /api/decode {text, store?, source?}: find the encoded messages in error text, decode each through
- * STS, and optionally import them. STS is the app's own mock (called in process, see below) unless
- * config.stsEndpoint names another one.
+ * STS, and optionally import them, through the app's Decoder (app.ts: its own mock in process, unless
+ * config.stsEndpoint names another STS).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
-import { createStsClient, DecodeError, describeTarget, type StsTarget } from '../../decode/client.js'
-import { excerpt, extractTokens, MAX_TEXT_LENGTH } from '../../decode/extract.js'
-import { decodeAll, localTarget, storeDecoded } from '../../decode/service.js'
-import { BadTokenError } from '../../errors.js'
-import type { IdentityTable } from '../../sts/identities.js'
+import { Type, type Static } from 'typebox'
+import { DecodeError } from '../../decode/client.js'
+import { excerpt, MAX_TEXT_LENGTH } from '../../decode/extract.js'
+import { BadTokenError, errorBody, type AppError } from '../../errors.js'
+import type { Decoder, DecodeTextOutcome } from '../../services/decode.js'
 
 export interface DecodeApiOptions {
-  /** The mock's identities (the app signs its own calls with the first that may decode). */
-  identities: IdentityTable
-  /** Another STS to use instead of the app's mock (config.stsEndpoint). */
-  endpoint: string | null
+  /** The app's decoder: its own mock STS (called in process), or config.stsEndpoint. */
+  decoder: Decoder
 }
 
 const DecodedItemSchema = Type.Object({
@@ -36,17 +33,31 @@ const DecodeErrorSchema = Type.Object({
   token: Type.Optional(Type.String({ description: 'The message that failed' }))
 })
 
-const decodeApi: FastifyPluginAsyncTypebox<DecodeApiOptions> = async (app, opts) => {
-  // The app's own mock is reached with app.inject(): the real SDK signs a real request, the mounted
-  // /sts plugin verifies and answers it, and no socket is involved, so this works whether or not the
-  // app listens, on whatever address, and needs no credentials outside the identities file.
-  const target: StsTarget = opts.endpoint !== null
-    ? { kind: 'endpoint', endpoint: opts.endpoint }
-    : localTarget(app, opts.identities)
-  const client = createStsClient(target)
-  const label = describeTarget(target)
-  app.addHook('onClose', async () => { client.destroy() })
+const DecodeResultSchema = Type.Object({ results: Type.Array(DecodedItemSchema) })
 
+/** Every answer of POST /api/decode: the decoded messages, or the error. */
+export type DecodeAnswer = Partial<Static<typeof DecodeResultSchema> & Static<typeof DecodeErrorSchema>>
+
+/** The error of a failed outcome (its JSON body is errorBody's, with the problems or the STS error as details). */
+export function decodeFailure (outcome: Exclude<DecodeTextOutcome, { ok: true }>): AppError {
+  // Nothing is sent to STS when any candidate is doubtful.
+  if (outcome.problems !== undefined) {
+    const problems = outcome.problems
+    return Object.assign(new BadTokenError(problems.map(p => `${p.excerpt}: ${p.reason}`).join('; ')), { details: { problems } })
+  }
+  const e = outcome.error
+  const message = outcome.count > 1 ? `message ${outcome.index + 1} of ${outcome.count} (${excerpt(outcome.token)}): ${e.message}` : e.message
+  return new DecodeError(message, e.statusCode, e.code, e.stsCode, e.stsMessage, outcome.token)
+}
+
+/** The answer of POST /api/decode for an outcome: also the JSON twin of the import page's decode form. */
+export function decodeAnswer (outcome: DecodeTextOutcome): { statusCode: number, body: DecodeAnswer } {
+  if (outcome.ok) return { statusCode: 200, body: { results: outcome.items } }
+  const body = errorBody(decodeFailure(outcome))
+  return { statusCode: body.statusCode, body }
+}
+
+const decodeApi: FastifyPluginAsyncTypebox<DecodeApiOptions> = async (app, opts) => {
   app.post('/decode', {
     bodyLimit: 2 * MAX_TEXT_LENGTH + 4096,
     schema: {
@@ -57,24 +68,13 @@ const decodeApi: FastifyPluginAsyncTypebox<DecodeApiOptions> = async (app, opts)
         store: Type.Optional(Type.Boolean({ default: false, description: 'Import the decoded messages' })),
         source: Type.Optional(Type.String({ minLength: 1, maxLength: 500, description: 'Label for the stored occurrences (default "decode")' }))
       }),
-      response: { 200: Type.Object({ results: Type.Array(DecodedItemSchema) }), '4xx': DecodeErrorSchema, '5xx': DecodeErrorSchema }
+      response: { 200: DecodeResultSchema, '4xx': DecodeErrorSchema, '5xx': DecodeErrorSchema }
     }
   }, async (req) => {
-    const { tokens, problems } = extractTokens(req.body.text)
-    if (problems.length > 0) {
-      // Nothing is sent to STS when any candidate is doubtful.
-      throw Object.assign(new BadTokenError(problems.map(p => `${p.excerpt}: ${p.reason}`).join('; ')), { details: { problems } })
-    }
-    const outcomes = await decodeAll(client, tokens, label)
-    const failed = outcomes.find(o => !o.ok)
-    if (failed !== undefined && !failed.ok) {
-      const e = failed.error
-      const message = tokens.length > 1 ? `message ${tokens.indexOf(failed.token) + 1} of ${tokens.length} (${excerpt(failed.token)}): ${e.message}` : e.message
-      throw new DecodeError(message, e.statusCode, e.code, e.stsCode, e.stsMessage, failed.token)
-    }
-    const items = outcomes.flatMap(o => o.ok ? [o.item] : [])
-    if (req.body.store === true) await storeDecoded(app.repos, items, req.body.source ?? 'decode')
-    return { results: items }
+    const outcome = await opts.decoder.decodeText(req.body.text, req.body.store === true ? { source: req.body.source ?? 'decode' } : null)
+    // A failure goes through the API's error handler (errorBody; a 5xx is logged).
+    if (!outcome.ok) throw decodeFailure(outcome)
+    return { results: outcome.items }
   })
 }
 

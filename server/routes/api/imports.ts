@@ -1,7 +1,7 @@
 /** POST /api/imports: any accepted format as the body (JSON, NDJSON) or as multipart file uploads. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { readTextRecords } from '../../authz/ingest.js'
+import { readTextRecords } from '../../ingest/index.js'
 import { ImportSummarySchema } from '../../schemas/denials.js'
 import { NothingToImportError, UploadTooLargeError } from '../../errors.js'
 import { SERVER_IMPORT_OPTIONS, SummaryBuilder, type ImportSummary } from '../../services/importer.js'

@@ -5,18 +5,19 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { jsonErrorHandler, jsonNotFound } from '../../errors.js'
 import { guard } from '../../plugins/security.js'
-import type { IdentityTable } from '../../sts/identities.js'
+import type { Decoder } from '../../services/decode.js'
+import mockStsApi from '../../sts/encode-route.js'
 import type { TokenCodec } from '../../sts/token.js'
 import decodeApi from './decode.js'
 import denialsApi from './denials.js'
 import importsApi from './imports.js'
-import mockStsApi from './mock-sts.js'
 import reportsApi from './reports.js'
 
 export interface ApiOptions {
-  /** The mock STS's codec and identities (POST /api/mock-sts/encode mints with it; /api/decode calls it). */
+  /** The mock STS's codec (POST /api/mock-sts/encode mints with it). */
   codec: TokenCodec
-  identities: IdentityTable
+  /** The app's decoder (POST /api/decode): its own mock STS in process, or config.stsEndpoint. */
+  decoder: Decoder
 }
 
 const api: FastifyPluginAsync<ApiOptions> = async (app, opts) => {
@@ -26,7 +27,7 @@ const api: FastifyPluginAsync<ApiOptions> = async (app, opts) => {
   await app.register(denialsApi)
   await app.register(importsApi)
   await app.register(mockStsApi, { codec: opts.codec, ttlSeconds: app.config.stsTtlSeconds })
-  await app.register(decodeApi, { identities: opts.identities, endpoint: app.config.stsEndpoint })
+  await app.register(decodeApi, { decoder: opts.decoder })
   await app.register(reportsApi)
 }
 

@@ -1,10 +1,10 @@
 /** GET /api/reports: the team report as JSON (the same model as `whydenied report --format json`). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { ReportsRepository } from '../../db/repositories/reports.js'
-import { ReportQuerySchema, reportFor } from '../pages/reports.js'
+import { reportFor } from '../../reports/query.js'
+import { ReportQuerySchema } from '../../schemas/reports.js'
 
 const reportsApi: FastifyPluginAsyncTypebox = async (app) => {
-  const repo = new ReportsRepository(app.db)
+  const repo = app.repos.reports
   app.get('/reports', {
     schema: { querystring: ReportQuerySchema, tags: ['reports'], summary: 'Recurring denials per team, compared with the previous period' }
   }, async (req) => reportFor(repo, app.config.teamsFile, req.query))

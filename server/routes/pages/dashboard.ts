@@ -2,9 +2,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { StatsRepository } from '../../db/repositories/stats.js'
-import { barChart } from '../../views/chart.js'
-import { formatDay, formatNumber } from '../../views/helpers.js'
-import { layoutModel } from '../../views/layout.js'
+import { barChart } from '../../render/chart.js'
+import { formatDay, formatNumber } from '../../render/helpers.js'
+import { layoutModel } from '../../render/layout.js'
 import { denialRow, FormatParam, importRow } from './view-models.js'
 
 const DAY = 86_400_000
@@ -41,14 +41,14 @@ const dashboard: FastifyPluginAsyncTypebox<{ stats: StatsRepository }> = async (
     const totals = stats.totals(since)
     const perDay = stats.perDay(since)
     const recurring = stats.mostRecurring(since, 10)
-    const imports = app.repos.denials.listImports(8)
+    const imports = app.repos.imports.list(8)
 
     if (req.query.format === 'json') {
       return { period: period.id, since, until: now.toISOString(), totals, perDay, mostRecurring: recurring, latestImports: imports }
     }
 
     const chartFrom = since ?? stats.firstOccurrence() ?? now.toISOString()
-    const anyData = app.repos.denials.listImports(1).length > 0 || totals.occurrences > 0
+    const anyData = app.repos.imports.list(1).length > 0 || totals.occurrences > 0
     return reply.viewAsync('pages/dashboard.hbs', {
       ...layoutModel(req, reply, 'Dashboard', 'dashboard'),
       periods: PERIODS.map(p => ({ label: p.label, href: p.id === '30d' ? '/' : `/?period=${p.id}`, current: p.id === period.id })),

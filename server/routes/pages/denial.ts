@@ -5,13 +5,13 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import type { DenialDetail } from '../../db/repositories/denials.js'
+import type { DenialDetail } from '../../authz/types.js'
 import type { StatsRepository } from '../../db/repositories/stats.js'
 import { explainDenial, type Explanation } from '../../authz/explain.js'
 import { DenialNotFoundError } from '../../errors.js'
-import { barChart } from '../../views/chart.js'
-import { decisionClass, decisionLabel, formatInstant, formatNumber, plural, prettyJson } from '../../views/helpers.js'
-import { layoutModel } from '../../views/layout.js'
+import { barChart } from '../../render/chart.js'
+import { decisionClass, decisionLabel, formatInstant, formatNumber, plural, prettyJson } from '../../render/helpers.js'
+import { layoutModel } from '../../render/layout.js'
 import { filterHref } from './list-state.js'
 import { denialRow, FormatParam } from './view-models.js'
 

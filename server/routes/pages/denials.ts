@@ -7,9 +7,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { DenialQuerySchema } from '../../schemas/denials.js'
 import type { FacetValue, SearchResult } from '../../db/repositories/search.js'
-import { toFilters } from '../api/denials.js'
-import { decisionLabel, formatNumber, plural, shortArn, truncate } from '../../views/helpers.js'
-import { layoutModel } from '../../views/layout.js'
+import { toFilters } from '../../services/filters.js'
+import { decisionLabel, formatNumber, plural, shortArn, truncate } from '../../render/helpers.js'
+import { layoutModel } from '../../render/layout.js'
 import { Decisions } from '../../authz/types.js'
 import {
   conditionKeyOf, listHref, stateFromQuery, toggleConditionKey, toggleConditionValue, toggleScalar,

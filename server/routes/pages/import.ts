@@ -9,11 +9,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { readTextRecords } from '../../authz/ingest.js'
+import { readTextRecords } from '../../ingest/index.js'
 import { SERVER_IMPORT_OPTIONS, SummaryBuilder, type ImportSummary } from '../../services/importer.js'
-import { formatNumber, plural, prettyJson, truncate } from '../../views/helpers.js'
-import { csrfToken, layoutModel } from '../../views/layout.js'
+import { formatNumber, plural, prettyJson, truncate } from '../../render/helpers.js'
+import { csrfToken, layoutModel } from '../../render/layout.js'
 import { FormatParam, importRow } from './view-models.js'
+import { decodeAnswer, type DecodeAnswer } from '../api/decode.js'
+import type { Decoder } from '../../services/decode.js'
 import { acceptMultipart, isMultipart, UploadReader, type UploadPart } from '../../plugins/uploads.js'
 import { CsrfTokenNotFirstError, NothingToDecodeError, NothingToImportError, UploadTooLargeError } from '../../errors.js'
 
@@ -81,21 +83,20 @@ export function importResultModel (summary: ImportSummary, inputs: string[]): Im
   }
 }
 
-const importPage: FastifyPluginAsyncTypebox = async (app) => {
+const importPage: FastifyPluginAsyncTypebox<{ decoder: Decoder }> = async (app, opts) => {
   const limit = app.config.maxUploadBytes
   const limitText = `${Math.round(limit / 1024 / 1024 * 10) / 10} MiB`
   // Encapsulated: multipart bodies reach these routes unread; they read them with UploadReader.
   acceptMultipart(app)
   app.decorateRequest('upload', null)
 
-
   async function renderPage (req: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown> = {}): Promise<string> {
     return reply.viewAsync('pages/import.hbs', {
       ...layoutModel(req, reply, 'Import', 'import'),
       csrfToken: csrfToken(reply),
       limitText,
-      imports: app.repos.denials.listImports(10).map(importRow),
-      decode: { endpointText: app.config.stsEndpoint ? `the STS at ${app.config.stsEndpoint}` : 'the built-in mock STS' },
+      imports: app.repos.imports.list(10).map(importRow),
+      decodeThrough: app.config.stsEndpoint ? `the STS at ${app.config.stsEndpoint}` : 'the built-in mock STS',
       result: null,
       decoded: null,
       decodeError: null,
@@ -140,17 +141,20 @@ const importPage: FastifyPluginAsyncTypebox = async (app) => {
   /** The upload of a request that passed the CSRF check (opened here when the token came in a header). */
   const uploadOf = (req: FastifyRequest): UploadReader | null => req.upload ?? (isMultipart(req) ? openUpload(req, false) : null)
 
-  app.get('/import', { schema: { querystring: Type.Object({ format: FormatParam }) } }, async (req, reply) => {
-    if (req.query.format === 'json') return { latestImports: app.repos.denials.listImports(10), maxUploadBytes: limit }
-    return renderPage(req, reply)
-  })
-
-  app.post('/import', {
+  /** Both forms: an oversize body refused unread, the CSRF token read and checked before the rest. */
+  const uploadRoute = {
     schema: { querystring: Type.Object({ format: FormatParam }) },
     onRequest: refuseOversize,
     preValidation: readTokenFirst,
     preHandler: app.csrfProtection
-  }, async (req, reply) => {
+  }
+
+  app.get('/import', { schema: { querystring: Type.Object({ format: FormatParam }) } }, async (req, reply) => {
+    if (req.query.format === 'json') return { latestImports: app.repos.imports.list(10), maxUploadBytes: limit }
+    return renderPage(req, reply)
+  })
+
+  app.post('/import', uploadRoute, async (req, reply) => {
     const upload = uploadOf(req)
     if (upload === null) throw nothingUploaded()
     const form = await readForm(upload, true)
@@ -183,13 +187,8 @@ const importPage: FastifyPluginAsyncTypebox = async (app) => {
     return renderPage(req, reply, { result: importResultModel(total.summary(), inputs) })
   })
 
-  // Error text with encoded messages: decoded (and stored) through POST /api/decode, the page's JSON twin.
-  app.post('/import/decode', {
-    schema: { querystring: Type.Object({ format: FormatParam }) },
-    onRequest: refuseOversize,
-    preValidation: readTokenFirst,
-    preHandler: app.csrfProtection
-  }, async (req, reply) => {
+  // Error text with encoded messages: decoded and stored by the decoder of POST /api/decode, whose answer is the JSON twin.
+  app.post('/import/decode', uploadRoute, async (req, reply) => {
     const upload = uploadOf(req)
     const form = upload === null ? null : await readForm(upload, false)
     if (form?.fields.get('text')?.truncated) throw new UploadTooLargeError(limitText)
@@ -200,17 +199,11 @@ const importPage: FastifyPluginAsyncTypebox = async (app) => {
       return renderPage(req, reply, { error: new NothingToDecodeError().message })
     }
     const label = fieldValue(form, 'source').trim().slice(0, 200)
-    const res = await app.inject({
-      method: 'POST',
-      url: '/api/decode',
-      headers: app.config.token ? { authorization: `Bearer ${app.config.token}` } : {},
-      payload: { text, store: true, source: label || 'decode' }
-    })
-    const answer = res.json<DecodeApiAnswer>()
-    if (req.query.format === 'json') return reply.code(res.statusCode).send(answer)
-    if (res.statusCode !== 200) {
-      reply.code(res.statusCode)
-      return renderPage(req, reply, { decodeError: decodeErrorModel(answer, res.statusCode) })
+    const { statusCode, body: answer } = decodeAnswer(await opts.decoder.decodeText(text, { source: label || 'decode' }))
+    if (req.query.format === 'json') return reply.code(statusCode).send(answer)
+    if (statusCode !== 200) {
+      reply.code(statusCode)
+      return renderPage(req, reply, { decodeError: decodeErrorModel(answer, statusCode) })
     }
     return renderPage(req, reply, { decoded: decodedModel(answer) })
   })
@@ -218,16 +211,7 @@ const importPage: FastifyPluginAsyncTypebox = async (app) => {
 
 export default importPage
 
-interface DecodeApiAnswer {
-  results?: Array<{ token: string, DecodedMessage: string, stored?: 'imported' | 'duplicate', denialId?: number }>
-  message?: string
-  code?: string
-  stsCode?: string | null
-  stsMessage?: string | null
-  problems?: Array<{ excerpt: string, reason: string }>
-}
-
-export function decodedModel (answer: DecodeApiAnswer): object {
+export function decodedModel (answer: DecodeAnswer): object {
   const results = answer.results ?? []
   const imported = results.filter(r => r.stored === 'imported').length
   return {
@@ -241,7 +225,7 @@ export function decodedModel (answer: DecodeApiAnswer): object {
   }
 }
 
-export function decodeErrorModel (answer: DecodeApiAnswer, status: number): object {
+export function decodeErrorModel (answer: DecodeAnswer, status: number): object {
   return {
     status: String(status),
     message: answer.message ?? 'The message could not be decoded.',

@@ -4,11 +4,11 @@
  * views/pages/error.hbs; `?format=json` twins answer the JSON error body).
  */
 import type { FastifyPluginAsync } from 'fastify'
+import type { Decoder } from '../../services/decode.js'
 import formbody from '@fastify/formbody'
-import { StatsRepository } from '../../db/repositories/stats.js'
 import { guard } from '../../plugins/security.js'
 import viewsPlugin from '../../plugins/views.js'
-import { pageErrorHandler, pageNotFound, wantsJson } from '../../views/errors.js'
+import { pageErrorHandler, pageNotFound, wantsJson } from '../../render/errors.js'
 import dashboard from './dashboard.js'
 import denialList from './denials.js'
 import denialPage from './denial.js'
@@ -19,7 +19,7 @@ import reportPages from './reports.js'
 /** Small forms only (sign-in, sign-out); imports go through multipart with their own limit. */
 const FORM_BODY_LIMIT = 64 * 1024
 
-const pages: FastifyPluginAsync = async (app) => {
+const pages: FastifyPluginAsync<{ decoder: Decoder }> = async (app, opts) => {
   app.setErrorHandler(pageErrorHandler)
   app.setNotFoundHandler(pageNotFound)
   await app.register(guard, { signInRedirect: req => !wantsJson(req) })
@@ -27,11 +27,11 @@ const pages: FastifyPluginAsync = async (app) => {
   if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) {
     await app.register(formbody, { bodyLimit: FORM_BODY_LIMIT })
   }
-  const stats = new StatsRepository(app.db)
+  const stats = app.repos.stats
   await app.register(dashboard, { stats })
   await app.register(denialList)
   await app.register(denialPage, { stats })
-  await app.register(importPage)
+  await app.register(importPage, { decoder: opts.decoder })
   await app.register(login)
   // Team reports: the page with its downloads.
   await app.register(reportPages)

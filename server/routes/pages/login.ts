@@ -5,9 +5,10 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { sameSecret, safeNext, SESSION_COOKIE, tooManyAttempts } from '../../plugins/security.js'
+import { safeNext, SESSION_COOKIE } from '../../plugins/security.js'
+import { sameSecret, tooManyAttempts } from '../../util/token-guard.js'
 import { SESSION_TTL_MS } from '../../plugins/sessions.js'
-import { csrfToken, layoutModel } from '../../views/layout.js'
+import { csrfToken, layoutModel } from '../../render/layout.js'
 
 const login: FastifyPluginAsyncTypebox = async (app) => {
   const token = app.config.token

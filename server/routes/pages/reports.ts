@@ -5,38 +5,17 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { Type, type Static } from 'typebox'
-import { ReportsRepository } from '../../db/repositories/reports.js'
+import { Type } from 'typebox'
 import {
-  buildReport, CONTENT_TYPES, EMPTY_TEAMS, Formats, loadTeamsFile, render, reportCss, reportView, resolvePeriod, UNASSIGNED,
+  CONTENT_TYPES, EMPTY_TEAMS, Formats, loadTeamsFile, render, reportCss, reportView, UNASSIGNED,
   type Format, type Report, type TeamsConfig
 } from '../../reports/index.js'
-import { layoutModel } from '../../views/layout.js'
-
-export const ReportQuerySchema = Type.Object({
-  team: Type.Optional(Type.String({ maxLength: 100, description: 'One team of the teams file, or "unassigned"; empty or absent: all teams' })),
-  since: Type.Optional(Type.String({ maxLength: 40, description: 'Start: 30d, 2w, 12h back from until, a date or an ISO instant (default 30d)' })),
-  until: Type.Optional(Type.String({ maxLength: 40, description: 'End: a date (inclusive) or an ISO instant (default now)' })),
-  redact: Type.Optional(Type.Union(['1', '0', 'on', 'true', 'false', ''].map(v => Type.Literal(v)), { description: 'Replace identifiers with stable pseudonyms' })),
-  limit: Type.Optional(Type.Integer({ minimum: 0, maximum: 10000, description: 'Groups listed per team and list (0: all; default 50)' }))
-})
-export type ReportQuery = Static<typeof ReportQuerySchema>
+import { isOn, reportFor, teamsFor } from '../../reports/query.js'
+import { ReportQuerySchema, type ReportQuery } from '../../schemas/reports.js'
+import { layoutModel } from '../../render/layout.js'
 
 const PageQuery = Type.Object({ ...ReportQuerySchema.properties, format: Type.Optional(Type.Union([Type.Literal('html'), Type.Literal('json')], { description: 'json: the report model instead of the page' })) })
 const DownloadQuery = Type.Object({ ...ReportQuerySchema.properties, format: Type.Union(Formats.map(f => Type.Literal(f)), { description: 'html (standalone page), md, json or csv' }) })
-
-const isOn = (v: string | undefined): boolean => v === '1' || v === 'on' || v === 'true'
-
-/** Read the teams file on every request: editing it re-attributes history without a restart. */
-export function teamsFor (file: string | null): TeamsConfig {
-  return file ? loadTeamsFile(file) : EMPTY_TEAMS
-}
-
-/** Build the report a query asks for (errors carry statusCode 400 with a message a person can act on). */
-export function reportFor (repo: ReportsRepository, teamsFile: string | null, q: ReportQuery): Report {
-  const period = resolvePeriod(q.since || undefined, q.until || undefined)
-  return buildReport(repo, { period, teams: teamsFor(teamsFile), team: q.team || null, redact: isOn(q.redact), limit: q.limit })
-}
 
 function queryString (q: ReportQuery, format?: Format): string {
   const p = new URLSearchParams()
@@ -57,7 +36,7 @@ export function fileName (r: Report, format: Format): string {
 const reportPages: FastifyPluginAsyncTypebox = async (app) => {
   // Fail at boot on a broken teams file; it is read again for every report, so later edits apply at once.
   if (app.config.teamsFile) loadTeamsFile(app.config.teamsFile)
-  const repo = new ReportsRepository(app.db)
+  const repo = app.repos.reports
 
   app.get('/reports/report.css', async (_req, reply) => {
     return reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(reportCss())

@@ -1,7 +1,8 @@
 /** View-model pieces shared by several pages: denial rows, import rows. Everything a template shows is computed here. */
 import { Type } from 'typebox'
-import type { DenialSummary, ImportSummaryRow } from '../../db/repositories/denials.js'
-import { decisionClass, decisionLabel, formatInstant, formatNumber, truncate } from '../../views/helpers.js'
+import type { DenialSummary } from '../../authz/types.js'
+import type { ImportSummaryRow } from '../../db/repositories/imports.js'
+import { decisionClass, decisionLabel, formatInstant, formatNumber, truncate } from '../../render/helpers.js'
 
 export interface DenialRowModel {
   id: number

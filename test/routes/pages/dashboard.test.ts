@@ -1,6 +1,6 @@
 /** GET / : totals for a period, denials per day as a chart, most recurring denials, latest imports; JSON twin. */
 import t from 'tap'
-import { buildTestApp } from '../../helpers/build.js'
+import { buildTestApp, sqlOf } from '../../helpers/build.js'
 import { html, seedFixtures, seedSynthetic, texts } from './support.js'
 
 t.test('an empty database shows an empty state that points at the import page', async t => {
@@ -58,12 +58,13 @@ t.test('the period selector changes the totals and keeps its state in the URL', 
   t.ok(week.totals.occurrences < all.totals.occurrences, 'a shorter period counts fewer occurrences')
   t.equal(all.totals.occurrences, 300)
   // The period's totals, counted the slow way from the occurrences themselves.
-  const direct = app.db.prepare<[string], { occurrences: number, denials: number, principals: number, accounts: number }>(
+  const db = sqlOf(t, app)
+  const direct = db.prepare<[string], { occurrences: number, denials: number, principals: number, accounts: number }>(
     `SELECT count(*) AS occurrences, count(DISTINCT o.denial_id) AS denials, count(DISTINCT coalesce(d.role_arn, d.principal_arn)) AS principals,
        count(DISTINCT d.principal_account) AS accounts FROM occurrences o JOIN denials d ON d.id = o.denial_id WHERE o.observed_at >= ?`).get(week.since)!
   t.same(week.totals, direct, 'the 7-day totals equal a direct count over its occurrences')
   for (const p of [week, (await app.inject({ url: '/?format=json' })).json()]) {
-    const grouped = app.db.prepare<[string], { id: number, n: number }>(
+    const grouped = db.prepare<[string], { id: number, n: number }>(
       'SELECT denial_id AS id, count(*) AS n FROM occurrences WHERE observed_at >= ? GROUP BY denial_id ORDER BY n DESC, denial_id DESC LIMIT 10').all(p.since)
     t.same(p.mostRecurring.map((r: { id: number, periodOccurrences: number }) => ({ id: r.id, n: r.periodOccurrences })), grouped,
       `most recurring (${p.period}) equals grouping every occurrence of the period`)

@@ -5,7 +5,7 @@
  */
 import t from 'tap'
 import { buildTestApp } from '../../helpers/build.js'
-import { readTextRecords } from '../../../server/authz/ingest.js'
+import { readTextRecords } from '../../../server/ingest/index.js'
 import { denialIdFor, fixtureText, html, seedFixtures, texts } from './support.js'
 
 /** The seed's PassRole message with some context changed, as our envelope with an observedAt. */

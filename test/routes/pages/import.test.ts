@@ -3,7 +3,11 @@
  * the import summary lists every rejected record with its reason; JSON twins.
  */
 import t from 'tap'
-import { buildTestApp } from '../../helpers/build.js'
+import path from 'node:path'
+import { Writable } from 'node:stream'
+import { buildApp } from '../../../server/app.js'
+import { loadConfig } from '../../../server/config.js'
+import { buildTestApp, tempDir } from '../../helpers/build.js'
 import { fixtureText, html, postForm, texts } from './support.js'
 
 t.test('the import page offers upload and paste forms, each with a CSRF token', async t => {
@@ -142,6 +146,25 @@ t.test('an STS error (a tampered message) is shown with its code; nothing is sto
   const box = html(res).querySelector('#decode-error')!
   t.match(box.text, 'InvalidAuthorizationMessageException')
   t.equal((await app.inject({ url: '/api/denials' })).json().total, 0)
+})
+
+t.test('the decode form calls the decoder itself, not the app\'s own API through a second request', async t => {
+  const urls: string[] = []
+  const stream = new Writable({
+    write (chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString().split('\n')) if (line !== '') urls.push((JSON.parse(line) as { req?: { url?: string } }).req?.url ?? '')
+      done()
+    }
+  })
+  const config = loadConfig({ dbPath: path.join(tempDir(t), 'test.db') }, {})
+  const app = await buildApp(config, { logger: { level: 'info', stream } })
+  t.teardown(() => app.close())
+  const minted = await app.inject({ method: 'POST', url: '/api/mock-sts/encode', payload: fixtureText('seed-passrole.json'), headers: { 'content-type': 'application/json' } })
+  const res = await postForm(app, '/import/decode?format=json', [{ name: 'text', value: `Encoded authorization failure message: ${minted.json().EncodedMessage as string}` }])
+  t.equal(res.statusCode, 200, res.body)
+  t.equal(res.json().results[0].stored, 'imported')
+  t.ok(urls.includes('/import/decode?format=json'), 'requests are logged')
+  t.notOk(urls.includes('/api/decode'), 'no request to POST /api/decode')
 })
 
 t.test('many rejections: the summary counts them all, lists the first 1,000 and sums them up by reason', async t => {

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { parse, type HTMLElement } from 'node-html-parser'
-import { readFileRecords, readTextRecords } from '../../../server/authz/ingest.js'
+import { readFileRecords, readTextRecords } from '../../../server/ingest/index.js'
 import { generate } from '../../../fixtures/generate.js'
 import { DECODED_FIXTURES } from '../../helpers/build.js'
 

@@ -1,8 +1,8 @@
 /** Units behind the pages: the SVG chart geometry, the list's query-string state, the formatters. */
 import t from 'tap'
-import { barChart, periodChart, sparkline } from '../../../server/views/chart.js'
+import { barChart, periodChart, sparkline } from '../../../server/render/chart.js'
 import { conditionKeyOf, listHref, stateFromQuery, toggleConditionKey, toggleConditionValue, toggleScalar, withCursor, withSort } from '../../../server/routes/pages/list-state.js'
-import { formatInstant, shortArn, truncate, prettyJson } from '../../../server/views/helpers.js'
+import { formatInstant, shortArn, truncate, prettyJson } from '../../../server/render/helpers.js'
 
 t.test('chart: whole days, gaps filled, long ranges bucketed, nothing outside the plot', async t => {
   const c = barChart([{ day: '2025-03-01', count: 4 }, { day: '2025-03-03', count: 2 }], '2025-03-01T10:00:00Z', '2025-03-03T09:00:00Z', 'occurrence', 1)

@@ -2,7 +2,7 @@ import t from 'tap'
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { expandPath, nestingExceeds, readFileRecords, readStreamRecords, readTextRecords, transcodeUtf16 } from '../../server/authz/ingest.js'
+import { expandPath, nestingExceeds, readFileRecords, readStreamRecords, readTextRecords, transcodeUtf16 } from '../../server/ingest/index.js'
 import type { InputItem, RejectedRecord } from '../../server/authz/types.js'
 import { DECODED_FIXTURES, tempDir } from '../helpers/build.js'
 

@@ -1,11 +1,11 @@
 /** POST /api/mock-sts/encode: mint encoded messages for decoded ones (the body of an import: JSON or NDJSON). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { readTextRecords } from '../../authz/ingest.js'
-import { CannotMintError, UnauthorizedError } from '../../errors.js'
-import { mintRecords } from '../../sts/mint.js'
-import type { TokenCodec } from '../../sts/token.js'
-import { AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS, bearerOf, FailureCounter, sameSecret, tooManyAttempts } from '../../plugins/security.js'
+import { readTextRecords } from '../ingest/index.js'
+import { CannotMintError, UnauthorizedError } from '../errors.js'
+import { mintRecords } from './mint.js'
+import type { TokenCodec } from './token.js'
+import { AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS, bearerOf, FailureCounter, sameSecret, tooManyAttempts } from '../util/token-guard.js'
 
 export interface MockStsApiOptions {
   codec: TokenCodec

@@ -23,11 +23,9 @@ export function csrfToken (reply: FastifyReply): string {
 }
 
 export function layoutModel (req: FastifyRequest, reply: FastifyReply, title: string, section: string): LayoutModel {
-  const app = req.server
-  const nav = NAV.map(n => ({ href: n.href, label: n.label, current: n.section === section }))
   return {
     title,
-    nav,
-    signOut: app.config.token && req.url !== '/login' && !req.url.startsWith('/login?') ? { csrfToken: csrfToken(reply) } : null
+    nav: NAV.map(n => ({ href: n.href, label: n.label, current: n.section === section })),
+    signOut: req.server.config.token && req.url !== '/login' && !req.url.startsWith('/login?') ? { csrfToken: csrfToken(reply) } : null
   }
 }

@@ -1,0 +1,51 @@
+/**
+ * The store: opens the database and builds every repository on it. Other layers reach the data only
+ * through the repositories built here, never through the connection, so that they need not know it is SQLite.
+ */
+import { openDatabase, type DB, type OpenOptions } from './connection.js'
+import { DenialWriter } from './repositories/denial-writer.js'
+import { DenialsRepository } from './repositories/denials.js'
+import { ImportsRepository } from './repositories/imports.js'
+import { ReportsRepository } from './repositories/reports.js'
+import { SearchRepository } from './repositories/search.js'
+import { StatsRepository } from './repositories/stats.js'
+
+export interface Repositories {
+  /** Reading denials back. */
+  denials: DenialsRepository
+  /** Storing parsed messages. */
+  writer: DenialWriter
+  imports: ImportsRepository
+  search: SearchRepository
+  stats: StatsRepository
+  reports: ReportsRepository
+}
+
+export interface Store {
+  repos: Repositories
+  close: () => void
+}
+
+/** Open (creating and migrating as needed) the database file and build its repositories. */
+export function openStore (file: string, opts: OpenOptions = {}): Store {
+  const db = openDatabase(file, opts)
+  try {
+    return { repos: repositoriesOn(db), close: () => { db.close() } }
+  } catch (err) {
+    db.close()
+    throw err
+  }
+}
+
+/** Every repository on an open connection (openStore's; tests that hold their own connection). */
+export function repositoriesOn (db: DB): Repositories {
+  const imports = new ImportsRepository(db)
+  return {
+    denials: new DenialsRepository(db),
+    writer: new DenialWriter(db, imports),
+    imports,
+    search: new SearchRepository(db),
+    stats: new StatsRepository(db),
+    reports: new ReportsRepository(db)
+  }
+}
