@@ -3,18 +3,13 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { AppConfig } from './config.js'
 import type { LookupAll } from './util/binding.js'
+import { jsonErrorHandler } from './errors.js'
 import dbPlugin from './plugins/db.js'
-import denialsApi from './routes/api/denials.js'
-import importsApi from './routes/api/imports.js'
-import { createStsSetup, stsMock } from './sts/plugin.js'
-import mockStsApi from './sts/encode-route.js'
-import decodeApi from './routes/api/decode.js'
 import { Decoder, localTarget } from './services/decode.js'
 import securityPlugin from './plugins/security.js'
-import viewsPlugin from './plugins/views.js'
+import { createStsSetup, stsMock } from './sts/plugin.js'
+import api from './routes/api/index.js'
 import pages from './routes/pages/index.js'
-import reportPages from './routes/pages/reports.js'
-import reportsApi from './routes/api/reports.js'
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
@@ -33,48 +28,31 @@ export async function buildApp (config: AppConfig, opts: BuildOptions = {}): Pro
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.decorate('config', config)
+  // Every request lands in one of the contexts below; this only guards against a failure outside them.
+  app.setErrorHandler(jsonErrorHandler)
 
   // Order matters: the database first, then everything that uses it.
   await app.register(dbPlugin, { dbPath: config.dbPath })
 
-  // JSON API errors keep Fastify's shape {statusCode, code, error, message}; a 5xx never shows its cause.
-  app.setErrorHandler((err: Error & { statusCode?: number, code?: string, validation?: unknown }, req, reply) => {
-    const status = err.statusCode ?? 500
-    if (status >= 500) {
-      req.log.error({ err, method: req.method, url: req.url }, 'request failed')
-      return reply.code(status).send({ statusCode: status, code: err.code ?? 'WHYDENIED_INTERNAL', error: 'Internal Server Error', message: 'Internal Server Error' })
-    }
-    return reply.code(status).send({ statusCode: status, code: err.code ?? 'WHYDENIED_BAD_REQUEST', error: httpReason(status), message: err.message })
-  })
-
-  // Headers, cross-origin refusal, CSRF and token auth apply to everything registered after them.
+  // Headers and connection handling for everything registered after them; the request checks
+  // (Host, cross-origin, token) are registered by the pages and API contexts themselves.
   await app.register(securityPlugin, { host: config.host, token: config.token, lookup: opts.lookup })
-  await app.register(viewsPlugin, { production: config.productionViews })
 
-  await app.register(denialsApi)
-  await app.register(importsApi)
-  // The mock STS in its own encapsulated context under /sts, with its own form parser and XML
-  // errors. AWS clients send no Origin, cookie or bearer token: the cross-origin, CSRF and token checks
-  // must never apply to /sts (SigV4 authenticates it). Identities and secret load here: a bad file stops startup.
+  // Three contexts, each with its own error handler and 404, so a failure is answered in the format
+  // of the context it happens in (before routing too): AWS XML under /sts, the JSON error body under
+  // /api, the error page (or a page's JSON twin) everywhere else.
+  // The mock STS: its own form parser and SigV4 auth (AWS clients send no Origin, cookie or bearer token).
+  // Identities and secret load here: a bad file stops startup.
   const sts = createStsSetup({ identitiesFile: config.stsIdentitiesFile, secret: config.stsSecret, dbPath: config.dbPath })
   await app.register(stsMock, { prefix: '/sts', ...sts })
-  await app.register(mockStsApi, { codec: sts.codec, ttlSeconds: config.stsTtlSeconds })
   // The app's own mock is reached with app.inject(): the real SDK signs a real request, the mounted
   // /sts plugin verifies and answers it, and no socket is involved, so this works whether or not the
   // app listens, on whatever address, and needs no credentials outside the identities file.
   const decoder = new Decoder(config.stsEndpoint !== null ? { kind: 'endpoint', endpoint: config.stsEndpoint } : localTarget(app, sts.identities), app.repos.importer, app.repos.denials)
   app.addHook('onClose', async () => { decoder.close() })
-  await app.register(decodeApi, { decoder })
-  // Pages (HTML, with their own error page; ?format=json twins).
+  await app.register(api, { prefix: '/api', codec: sts.codec, decoder })
   await app.register(pages, { decoder })
-  // Team reports: the page with its downloads, and its JSON API.
-  await app.register(reportPages)
-  await app.register(reportsApi)
   return app
-}
-
-function httpReason (status: number): string {
-  return ({ 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 429: 'Too Many Requests' } as Record<number, string>)[status] ?? 'Error'
 }
 
 declare module 'fastify' {

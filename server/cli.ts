@@ -1,17 +1,26 @@
 #!/usr/bin/env node
 /** The `whydenied` command: parses argv and hands each subcommand its options. */
 import { Command } from 'commander'
-import { readFileSync } from 'node:fs'
 import { commands } from './cli/commands.js'
-
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+import { fail } from './cli/common.js'
+import { readEnv } from './config.js'
+import { packageVersion } from './paths.js'
 
 const program = new Command()
   .name('whydenied')
   .description('Local, offline analyzer for decoded AWS authorization failure messages')
-  .version(pkg.version)
+  .version(packageVersion())
   .showHelpAfterError()
 
 for (const c of commands) c.register(program)
+
+// The environment is checked once, before any command runs: a bad variable stops here, named.
+program.hook('preAction', () => {
+  try {
+    readEnv()
+  } catch (err) {
+    fail(err)
+  }
+})
 
 await program.parseAsync(process.argv)

@@ -1,6 +1,6 @@
 /** Helpers shared by the CLI commands: the --db option, output, and turning errors into exit codes. */
-import type { Command } from 'commander'
-import { resolveDbPath } from '../config.js'
+import { InvalidArgumentError, type Command } from 'commander'
+import { MAX_TTL_SECONDS, resolveDbPath } from '../config.js'
 
 export interface DbOption { db?: string }
 
@@ -23,11 +23,26 @@ export function fail (err: unknown): never {
   process.exit(Exit.failed)
 }
 
-/** A --port value: a whole number from 0 (pick a free port) to 65535. */
-export function parsePort (value: string): number {
-  const port = Number(value)
-  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port ${value} is not a port number`)
-  return port
+/**
+ * A commander argParser for a whole number from min to max; `hint` says what to give. Decimal digits
+ * only: Number() would also take "1e3", "0x10" or " ".
+ */
+export function wholeNumber (min: number, max: number, hint: string): (value: string) => number {
+  return (value) => {
+    const n = /^[0-9]{1,15}$/.test(value) ? Number(value) : NaN
+    if (!(n >= min && n <= max)) throw new InvalidArgumentError(hint)
+    return n
+  }
+}
+
+/** --port: a whole number from 0 (pick a free port) to 65535. */
+export const parsePort = wholeNumber(0, 65535, 'Give a port number from 0 (pick a free one) to 65535.')
+
+const ttlNumber = wholeNumber(0, MAX_TTL_SECONDS, `Give whole seconds from 0 (never expires) to ${MAX_TTL_SECONDS}.`)
+/** --ttl SECONDS → seconds, or null for 0 (never expires). */
+export function parseTtl (value: string): number | null {
+  const n = ttlNumber(value)
+  return n === 0 ? null : n
 }
 
 export function collect (value: string, previous: string[] = []): string[] {

@@ -7,9 +7,9 @@ import { expandPath, readStreamRecords } from '../ingest/index.js'
 import type { InputItem } from '../authz/types.js'
 import { openStore } from '../db/index.js'
 import { Importer, SummaryBuilder } from '../services/importer.js'
-import { dbPath, Exit, fail, withDb, type DbOption } from './common.js'
+import { dbPath, Exit, fail, wholeNumber, withDb, type DbOption } from './common.js'
 
-interface ImportOptions extends DbOption { json?: boolean, source?: string, progress?: boolean, batchSize?: string }
+interface ImportOptions extends DbOption { json?: boolean, source?: string, progress?: boolean, batchSize?: number }
 
 export function register (program: Command): void {
   withDb(program.command('import'))
@@ -18,11 +18,10 @@ export function register (program: Command): void {
     .option('--json', 'print the summary as JSON: {"imported","duplicates","rejected":[{source,line,reason}] (the first 1000),"rejectedCount","rejectedReasons"}')
     .option('--source <name>', 'label the occurrences with NAME instead of the file name')
     .option('--no-progress', 'no progress bar, even on a terminal')
-    .option('--batch-size <n>', 'records per transaction (default 20000): smaller commits more often, larger is faster')
+    .option('--batch-size <n>', 'records per transaction (default 20000): smaller commits more often, larger is faster', wholeNumber(1, Number.MAX_SAFE_INTEGER, 'Give a whole number of records, at least 1.'))
     .addHelpText('after', '\nExit status: 0 all stored, 2 some records rejected (the valid ones are stored), 1 nothing could be done.')
     .action(async (paths: string[], opts: ImportOptions) => {
-      const batchSize = opts.batchSize === undefined ? undefined : Number(opts.batchSize)
-      if (batchSize !== undefined && (!Number.isInteger(batchSize) || batchSize < 1)) fail(`--batch-size ${opts.batchSize}: give a whole number of records, at least 1`)
+      const batchSize = opts.batchSize
       let store
       try {
         store = openStore(dbPath(opts))

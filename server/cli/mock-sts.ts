@@ -9,20 +9,12 @@ import { loadConfig } from '../config.js'
 import { buildStsMock } from '../sts/plugin.js'
 import { loadStsSecret, TokenCodec } from '../sts/token.js'
 import { mintRecords } from '../sts/mint.js'
-import { dbPath, Exit, fail, withDb, type DbOption, parsePort } from './common.js'
+import { dbPath, Exit, fail, withDb, type DbOption, parsePort, parseTtl } from './common.js'
 
-interface MockOptions extends DbOption { host: string, port: string, token?: string, identities?: string, ttl?: string, quiet?: boolean }
-interface EncodeOptions extends DbOption { ttl?: string }
+interface MockOptions extends DbOption { host: string, port: number, token?: string, identities?: string, ttl?: number | null, quiet?: boolean }
+interface EncodeOptions extends DbOption { ttl?: number | null }
 
 export const DEFAULT_MOCK_PORT = 3001
-
-/** --ttl SECONDS → seconds (0 or absent: never expires). */
-export function parseTtl (value: string | undefined, fallback: number | null): number | null {
-  if (value === undefined) return fallback
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < 0 || n > 10 * 365 * 86400) fail(`--ttl ${value}: give whole seconds from 0 (never expires) to ${10 * 365 * 86400}`)
-  return n === 0 ? null : n
-}
 
 export function endpointUrl (host: string, port: number): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}/sts`
@@ -32,22 +24,22 @@ export function register (program: Command): void {
   const mock = withDb(program.command('mock-sts'))
     .description('Run the mock STS alone and print its endpoint (for aws --endpoint-url, boto3, STSClient)')
     .option('--host <host>', 'address or name to bind (anything that does not resolve to loopback only requires --token)', '127.0.0.1')
-    .option('--port <port>', `port (0 picks a free one)`, String(DEFAULT_MOCK_PORT))
+    .option('--port <port>', 'port (0 picks a free one)', parsePort, DEFAULT_MOCK_PORT)
     .option('--token <token>', 'required by POST /api/mock-sts/encode as "Authorization: Bearer TOKEN" (env WHYDENIED_TOKEN)')
     .option('--identities <file>', 'identities JSON file (default: $WHYDENIED_STS_IDENTITIES, else fixtures/sts/identities.json: test/test may decode, denied/denied may not)')
-    .option('--ttl <seconds>', 'lifetime of messages minted by POST /api/mock-sts/encode (default: $WHYDENIED_STS_TTL, else never expire)')
+    .option('--ttl <seconds>', 'lifetime of messages minted by POST /api/mock-sts/encode (default: $WHYDENIED_STS_TTL, else never expire)', parseTtl)
     .option('--quiet', 'log warnings and errors only')
     .addHelpText('after', '\nThe secret that encodes messages is kept next to --db (mock-sts.key), or set with $WHYDENIED_STS_SECRET.\nExample:\n  aws --endpoint-url http://127.0.0.1:3001/sts sts decode-authorization-message --encoded-message TOKEN')
     .action(async (opts: MockOptions) => {
-      const port = parsePort(opts.port)
-      const base = loadConfig()
+      const port = opts.port
       let app
       try {
+        const base = loadConfig()
         app = await buildStsMock({
           identitiesFile: opts.identities ?? base.stsIdentitiesFile,
           secret: base.stsSecret,
           dbPath: dbPath(opts),
-          ttlSeconds: parseTtl(opts.ttl, base.stsTtlSeconds),
+          ttlSeconds: opts.ttl !== undefined ? opts.ttl : base.stsTtlSeconds,
           logger: { level: opts.quiet ? 'warn' : base.logLevel },
           host: opts.host,
           token: opts.token ?? base.token
@@ -69,15 +61,16 @@ export function register (program: Command): void {
   withDb(mock.command('encode'))
     .description('Mint encoded messages that the mock decodes back to exactly the given decoded JSON; one per line')
     .argument('<inputs...>', 'files with decoded messages in any import format (JSON, JSON array, NDJSON), or - for stdin')
-    .option('--ttl <seconds>', 'the messages expire after this many seconds (default: $WHYDENIED_STS_TTL, else never)')
+    .option('--ttl <seconds>', 'the messages expire after this many seconds (default: $WHYDENIED_STS_TTL, else never)', parseTtl)
     .addHelpText('after', '\nThe secret is the one `whydenied serve`, `mock-sts` and `decode` use with the same --db (or $WHYDENIED_STS_SECRET).\nExit status: 0 every record minted; 1 otherwise (then nothing is printed).')
     .action(async (inputs: string[], _opts: EncodeOptions, cmd: Command) => {
       // --db and --ttl also exist on `mock-sts` itself, which may have taken them: read both levels.
       const opts = cmd.optsWithGlobals<EncodeOptions>()
-      const base = loadConfig()
-      const ttl = parseTtl(opts.ttl, base.stsTtlSeconds)
       let codec: TokenCodec
+      let ttl: number | null
       try {
+        const base = loadConfig()
+        ttl = opts.ttl !== undefined ? opts.ttl : base.stsTtlSeconds
         codec = new TokenCodec(loadStsSecret({ secret: base.stsSecret, dbPath: dbPath(opts) }).secret)
       } catch (err) {
         fail(err)

@@ -1,20 +1,20 @@
 /** `whydenied report`: the team report on recurring denials, in html, md, json or csv, to stdout or a file. */
-import type { Command } from 'commander'
+import { Option, type Command } from 'commander'
 import { writeFileSync } from 'node:fs'
 import { loadConfig } from '../config.js'
 import { openStore } from '../db/index.js'
 import { buildReport, DEFAULT_LIMIT, EMPTY_TEAMS, Formats, loadTeamsFile, render, resolvePeriod, type Format } from '../reports/index.js'
-import { dbPath, fail, withDb, type DbOption } from './common.js'
+import { dbPath, fail, wholeNumber, withDb, type DbOption } from './common.js'
 
 interface ReportOptions extends DbOption {
   teams?: string
   team?: string
   since?: string
   until?: string
-  format: string
+  format: Format
   redact?: boolean
   out?: string
-  limit: string
+  limit: number
 }
 
 export function register (program: Command): void {
@@ -24,15 +24,12 @@ export function register (program: Command): void {
     .option('--team <name>', 'only this team ("unassigned" for denials no team matches)')
     .option('--since <when>', 'start of the period: a span back from --until (30d, 2w, 12h), a date or an instant', '30d')
     .option('--until <when>', 'end of the period: a date (inclusive) or an instant (default: now)')
-    .option('--format <format>', `one of ${Formats.join(', ')}`, 'html')
+    .addOption(new Option('--format <format>', 'output format').choices(Formats).default('html'))
     .option('--redact', 'replace account IDs, names and identifiers with stable pseudonyms, to share outside the team')
     .option('--out <file>', 'write to FILE instead of stdout')
-    .option('--limit <n>', `groups listed per team and list (0: all)`, String(DEFAULT_LIMIT))
+    .option('--limit <n>', 'groups listed per team and list (0: all)', wholeNumber(0, 100_000, 'Give a whole number from 0 to 100000.'), DEFAULT_LIMIT)
     .addHelpText('after', '\nThe period is compared with the one of the same length before it: groups are new, ongoing,\ngrowing (at least 1.5x and at least 3 more occurrences) or gone quiet.')
     .action((opts: ReportOptions) => {
-      if (!(Formats as readonly string[]).includes(opts.format)) fail(`--format ${opts.format}: use one of ${Formats.join(', ')}`)
-      const limit = Number(opts.limit)
-      if (!Number.isInteger(limit) || limit < 0 || limit > 100_000) fail(`--limit ${opts.limit}: give a whole number from 0 to 100000`)
       let output: string
       try {
         const period = resolvePeriod(opts.since, opts.until)
@@ -40,8 +37,8 @@ export function register (program: Command): void {
         const teams = teamsFile ? loadTeamsFile(teamsFile) : EMPTY_TEAMS
         const store = openStore(dbPath(opts))
         try {
-          const report = buildReport(store.repos.reports, { period, teams, team: opts.team ?? null, redact: Boolean(opts.redact), limit })
-          output = render(report, opts.format as Format)
+          const report = buildReport(store.repos.reports, { period, teams, team: opts.team ?? null, redact: Boolean(opts.redact), limit: opts.limit })
+          output = render(report, opts.format)
         } finally {
           store.close()
         }

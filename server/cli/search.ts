@@ -1,26 +1,31 @@
 /** `whydenied search`: the filters of GET /api/denials, as a table or as the same JSON. */
-import type { Command } from 'commander'
+import { Option, type Command } from 'commander'
+import { Compile } from 'typebox/compile'
 import { openStore } from '../db/index.js'
 import { toFilters } from '../services/filters.js'
-import type { DenialSummary } from '../authz/types.js'
-import { Decisions, type Decision } from '../authz/types.js'
-import { collect, dbPath, fail, withDb, type DbOption } from './common.js'
+import { Decisions, type DenialSummary } from '../authz/types.js'
+import { DenialFiltersSchema, type DenialFilters, type SortOrder } from '../schemas/denials.js'
+import { schemaProblem } from '../util/schema-errors.js'
+import { collect, dbPath, fail, wholeNumber, withDb, type DbOption } from './common.js'
 
-interface SearchOptions extends DbOption {
+type SearchOptions = DbOption & DenialFilters & {
   json?: boolean
-  action?: string
-  service?: string
-  principal?: string
-  account?: string
-  resource?: string
-  condition?: string[]
-  decision?: string
-  since?: string
-  until?: string
-  q?: string
-  limit: string
+  limit: number
   cursor?: string
-  sort?: string
+  sort?: SortOrder
+}
+
+/** The API's filter schema, so an option gets the same bounds as the query parameter. */
+const filtersValidator = Compile(DenialFiltersSchema)
+
+/** The filters among the options, checked by the schema (the message names the option). */
+function filtersOf (opts: SearchOptions): DenialFilters {
+  const { action, service, principal, account, resource, condition, decision, since, until, q } = opts
+  const filters: DenialFilters = { action, service, principal, account, resource, condition, decision, since, until, q }
+  for (const k of Object.keys(filters) as Array<keyof DenialFilters>) if (filters[k] === undefined) delete filters[k]
+  const problem = schemaProblem(filtersValidator, filters)
+  if (problem) fail(`--${problem.field?.replace(/\[\d+\]$/, '') ?? 'filters'}: ${problem.reason}`)
+  return filters
 }
 
 export function register (program: Command): void {
@@ -33,33 +38,19 @@ export function register (program: Command): void {
     .option('--account <id>', 'principal account ID')
     .option('--resource <arn>', 'resource ARN, exact or glob')
     .option('--condition <k[=v]>', 'condition KEY=VALUE, or KEY for "key present"; repeatable', collect, [])
-    .option('--decision <decision>', `one of ${Decisions.join(', ')}`)
+    .addOption(new Option('--decision <decision>', 'only this decision').choices(Decisions))
     .option('--since <when>', 'occurrences since a date, an ISO instant, or a span (30d, 12h)')
     .option('--until <when>', 'occurrences before (a date is inclusive)')
     .option('--q <text>', 'case-insensitive substring over ARNs, action and condition values')
-    .option('--limit <n>', 'results per page (1-500)', '50')
+    .option('--limit <n>', 'results per page (1-500)', wholeNumber(1, 500, 'Give a whole number from 1 to 500.'), 50)
     .option('--cursor <cursor>', 'nextCursor of a previous page')
-    .option('--sort <order>', 'lastSeen (default) or occurrences')
+    .addOption(new Option('--sort <order>', 'order of the results (default: lastSeen)').choices(['lastSeen', 'occurrences']))
     .action((opts: SearchOptions) => {
-      const limit = Number(opts.limit)
-      if (!Number.isInteger(limit) || limit < 1 || limit > 500) fail(`--limit ${opts.limit}: give a whole number from 1 to 500`)
-      if (opts.decision && !(Decisions as readonly string[]).includes(opts.decision)) fail(`--decision ${opts.decision}: use one of ${Decisions.join(', ')}`)
-      if (opts.sort && opts.sort !== 'lastSeen' && opts.sort !== 'occurrences') fail(`--sort ${opts.sort}: use lastSeen or occurrences`)
+      const filters = filtersOf(opts)
       let result
       try {
         const store = openStore(dbPath(opts))
-        result = store.repos.search.search(toFilters({
-          action: opts.action,
-          service: opts.service,
-          principal: opts.principal,
-          account: opts.account,
-          resource: opts.resource,
-          condition: opts.condition,
-          decision: opts.decision as Decision | undefined,
-          since: opts.since,
-          until: opts.until,
-          q: opts.q
-        }), { limit, cursor: opts.cursor, sort: opts.sort as 'lastSeen' | 'occurrences' | undefined, facets: Boolean(opts.json) })
+        result = store.repos.search.search(toFilters(filters), { limit: opts.limit, cursor: opts.cursor, sort: opts.sort, facets: Boolean(opts.json) })
         store.close()
       } catch (err) {
         fail(err)

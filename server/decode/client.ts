@@ -71,11 +71,20 @@ export class InjectHandler {
   destroy (): void {}
 }
 
-/** A failed decode: HTTP status and code for the API, and the STS error when STS answered one. */
+/**
+ * A failed decode: HTTP status and code for the API, and the STS error when STS answered one. Its
+ * message says what STS or the network did and what to do, so even a 502 or 504 shows it (`expose`).
+ */
 export class DecodeError extends Error {
-  constructor (message: string, readonly statusCode: number, readonly code: string, readonly stsCode: string | null = null, readonly stsMessage: string | null = null) {
+  readonly expose = true
+  constructor (message: string, readonly statusCode: number, readonly code: string, readonly stsCode: string | null = null, readonly stsMessage: string | null = null, readonly token: string | null = null) {
     super(message)
     this.name = 'DecodeError'
+  }
+
+  /** The fields the JSON error body carries beyond {statusCode, code, error, message}. */
+  get details (): Record<string, unknown> {
+    return { stsCode: this.stsCode, stsMessage: this.stsMessage, ...(this.token !== null ? { token: this.token } : {}) }
   }
 }
 

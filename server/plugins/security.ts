@@ -12,28 +12,24 @@
  * - wrong tokens (bearer or sign-in) are rate-limited per client address (429 with Retry-After);
  * - a reply sent before the request body was read closes the connection, so a refused upload stops
  *   at once instead of being drained.
- * The mock STS under /sts is left alone: real AWS clients call it, and it has its own (SigV4) auth.
+ * The headers and the connection handling apply everywhere; the checks (`guard`) are registered by the
+ * pages and API contexts in their own scope, so the mock STS, which real AWS clients call with their
+ * own (SigV4) auth, never sees them, and a refusal is answered in the format of its context.
  */
 import fp from 'fastify-plugin'
 import helmet from '@fastify/helmet'
 import cookie from '@fastify/cookie'
 import csrf from '@fastify/csrf-protection'
-import createError from '@fastify/error'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { wantsHtml } from '../render/errors.js'
 import { assertBindingAllowed, isLoopback, type LookupAll } from '../util/binding.js'
 import { SessionStore } from './sessions.js'
-import { AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS, bearerOf, FailureCounter, sameSecret, tooManyAttempts, UnauthorizedError } from '../util/token-guard.js'
+import { AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS, bearerOf, FailureCounter, sameSecret, tooManyAttempts } from '../util/token-guard.js'
+import { BadHostError, CrossOriginError, UnauthorizedError } from '../errors.js'
 
-export { isLoopback, TokenRequiredError } from '../util/binding.js'
-
-export const CrossOriginError = createError<[string]>('WHYDENIED_CROSS_ORIGIN', 'Cross-origin request refused (%s): whydenied only accepts changes from its own pages', 403)
-export const BadHostError = createError<[string]>('WHYDENIED_BAD_HOST', 'Host "%s" is not this machine: whydenied bound to loopback answers only to localhost, 127.0.0.1 and [::1]', 403)
+export { isLoopback } from '../util/binding.js'
 
 /** The cookie the login form sets; it holds a random session id, never the token. */
 export const SESSION_COOKIE = 'whydenied_session'
-/** Requests under these prefixes are never checked here (the mock STS authenticates with SigV4). */
-const EXEMPT_PREFIX = '/sts'
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
 function hostOf (hostHeader: string): string | null {
@@ -150,12 +146,23 @@ export default fp<SecurityOptions>(async (app, opts) => {
       reply.header('connection', 'close')
     }
   })
+}, { name: 'whydenied-security', fastify: '5.x' })
 
+export interface GuardOptions {
+  /** Pages: a browser without a session is sent to the sign-in form (when this says the request wants a page) instead of a 401. */
+  signInRedirect?: (req: FastifyRequest) => boolean
+}
+
+/**
+ * The checks of every request to the pages and the API, registered by each of those contexts (their
+ * error handler answers a refusal): the Host (DNS rebinding), cross-origin changes, and the token.
+ */
+export const guard = fp<GuardOptions>(async (app, opts) => {
+  const token = app.config.token
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
-    if (req.url.startsWith(EXEMPT_PREFIX)) return
     // DNS rebinding: a page of evil.example that resolves to 127.0.0.1 would be same-origin with us.
-    // Without a token the binding is loopback-only (asserted above).
-    if (!opts.token) {
+    // Without a token the binding is loopback-only (the security plugin asserted it at startup).
+    if (!token) {
       const host = req.headers.host ? hostOf(req.headers.host) : null
       const hostname = host === null ? null : host.replace(/:\d+$/, '')
       if (hostname === null || !isLoopback(hostname)) throw new BadHostError(String(req.headers.host ?? ''))
@@ -164,25 +171,25 @@ export default fp<SecurityOptions>(async (app, opts) => {
       const reason = crossOriginReason(req)
       if (reason !== null) throw new CrossOriginError(reason)
     }
-    if (opts.token) {
+    if (token) {
       if (req.url === '/login' || req.url.startsWith('/login?') || req.url.startsWith('/static/')) return
       const bearer = bearerOf(req)
       if (bearer !== null) {
         const wait = app.authFailures.retryAfter(req.ip)
         if (wait > 0) tooManyAttempts(reply, wait)
-        if (sameSecret(bearer, opts.token)) return
+        if (sameSecret(bearer, token)) return
         app.authFailures.fail(req.ip)
       } else if (app.sessions.has(req.cookies[SESSION_COOKIE])) {
         return
       }
-      if ((req.method === 'GET' || req.method === 'HEAD') && wantsHtml(req)) {
+      if ((req.method === 'GET' || req.method === 'HEAD') && opts.signInRedirect?.(req) === true) {
         return reply.redirect(`/login?next=${encodeURIComponent(req.url)}`, 303)
       }
       reply.header('WWW-Authenticate', 'Bearer realm="whydenied"')
       throw new UnauthorizedError()
     }
   })
-}, { name: 'whydenied-security', fastify: '5.x' })
+}, { name: 'whydenied-guard', fastify: '5.x', dependencies: ['whydenied-security'] })
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -7,12 +7,8 @@
  */
 import type { Readable } from 'node:stream'
 import { Busboy, type BusboyHeaders, type BusboyInstance } from '@fastify/busboy'
-import createError from '@fastify/error'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-
-export const UploadTooLargeError = createError<[string]>('WHYDENIED_UPLOAD_TOO_LARGE', 'The upload is larger than the limit of %s', 413)
-export const TooManyPartsError = createError<[string]>('WHYDENIED_TOO_MANY_PARTS', 'The upload has too many %s', 413)
-export const MalformedUploadError = createError<[string]>('WHYDENIED_MALFORMED_UPLOAD', 'The upload is not valid multipart/form-data: %s', 400)
+import { MalformedUploadError, TooManyPartsError } from '../errors.js'
 
 export interface FieldPart { type: 'field', fieldname: string, value: string, valueTruncated: boolean }
 export interface FilePart { type: 'file', fieldname: string, filename: string, file: Readable, toBuffer: () => Promise<Buffer> }

@@ -1,27 +1,17 @@
 /**
- * Errors for people: pages answer with views/pages/error.hbs, while /api (and `?format=json`) keep
- * the JSON shape {statusCode, code, error, message}. A 5xx is logged with its request and never shown.
+ * Errors of the pages' context: views/pages/error.hbs, or, for a page's JSON twin (`?format=json`, or
+ * a client that accepts JSON only), the API's JSON error body. A 5xx is logged with its request and never shown.
  */
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { httpReason, jsonErrorHandler, jsonNotFound, logFailure, statusOf, type AppError } from '../errors.js'
 import { layoutModel } from './layout.js'
 
-const REASONS: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
-  413: 'Payload Too Large', 415: 'Unsupported Media Type', 429: 'Too Many Requests'
-}
-
-export function httpReason (status: number): string {
-  return REASONS[status] ?? (status >= 500 ? 'Internal Server Error' : 'Error')
-}
-
-/** Does this request want a page (HTML) rather than JSON? */
-export function wantsHtml (req: FastifyRequest): boolean {
-  const url = req.url
-  if (url.startsWith('/api/') || url === '/api' || url.startsWith('/sts')) return false
-  if (/[?&]format=json(&|$)/.test(url)) return false
+/** Does this request to a page ask for its JSON twin? Decided by the page context from the query and Accept, never from the path. */
+export function wantsJson (req: FastifyRequest): boolean {
+  const format = (req.query as Record<string, unknown> | undefined)?.format
+  if (format === 'json' || (Array.isArray(format) && format.includes('json'))) return true
   const accept = req.headers.accept ?? ''
-  if (accept.includes('application/json') && !accept.includes('text/html')) return false
-  return true
+  return accept.includes('application/json') && !accept.includes('text/html')
 }
 
 const TITLES: Record<number, string> = {
@@ -51,15 +41,25 @@ export async function sendErrorPage (req: FastifyRequest, reply: FastifyReply, s
   return reply.type('text/html; charset=utf-8').send(html)
 }
 
-/** The error handler of the page routes. */
-export async function pageErrorHandler (err: FastifyError, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500
-  if (status >= 500) req.log.error({ err, method: req.method, url: req.url }, 'request failed')
-  if (!wantsHtml(req)) {
-    return status >= 500
-      ? reply.code(status).send({ statusCode: status, code: err.code ?? 'WHYDENIED_INTERNAL', error: httpReason(status), message: 'Internal Server Error' })
-      : reply.code(status).send({ statusCode: status, code: err.code ?? 'WHYDENIED_BAD_REQUEST', error: httpReason(status), message: err.message })
+/** The not-found handler of the pages' context. */
+export async function pageNotFound (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  if (wantsJson(req)) return jsonNotFound(req, reply)
+  return sendErrorPage(req, reply, 404, `There is no page at ${safeDecode(req.url.split('?')[0]!)}.`)
+}
+
+function safeDecode (s: string): string {
+  try {
+    return decodeURIComponent(s)
+  } catch {
+    return s
   }
+}
+
+/** The error handler of the pages' context. */
+export async function pageErrorHandler (err: AppError, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  if (wantsJson(req)) return jsonErrorHandler(err, req, reply)
+  const status = statusOf(err)
+  logFailure(err, req)
   const limit = req.server.config.maxUploadBytes
   switch (status) {
     case 413:

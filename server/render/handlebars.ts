@@ -3,9 +3,10 @@
  * built in one place for @fastify/view (server/plugins/views.ts) and for the standalone report file,
  * which is rendered outside Fastify.
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import Handlebars from 'handlebars'
+import { viewsDir } from '../paths.js'
 import { handlebarsHelpers, showBidiControlsInTemplates } from './helpers.js'
 
 /** Every partial, by the name templates use (`{{> name}}`) → its file under views/. */
@@ -35,24 +36,13 @@ export const COMPILE_OPTIONS: CompileOptions = {
   knownHelpers: Object.fromEntries(Object.keys(handlebarsHelpers).map(k => [k, true]))
 }
 
-/** views/ of this package, from the sources (server/render) or the build (dist/server/render). */
-export function findViewsRoot (from = import.meta.dirname): string {
-  let dir = from
-  for (let i = 0; i < 5; i++) {
-    const candidate = path.join(dir, 'views')
-    if (existsSync(path.join(candidate, 'layouts', 'main.hbs'))) return candidate
-    dir = path.dirname(dir)
-  }
-  throw new Error(`views/ not found above ${from}`)
-}
-
 export type HandlebarsEnv = typeof Handlebars
 
 /**
  * A new Handlebars instance with our helpers and every partial registered, whose templates show bidi
  * controls as `\u202E` and the like. Templates are compiled from the files under views/ only, never from data.
  */
-export function createHandlebars (root = findViewsRoot()): HandlebarsEnv {
+export function createHandlebars (root = viewsDir()): HandlebarsEnv {
   const handlebars = Handlebars.create()
   for (const [name, fn] of Object.entries(handlebarsHelpers)) handlebars.registerHelper(name, fn)
   showBidiControlsInTemplates(handlebars)

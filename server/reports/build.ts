@@ -6,6 +6,7 @@
 import { explainDenial, policyDocument, type Explanation, type PolicyStatement } from '../authz/explain.js'
 import type { Decision } from '../authz/types.js'
 import type { GroupRow, ReportsRepository } from '../db/repositories/reports.js'
+import { UnknownTeamError } from '../errors.js'
 import { daysOf, GROWTH_FACTOR, GROWTH_MIN_INCREASE, statusOf, type Period, type Status } from './period.js'
 import { mergeStatements } from './policy.js'
 import { Redactor } from './redact.js'
@@ -110,11 +111,6 @@ export interface Report {
 interface Classified { row: GroupRow, team: string, status: Status }
 
 const emptyTotals = (): SectionTotals => ({ occurrences: 0, previousOccurrences: 0, groups: 0, new: 0, growing: 0, ongoing: 0, quiet: 0, principals: 0, implicitGroups: 0, explicitGroups: 0 })
-
-export class UnknownTeamError extends Error {
-  readonly code = 'WHYDENIED_UNKNOWN_TEAM'
-  readonly statusCode = 400
-}
 
 const cmp = (a: string | null, b: string | null): number => (a ?? '') < (b ?? '') ? -1 : (a ?? '') > (b ?? '') ? 1 : 0
 

@@ -1,4 +1,5 @@
 /** Report periods and the comparison with the period before: new, ongoing, growing, quiet. */
+import { BadPeriodError } from '../errors.js'
 import { resolveBound } from '../util/time.js'
 
 export interface Period {
@@ -20,11 +21,6 @@ export type Status = (typeof Statuses)[number]
 export const GROWTH_FACTOR = 1.5
 export const GROWTH_MIN_INCREASE = 3
 
-export class PeriodError extends Error {
-  readonly code = 'WHYDENIED_BAD_PERIOD'
-  readonly statusCode = 400
-}
-
 /** Default: the 30 days before now. `since` takes 30d/12h/2w, a date or an instant; `until` a date (inclusive) or instant. */
 export function resolvePeriod (since: string | undefined, until: string | undefined, now = new Date()): Period {
   let u: string
@@ -34,11 +30,11 @@ export function resolvePeriod (since: string | undefined, until: string | undefi
     // A relative since counts back from the period's end, so --until 2026-10-31 --since 7d is that week.
     s = since ? resolveBound(since, 'since', new Date(u)) : new Date(Date.parse(u) - 30 * 86_400_000).toISOString()
   } catch (err) {
-    throw new PeriodError((err as Error).message)
+    throw new BadPeriodError((err as Error).message)
   }
-  if (s >= u) throw new PeriodError(`the period is empty: since ${s} is not before until ${u}`)
+  if (s >= u) throw new BadPeriodError(`the period is empty: since ${s} is not before until ${u}`)
   const len = Date.parse(u) - Date.parse(s)
-  if (len > 3660 * 86_400_000) throw new PeriodError('the period is longer than ten years')
+  if (len > 3660 * 86_400_000) throw new BadPeriodError('the period is longer than ten years')
   return { since: s, until: u, previousSince: new Date(Date.parse(s) - len).toISOString() }
 }
 

@@ -7,6 +7,7 @@ import { Type, type Static } from 'typebox'
 import { Compile } from 'typebox/compile'
 import { parse as parseYaml } from 'yaml'
 import { schemaProblem } from '../util/schema-errors.js'
+import { TeamsFileError } from '../errors.js'
 import { actionMatches, globMatch } from '../authz/policy-match.js'
 
 export const UNASSIGNED = 'unassigned'
@@ -65,13 +66,9 @@ export interface TeamsConfig {
 
 export const EMPTY_TEAMS: TeamsConfig = { teams: [], suppress: [], file: null }
 
-export class TeamsFileError extends Error {
-  readonly code = 'WHYDENIED_TEAMS_FILE'
-  readonly statusCode = 400
-  constructor (readonly file: string, readonly field: string | null, reason: string) {
-    super(`${file}${field ? `: ${field}` : ''}: ${reason}`)
-    this.name = 'TeamsFileError'
-  }
+/** The error for a problem in `file`, at `field` (null: the file as a whole). */
+function teamsFileError (file: string, field: string | null, reason: string): Error {
+  return new TeamsFileError(`${file}${field ? `: ${field}` : ''}: ${reason}`)
 }
 
 /** Read and validate a teams file (.json is JSON; anything else is YAML, a superset of JSON). */
@@ -81,24 +78,24 @@ export function loadTeamsFile (file: string): TeamsConfig {
     text = readFileSync(file, 'utf8')
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
-    throw new TeamsFileError(file, null, code === 'ENOENT' ? 'no such file' : `cannot be read (${code ?? (err as Error).message})`)
+    throw teamsFileError(file, null, code === 'ENOENT' ? 'no such file' : `cannot be read (${code ?? (err as Error).message})`)
   }
   return parseTeams(text, file)
 }
 
 export function parseTeams (text: string, file = 'teams file'): TeamsConfig {
-  if (text.length > 1024 * 1024) throw new TeamsFileError(file, null, 'is larger than 1 MiB')
+  if (text.length > 1024 * 1024) throw teamsFileError(file, null, 'is larger than 1 MiB')
   let doc: unknown
   try {
     doc = file.toLowerCase().endsWith('.json') ? JSON.parse(text) : parseYaml(text, { maxAliasCount: 100 })
   } catch (err) {
-    throw new TeamsFileError(file, null, `is not valid ${file.toLowerCase().endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`)
+    throw teamsFileError(file, null, `is not valid ${file.toLowerCase().endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`)
   }
   return validateTeams(doc, file)
 }
 
 export function validateTeams (doc: unknown, file: string): TeamsConfig {
-  const fail = (field: string | null, reason: string): never => { throw new TeamsFileError(file, field, reason) }
+  const fail = (field: string | null, reason: string): never => { throw teamsFileError(file, field, reason) }
   const problem = schemaProblem(teamsFileValidator, doc)
   if (problem) fail(problem.field, problem.reason)
   const valid = doc as TeamsFile

@@ -5,6 +5,14 @@ const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => T
 
 export const DecisionSchema = Type.Union([Type.Literal('explicit-deny'), Type.Literal('implicit-deny'), Type.Literal('allowed')])
 
+export const SortOrderSchema = Type.Union([Type.Literal('lastSeen'), Type.Literal('occurrences')], { description: 'lastSeen (default) or occurrences, newest/most first' })
+export type SortOrder = Static<typeof SortOrderSchema>
+
+/**
+ * The one filter shape of denial search: the API's query string, the denial list page's state and
+ * `whydenied search`'s options (all bounded the same way). The repository receives it with since and
+ * until resolved to ISO instants.
+ */
 export const DenialFiltersSchema = Type.Object({
   action: Type.Optional(Type.String({ maxLength: 512, description: 'Normalised action, exact or glob (ec2:*)' })),
   service: Type.Optional(Type.String({ maxLength: 128, description: 'Service prefix, e.g. iam' })),
@@ -17,12 +25,13 @@ export const DenialFiltersSchema = Type.Object({
   until: Type.Optional(Type.String({ maxLength: 64, description: 'Date (inclusive), ISO instant, or span: occurrences before' })),
   q: Type.Optional(Type.String({ maxLength: 512, description: 'Case-insensitive substring over ARNs, action and condition values' }))
 })
+export type DenialFilters = Static<typeof DenialFiltersSchema>
 
 export const DenialQuerySchema = Type.Object({
   ...DenialFiltersSchema.properties,
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
   cursor: Type.Optional(Type.String({ maxLength: 1024, description: 'nextCursor of the previous page' })),
-  sort: Type.Optional(Type.Union([Type.Literal('lastSeen'), Type.Literal('occurrences')], { description: 'lastSeen (default) or occurrences, newest/most first' })),
+  sort: Type.Optional(SortOrderSchema),
   facets: Type.Optional(Type.Boolean({ default: true, description: 'false skips the facet counts (faster paging)' }))
 })
 export type DenialQuery = Static<typeof DenialQuerySchema>

@@ -1,11 +1,10 @@
 /** The search filters of GET /api/denials, the denial list page and `whydenied search`, turned into repository filters. */
-import type { DenialQuery } from '../schemas/denials.js'
-import type { DenialFilters } from '../db/repositories/search.js'
+import type { DenialFilters } from '../schemas/denials.js'
 import { BadFilterError } from '../errors.js'
 import { resolveBound } from '../util/time.js'
 
-/** Query string → repository filters, resolving relative periods against now. */
-export function toFilters (q: DenialQuery, now = new Date()): DenialFilters {
+/** Filters as given (query string, page state, CLI options) → repository filters: empty ones dropped, periods resolved against now. */
+export function toFilters (q: DenialFilters, now = new Date()): DenialFilters {
   const bound = (v: string | undefined, kind: 'since' | 'until'): string | undefined => {
     if (!v) return undefined
     try {

@@ -2,10 +2,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { readTextRecords } from '../ingest/index.js'
-import { CannotMintError } from './errors.js'
+import { CannotMintError, UnauthorizedError } from '../errors.js'
 import { mintRecords } from './mint.js'
 import type { TokenCodec } from './token.js'
-import { AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS, bearerOf, FailureCounter, sameSecret, tooManyAttempts, UnauthorizedError } from '../util/token-guard.js'
+import { AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS, bearerOf, FailureCounter, sameSecret, tooManyAttempts } from '../util/token-guard.js'
 
 export interface MockStsApiOptions {
   codec: TokenCodec
@@ -33,7 +33,7 @@ const mockStsApi: FastifyPluginAsyncTypebox<MockStsApiOptions> = async (app, opt
   const token = opts.token ?? null
   // The same limit on wrong tokens as `serve`.
   const failures = new FailureCounter(AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS)
-  app.post('/api/mock-sts/encode', {
+  app.post('/mock-sts/encode', {
     bodyLimit: MAX_ENCODE_BODY,
     // onRequest: refused before the body is read.
     onRequest: async (req, reply) => {

@@ -4,12 +4,13 @@
  * The default ships in fixtures/sts/identities.json (keys `test`/`test` may decode, `denied`/`denied` may not).
  * Validated against a TypeBox schema: errors name the file, the field and what was expected.
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { Type, type Static } from 'typebox'
 import { Compile } from 'typebox/compile'
 import { schemaProblem } from '../util/schema-errors.js'
-import { IdentitiesFileError } from './errors.js'
+import { IdentitiesFileError } from '../errors.js'
+import { fixturesDir } from '../paths.js'
 
 export interface StsIdentity {
   accessKeyId: string
@@ -49,19 +50,8 @@ const identityListValidator = Compile(IdentityListSchema)
 // For anything but an array: a wrong type is then told as "must be a list or a mapping".
 const identitiesFileValidator = Compile(Type.Union([IdentityListSchema, IdentitiesFileSchema]))
 
-/** The package root (where package.json is), found from this file both in server/ and in dist/server/. */
-export function packageRoot (): string {
-  let dir = import.meta.dirname
-  for (;;) {
-    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'fixtures'))) return dir
-    const up = path.dirname(dir)
-    if (up === dir) throw new Error('cannot find the whydenied package root')
-    dir = up
-  }
-}
-
 export function defaultIdentitiesFile (): string {
-  return path.join(packageRoot(), 'fixtures', 'sts', 'identities.json')
+  return path.join(fixturesDir(), 'sts', 'identities.json')
 }
 
 /** Read and validate an identities file (null: the default). Throws IdentitiesFileError naming the problem. */

@@ -1,7 +1,7 @@
 /** Mint encoded messages from decoded ones in any import format (shared by the CLI and the API). */
 import { parseEnvelope, RecordError } from '../authz/parse.js'
 import type { InputItem, RejectedRecord } from '../authz/types.js'
-import { CannotMintError } from './errors.js'
+import { CannotMintError } from '../errors.js'
 import type { TokenCodec } from './token.js'
 
 export interface MintedRecord { source: string, line: number, token: string }

@@ -16,6 +16,7 @@ import { loadStsSecret, TokenCodec, MAX_ENCODED_LENGTH } from './token.js'
 import { errorXml, STS_API_VERSION, successXml } from './xml.js'
 import mockStsApi from './encode-route.js'
 import { assertBindingAllowed, type LookupAll } from '../util/binding.js'
+import { jsonErrorHandler, jsonNotFound } from '../errors.js'
 
 export interface StsSetup {
   identities: IdentityTable
@@ -67,8 +68,12 @@ export const stsMock: FastifyPluginAsync<StsMockOptions> = async (app, opts) => 
     }
     if (status === 413) return sendFault(reply, new StsFault(413, 'RequestEntityTooLarge', `The request body is larger than ${MAX_FORM_BODY} bytes`))
     if (status < 500) return sendFault(reply, new StsFault(400, 'MalformedQueryString', err.message))
-    req.log.error({ err }, 'mock STS request failed')
+    req.log.error({ err, method: req.method, url: req.url }, 'mock STS request failed')
     return sendFault(reply, new StsFault(500, 'InternalFailure', 'The request processing has failed because of an unknown error, exception or failure.'))
+  })
+  // Anything else under /sts is an AWS error document too (the service answers at /sts and /sts/ only).
+  app.setNotFoundHandler((req, reply) => {
+    return sendFault(reply, new StsFault(404, 'NotFound', `Nothing is served at ${req.url.split('?')[0]}: the mock STS answers at ${app.prefix} and ${app.prefix}/`))
   })
 
   // '/' under a prefix serves both /sts and /sts/. GET carries the parameters in the query string.
@@ -131,7 +136,12 @@ export async function buildStsMock (opts: StandaloneOptions): Promise<FastifyIns
   const setup = createStsSetup(opts)
   const app = Fastify({ logger: opts.logger ?? false })
   await app.register(stsMock, { prefix: '/sts', ...setup })
-  await app.register(mockStsApi, { codec: setup.codec, ttlSeconds: opts.ttlSeconds ?? null, token: opts.token ?? null })
+  // The encode route in a JSON context of its own under /api, as in `serve`.
+  await app.register(async (api) => {
+    api.setErrorHandler(jsonErrorHandler)
+    api.setNotFoundHandler(jsonNotFound)
+    await api.register(mockStsApi, { codec: setup.codec, ttlSeconds: opts.ttlSeconds ?? null, token: opts.token ?? null })
+  }, { prefix: '/api' })
   app.decorate('sts', setup)
   return app as unknown as FastifyInstance & { sts: StsSetup }
 }

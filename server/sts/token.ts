@@ -13,7 +13,7 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
 import { deflateRawSync, inflateRawSync } from 'node:zlib'
 import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { CannotMintError, StsKeyError } from './errors.js'
+import { CannotMintError, StsKeyError } from '../errors.js'
 import { xmlIllegalChar } from './xml.js'
 
 /** STS's limit on EncodedMessage (service model: length 1..10240). */

@@ -1,13 +1,7 @@
 /** Which addresses may be bound without a token: the one rule `serve` and `mock-sts` share. */
 import { lookup as dnsLookup } from 'node:dns/promises'
 import { BlockList, isIP } from 'node:net'
-import createError from '@fastify/error'
-
-export const TokenRequiredError = createError<[string]>(
-  'WHYDENIED_TOKEN_REQUIRED',
-  'Refusing to listen on %s without a token: binding any address but loopback (127.0.0.1, ::1, localhost) makes whydenied reachable from other machines. Start it with --token TOKEN (or set WHYDENIED_TOKEN); every page and API call will then need it.',
-  500
-)
+import { TokenRequiredError } from '../errors.js'
 
 /** Resolve a name to all its addresses (dns.lookup with all: true); injectable so tests need no DNS. */
 export type LookupAll = (host: string) => Promise<Array<{ address: string }>>

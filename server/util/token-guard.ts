@@ -3,11 +3,8 @@
  * client address. Used by the security plugin (serve) and by the mock STS's encode route (mock-sts --token).
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
-import createError from '@fastify/error'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-
-export const UnauthorizedError = createError('WHYDENIED_UNAUTHORIZED', 'This whydenied needs its token: send "Authorization: Bearer TOKEN", or sign in at /login', 401)
-export const TooManyAttemptsError = createError<[number]>('WHYDENIED_TOO_MANY_ATTEMPTS', 'Too many wrong tokens from this address: try again in %d s', 429)
+import { TooManyAttemptsError } from '../errors.js'
 
 /** Wrong tokens (bearer header or sign-in form) one client address may send per window. */
 export const AUTH_FAILURE_LIMIT = 10

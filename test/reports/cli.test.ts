@@ -88,7 +88,7 @@ t.test('clear errors', async t => {
     runCli([...base, '--since', 'yesterday'])
   ])
   t.equal(badFormat.code, 1)
-  t.match(badFormat.stderr, /--format pdf: use one of html, md, json, csv/)
+  t.match(badFormat.stderr, /option '--format <format>' argument 'pdf' is invalid\. Allowed choices are html, md, json, csv/)
   t.equal(unknown.code, 1)
   t.match(unknown.stderr, /no team "nobody"/)
   t.equal(bad.code, 1)

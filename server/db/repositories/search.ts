@@ -1,25 +1,12 @@
 /** Search over denials: combinable filters (AND), keyset pagination, and facet counts. */
 import type { DB } from '../connection.js'
-import type { Decision, DenialSummary } from '../../authz/types.js'
+import type { DenialSummary } from '../../authz/types.js'
 import { BadCursorError, BadFilterError } from '../../errors.js'
+import type { DenialFilters, SortOrder } from '../../schemas/denials.js'
 import { rowToSummary, SUMMARY_COLUMNS, type DenialRow } from './denial-rows.js'
 
-export interface DenialFilters {
-  action?: string | undefined
-  service?: string | undefined
-  principal?: string | undefined
-  account?: string | undefined
-  resource?: string | undefined
-  condition?: string[] | undefined
-  decision?: Decision | undefined
-  /** ISO-8601 instants (already resolved); the window is [since, until). */
-  since?: string | undefined
-  until?: string | undefined
-  q?: string | undefined
-}
-
-export const SortOrders = ['lastSeen', 'occurrences'] as const
-export type SortOrder = (typeof SortOrders)[number]
+// The filters' since and until arrive as ISO-8601 instants (resolved by toFilters); the window is [since, until).
+export type { DenialFilters, SortOrder }
 
 export interface SearchOptions {
   limit?: number | undefined

@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Report } from '../build.js'
-import { compileView, createHandlebars, findViewsRoot } from '../../render/handlebars.js'
+import { viewsDir } from '../../paths.js'
+import { compileView, createHandlebars } from '../../render/handlebars.js'
 import { reportView } from './view.js'
 
 // Built on first use: a CLI run that writes Markdown never reads a template.
@@ -17,7 +18,7 @@ let css: string | null = null
 /** A standalone HTML document: nothing to load, nothing to run (every value escaped, bidi controls shown). */
 export function renderHtml (report: Report): string {
   if (standalone === null) {
-    const root = findViewsRoot()
+    const root = viewsDir()
     standalone = compileView(createHandlebars(root), root, 'reports/standalone.hbs')
   }
   return standalone(reportView(report))
@@ -25,6 +26,6 @@ export function renderHtml (report: Report): string {
 
 /** The report's stylesheet (views/reports/report.css), which the app serves as a file. */
 export function reportCss (): string {
-  css ??= readFileSync(path.join(findViewsRoot(), 'reports', 'report.css'), 'utf8')
+  css ??= readFileSync(path.join(viewsDir(), 'reports', 'report.css'), 'utf8')
   return css
 }

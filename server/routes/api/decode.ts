@@ -5,7 +5,9 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type, type Static } from 'typebox'
+import { DecodeError } from '../../decode/client.js'
 import { excerpt, MAX_TEXT_LENGTH } from '../../decode/extract.js'
+import { BadTokenError, errorBody, type AppError } from '../../errors.js'
 import type { Decoder, DecodeTextOutcome } from '../../services/decode.js'
 
 export interface DecodeApiOptions {
@@ -36,42 +38,27 @@ const DecodeResultSchema = Type.Object({ results: Type.Array(DecodedItemSchema) 
 /** Every answer of POST /api/decode: the decoded messages, or the error. */
 export type DecodeAnswer = Partial<Static<typeof DecodeResultSchema> & Static<typeof DecodeErrorSchema>>
 
-const reasons: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 500: 'Internal Server Error', 502: 'Bad Gateway', 504: 'Gateway Timeout' }
+/** The error of a failed outcome (its JSON body is errorBody's, with the problems or the STS error as details). */
+export function decodeFailure (outcome: Exclude<DecodeTextOutcome, { ok: true }>): AppError {
+  // Nothing is sent to STS when any candidate is doubtful.
+  if (outcome.problems !== undefined) {
+    const problems = outcome.problems
+    return Object.assign(new BadTokenError(problems.map(p => `${p.excerpt}: ${p.reason}`).join('; ')), { details: { problems } })
+  }
+  const e = outcome.error
+  const message = outcome.count > 1 ? `message ${outcome.index + 1} of ${outcome.count} (${excerpt(outcome.token)}): ${e.message}` : e.message
+  return new DecodeError(message, e.statusCode, e.code, e.stsCode, e.stsMessage, outcome.token)
+}
 
 /** The answer of POST /api/decode for an outcome: also the JSON twin of the import page's decode form. */
 export function decodeAnswer (outcome: DecodeTextOutcome): { statusCode: number, body: DecodeAnswer } {
   if (outcome.ok) return { statusCode: 200, body: { results: outcome.items } }
-  if (outcome.problems !== undefined) {
-    const problems = outcome.problems
-    // Nothing is sent to STS when any candidate is doubtful.
-    return {
-      statusCode: 400,
-      body: {
-        statusCode: 400,
-        code: 'WHYDENIED_BAD_TOKEN',
-        error: 'Bad Request',
-        message: problems.map(p => `${p.excerpt}: ${p.reason}`).join('; '),
-        problems
-      }
-    }
-  }
-  const e = outcome.error
-  return {
-    statusCode: e.statusCode,
-    body: {
-      statusCode: e.statusCode,
-      code: e.code,
-      error: reasons[e.statusCode] ?? 'Error',
-      message: outcome.count > 1 ? `message ${outcome.index + 1} of ${outcome.count} (${excerpt(outcome.token)}): ${e.message}` : e.message,
-      stsCode: e.stsCode,
-      stsMessage: e.stsMessage,
-      token: outcome.token
-    }
-  }
+  const body = errorBody(decodeFailure(outcome))
+  return { statusCode: body.statusCode, body }
 }
 
 const decodeApi: FastifyPluginAsyncTypebox<DecodeApiOptions> = async (app, opts) => {
-  app.post('/api/decode', {
+  app.post('/decode', {
     bodyLimit: 2 * MAX_TEXT_LENGTH + 4096,
     schema: {
       tags: ['decode'],
@@ -83,10 +70,11 @@ const decodeApi: FastifyPluginAsyncTypebox<DecodeApiOptions> = async (app, opts)
       }),
       response: { 200: DecodeResultSchema, '4xx': DecodeErrorSchema, '5xx': DecodeErrorSchema }
     }
-  }, async (req, reply) => {
+  }, async (req) => {
     const outcome = await opts.decoder.decodeText(req.body.text, req.body.store === true ? { source: req.body.source ?? 'decode' } : null)
-    const { statusCode, body } = decodeAnswer(outcome)
-    return reply.code(statusCode as 200).send(body as Static<typeof DecodeResultSchema>)
+    // A failure goes through the API's error handler (errorBody; a 5xx is logged).
+    if (!outcome.ok) throw decodeFailure(outcome)
+    return { results: outcome.items }
   })
 }
 

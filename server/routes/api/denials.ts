@@ -6,7 +6,7 @@ import { DenialNotFoundError } from '../../errors.js'
 import { toFilters } from '../../services/filters.js'
 
 const denials: FastifyPluginAsyncTypebox = async (app) => {
-  app.get('/api/denials', {
+  app.get('/denials', {
     schema: {
       tags: ['denials'],
       summary: 'Search denials',
@@ -18,7 +18,7 @@ const denials: FastifyPluginAsyncTypebox = async (app) => {
     return search.search(toFilters(req.query), { limit: req.query.limit, cursor: req.query.cursor, sort: req.query.sort, facets: req.query.facets })
   })
 
-  app.get('/api/denials/:id', {
+  app.get('/denials/:id', {
     schema: {
       tags: ['denials'],
       summary: 'One denial: parsed fields, conditions, statements, failures, occurrences and raw JSON',

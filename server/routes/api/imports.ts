@@ -3,9 +3,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { readTextRecords } from '../../ingest/index.js'
 import { ImportSummarySchema } from '../../schemas/denials.js'
-import { NothingToImportError } from '../../errors.js'
+import { NothingToImportError, UploadTooLargeError } from '../../errors.js'
 import { SERVER_IMPORT_OPTIONS, SummaryBuilder, type ImportSummary } from '../../services/importer.js'
-import { acceptMultipart, isMultipart, UploadReader, UploadTooLargeError } from '../../plugins/uploads.js'
+import { acceptMultipart, isMultipart, UploadReader } from '../../plugins/uploads.js'
 
 /** Default for the largest request body the import API accepts (config.maxUploadBytes; in README). */
 export const MAX_IMPORT_BODY = 64 * 1024 * 1024
@@ -22,7 +22,7 @@ const imports: FastifyPluginAsyncTypebox = async (app) => {
     { parseAs: 'buffer', bodyLimit: limit }, (_req, body, done) => { done(null, body) })
   acceptMultipart(app)
 
-  app.post('/api/imports', {
+  app.post('/imports', {
     bodyLimit: limit,
     schema: {
       tags: ['imports'],

@@ -5,7 +5,7 @@ import { ReportQuerySchema } from '../../schemas/reports.js'
 
 const reportsApi: FastifyPluginAsyncTypebox = async (app) => {
   const repo = app.repos.reports
-  app.get('/api/reports', {
+  app.get('/reports', {
     schema: { querystring: ReportQuerySchema, tags: ['reports'], summary: 'Recurring denials per team, compared with the previous period' }
   }, async (req) => reportFor(repo, app.config.teamsFile, req.query))
 }

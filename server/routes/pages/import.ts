@@ -8,7 +8,6 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import createError from '@fastify/error'
 import { Type } from 'typebox'
 import { readTextRecords } from '../../ingest/index.js'
 import { SERVER_IMPORT_OPTIONS, SummaryBuilder, type ImportSummary } from '../../services/importer.js'
@@ -17,12 +16,10 @@ import { csrfToken, layoutModel } from '../../render/layout.js'
 import { FormatParam, importRow } from './view-models.js'
 import { decodeAnswer, type DecodeAnswer } from '../api/decode.js'
 import type { Decoder } from '../../services/decode.js'
-import { acceptMultipart, isMultipart, UploadReader, UploadTooLargeError, type UploadPart } from '../../plugins/uploads.js'
+import { acceptMultipart, isMultipart, UploadReader, type UploadPart } from '../../plugins/uploads.js'
+import { CsrfTokenNotFirstError, NothingToDecodeError, NothingToImportError, UploadTooLargeError } from '../../errors.js'
 
-export { UploadTooLargeError }
-const TokenNotFirstError = createError('WHYDENIED_CSRF_TOKEN_FIRST', 'The form\'s security token must come first in the upload (or in an X-CSRF-Token header); nothing was read past it', 403)
-const NothingUploadedError = createError('WHYDENIED_NOTHING_TO_IMPORT', 'Choose at least one file, or paste decoded JSON into the text box', 400)
-const NothingToDecodeError = createError('WHYDENIED_NOTHING_TO_DECODE', 'Paste the error text that holds the encoded authorization message', 400)
+const nothingUploaded = (): Error => new NothingToImportError('Choose at least one file, or paste decoded JSON into the text box')
 
 /** Room for the multipart framing and the small fields around the files. */
 const MULTIPART_OVERHEAD = 64 * 1024
@@ -120,7 +117,7 @@ const importPage: FastifyPluginAsyncTypebox<{ decoder: Decoder }> = async (app, 
     fieldSize: limit,
     files: 50,
     fields: 10,
-    firstPart: tokenFirst ? { maxBytes: TOKEN_FIRST_BYTES, error: () => new TokenNotFirstError() } : undefined
+    firstPart: tokenFirst ? { maxBytes: TOKEN_FIRST_BYTES, error: () => new CsrfTokenNotFirstError() } : undefined
   })
 
   /**
@@ -137,7 +134,7 @@ const importPage: FastifyPluginAsyncTypebox<{ decoder: Decoder }> = async (app, 
     req.upload = reader
     const first = await reader.next()
     if (first === null) return
-    if (first.type !== 'field' || first.fieldname !== '_csrf') throw new TokenNotFirstError()
+    if (first.type !== 'field' || first.fieldname !== '_csrf') throw new CsrfTokenNotFirstError()
     req.body = { _csrf: first.value }
   }
 
@@ -159,7 +156,7 @@ const importPage: FastifyPluginAsyncTypebox<{ decoder: Decoder }> = async (app, 
 
   app.post('/import', uploadRoute, async (req, reply) => {
     const upload = uploadOf(req)
-    if (upload === null) throw new NothingUploadedError()
+    if (upload === null) throw nothingUploaded()
     const form = await readForm(upload, true)
     const label = fieldValue(form, 'source').trim().slice(0, 200)
     const total = new SummaryBuilder()
@@ -182,9 +179,9 @@ const importPage: FastifyPluginAsyncTypebox<{ decoder: Decoder }> = async (app, 
       inputs.push('pasted text')
     }
     if (inputs.length === 0) {
-      if (req.query.format === 'json') throw new NothingUploadedError()
+      if (req.query.format === 'json') throw nothingUploaded()
       reply.code(400)
-      return renderPage(req, reply, { error: new NothingUploadedError().message })
+      return renderPage(req, reply, { error: nothingUploaded().message })
     }
     if (req.query.format === 'json') return total.summary()
     return renderPage(req, reply, { result: importResultModel(total.summary(), inputs) })

@@ -2,24 +2,18 @@
  * The denial list's whole state lives in its query string, so every view is a permalink. This module
  * turns that state into links: add or remove a filter, change the sort, go to the next page.
  */
-import type { DenialQuery } from '../../schemas/denials.js'
+import type { DenialFilters, DenialQuery, SortOrder } from '../../schemas/denials.js'
 
 /** The single-valued filters, in the order they appear in URLs. */
-export const SCALAR_FILTERS = ['q', 'action', 'service', 'principal', 'account', 'resource', 'decision', 'since', 'until'] as const
+export const SCALAR_FILTERS = ['q', 'action', 'service', 'principal', 'account', 'resource', 'decision', 'since', 'until'] as const satisfies ReadonlyArray<keyof DenialFilters>
 export type ScalarFilter = (typeof SCALAR_FILTERS)[number]
 
-export interface ListState {
-  q?: string | undefined
-  action?: string | undefined
-  service?: string | undefined
-  principal?: string | undefined
-  account?: string | undefined
-  resource?: string | undefined
-  decision?: string | undefined
-  since?: string | undefined
-  until?: string | undefined
-  condition: string[]
-  sort: 'lastSeen' | 'occurrences'
+/**
+ * The filters of DenialFiltersSchema as they appear in links (trimmed, empty ones left out; a facet's
+ * value is any string, checked by the schema when the link is followed), the sort and the page.
+ */
+export type ListState = { [K in ScalarFilter]?: string | undefined } & Required<Pick<DenialFilters, 'condition'>> & {
+  sort: SortOrder
   limit?: number | undefined
   cursor?: string | undefined
 }

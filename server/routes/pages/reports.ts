@@ -12,7 +12,6 @@ import {
 } from '../../reports/index.js'
 import { isOn, reportFor, teamsFor } from '../../reports/query.js'
 import { ReportQuerySchema, type ReportQuery } from '../../schemas/reports.js'
-import { pageErrorHandler } from '../../render/errors.js'
 import { layoutModel } from '../../render/layout.js'
 
 const PageQuery = Type.Object({ ...ReportQuerySchema.properties, format: Type.Optional(Type.Union([Type.Literal('html'), Type.Literal('json')], { description: 'json: the report model instead of the page' })) })
@@ -35,7 +34,6 @@ export function fileName (r: Report, format: Format): string {
 }
 
 const reportPages: FastifyPluginAsyncTypebox = async (app) => {
-  app.setErrorHandler(pageErrorHandler)
   // Fail at boot on a broken teams file; it is read again for every report, so later edits apply at once.
   if (app.config.teamsFile) loadTeamsFile(app.config.teamsFile)
   const repo = app.repos.reports
