@@ -8,10 +8,10 @@ import { ROOT, tempDir } from '../helpers/build.js'
 import { serveUrl } from './support.js'
 
 const SOURCE_CLI = path.join(ROOT, 'server', 'cli.ts')
-// tap records the coverage of child processes through NODE_OPTIONS. Code transpiled by tsx (esbuild)
+// tap records the coverage of child processes (@tapjs/processinfo). Code transpiled by tsx (esbuild)
 // maps its functions differently from tsc's, so counting these children would list every function
-// twice, once never called: run them without tap's hook (the in-process tests cover this code).
-const NO_COVERAGE = { NODE_OPTIONS: '' }
+// twice, once never called: they run with coverage off (the in-process tests cover this code).
+const NO_COVERAGE = { _TAPJS_PROCESSINFO_COVERAGE_: '0' }
 const version = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version
 
 t.test('paths: the package root and its folders, from the sources', async t => {

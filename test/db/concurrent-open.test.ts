@@ -17,8 +17,8 @@ interface Started { child: ChildProcess, ready: Promise<void>, result: Promise<{
 
 function start (file: string): Started {
   // Really separate processes, each with its own better-sqlite3 connection (not threads of one process).
-  // Without tap's coverage hook (NODE_OPTIONS): tsx's transpiled functions would be counted twice.
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, file], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } })
+  // Coverage off in the child (@tapjs/processinfo): tsx's transpiled functions would be counted twice.
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, file], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0' } })
   let out = ''
   let err = ''
   let signalReady: () => void
