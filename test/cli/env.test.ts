@@ -5,7 +5,7 @@ import path from 'node:path'
 import { loadConfig, readEnv } from '../../server/config.js'
 import { tempDir, type TapLike } from '../helpers/build.js'
 import { CLI, runCli } from '../helpers/cli.js'
-import { serveUrl } from './support.js'
+import { serveUrl } from '../helpers/server.js'
 
 t.test('readEnv: typed values, empty counts as unset, a bad value is named', async t => {
   t.same(readEnv({ WHYDENIED_PORT: '4000', WHYDENIED_STS_TTL: '600', WHYDENIED_TOKEN: '', PATH: '/bin' }), { WHYDENIED_PORT: 4000, WHYDENIED_STS_TTL: 600 })

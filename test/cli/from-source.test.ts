@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fixturesDir, packageRoot, packageVersion, viewsDir } from '../../server/paths.js'
 import { ROOT, tempDir } from '../helpers/build.js'
-import { serveUrl } from './support.js'
+import { serveUrl } from '../helpers/server.js'
 
 const SOURCE_CLI = path.join(ROOT, 'server', 'cli.ts')
 // tap records the coverage of child processes (@tapjs/processinfo). Code transpiled by tsx (esbuild)

@@ -1,24 +1,14 @@
 import t from 'tap'
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { generate } from '../../fixtures/generate.js'
 import { tempDir } from '../helpers/build.js'
 import { CLI } from '../helpers/cli.js'
+import { spawnServe } from '../helpers/server.js'
 
 t.test('serve binds 127.0.0.1 by default, prints its URL, and answers there', async t => {
-  const db = path.join(tempDir(t), 's.db')
-  const child = spawn(process.execPath, [CLI, 'serve', '--db', db, '--port', '0', '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] })
-  t.teardown(() => { child.kill('SIGKILL') })
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = ''
-    child.stdout.setEncoding('utf8').on('data', d => {
-      out += d
-      const m = /listening on (http:\/\/\S+)/.exec(out)
-      if (m) resolve(m[1]!)
-    })
-    child.on('exit', code => reject(new Error(`serve exited with ${code}`)))
-  })
+  const { url, child } = await spawnServe(t, [CLI, 'serve', '--db', path.join(tempDir(t), 's.db'), '--port', '0', '--quiet'])
   t.match(url, /^http:\/\/127\.0\.0\.1:\d+\/$/)
   const res = await fetch(new URL('api/denials', url))
   t.equal(res.status, 200)

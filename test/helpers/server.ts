@@ -5,22 +5,39 @@ import path from 'node:path'
 import { tempDir, type TapLike } from './build.js'
 import { CLI } from './cli.js'
 
+import type { ChildProcess } from 'node:child_process'
+
 export interface Served { url: string, pid: number }
 
-/** Start the built server on a free port with a fresh database; killed when the test ends. */
-export async function startServer (t: TapLike): Promise<Served> {
-  const db = path.join(tempDir(t), 's.db')
-  const child = spawn(process.execPath, [CLI, 'serve', '--db', db, '--port', '0', '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] })
+/**
+ * Spawn `node ...argv` (a serve command line, the built CLI or the sources through tsx) with the
+ * WHYDENIED_* defaults cleared; resolves with the URL it prints and the child, rejects with its stderr
+ * if it exits first. Killed when the test ends.
+ */
+export function spawnServe (t: TapLike, argv: string[], opts: { env?: NodeJS.ProcessEnv, cwd?: string } = {}): Promise<{ url: string, child: ChildProcess }> {
+  const child = spawn(process.execPath, argv, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WHYDENIED_DB: '', WHYDENIED_HOST: '', WHYDENIED_PORT: '', ...opts.env } })
   t.teardown(() => { child.kill('SIGKILL') })
-  const url = await new Promise<string>((resolve, reject) => {
+  let err = ''
+  child.stderr.setEncoding('utf8').on('data', d => { err += d })
+  return new Promise((resolve, reject) => {
     let out = ''
     child.stdout.setEncoding('utf8').on('data', d => {
       out += d
       const m = /listening on (http:\/\/\S+)/.exec(out)
-      if (m) resolve(m[1]!)
+      if (m) resolve({ url: m[1]!, child })
     })
-    child.on('exit', code => reject(new Error(`serve exited with ${code}`)))
+    child.on('exit', code => reject(new Error(`serve exited with ${code}: ${err}`)))
   })
+}
+
+/** The URL a serve command line prints (see spawnServe). */
+export async function serveUrl (t: TapLike, argv: string[], opts: { env?: NodeJS.ProcessEnv, cwd?: string } = {}): Promise<string> {
+  return (await spawnServe(t, argv, opts)).url
+}
+
+/** Start the built server on a free port with a fresh database; killed when the test ends. */
+export async function startServer (t: TapLike): Promise<Served> {
+  const { url, child } = await spawnServe(t, [CLI, 'serve', '--db', path.join(tempDir(t), 's.db'), '--port', '0', '--quiet'])
   return { url, pid: child.pid! }
 }
 

@@ -3,7 +3,7 @@
  * each sign-in is its own session that Sign out ends, Secure behind a trusted proxy only, and the
  * no-token rule for binding goes by the addresses a name resolves to (shared by serve and mock-sts).
  */
-import { spawn } from 'node:child_process'
+import { spawnServe } from '../helpers/server.js'
 import path from 'node:path'
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
@@ -167,20 +167,8 @@ t.test('wrong sign-ins are rate-limited too, with a 429 page and Retry-After', a
 
 t.test('serve --trust-proxy over real HTTP: Secure behind HTTPS, limits per forwarded client', async t => {
   const dir = tempDir(t)
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--db', path.join(dir, 's.db'), '--token', TOKEN, '--trust-proxy', '--quiet'], {
-    env: { ...process.env, WHYDENIED_DB: '' }, stdio: ['ignore', 'pipe', 'pipe']
-  })
-  t.teardown(() => { if (child.exitCode === null) child.kill('SIGTERM') })
-  const base = await new Promise<string>((resolve, reject) => {
-    let out = ''
-    const timer = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 20_000)
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d
-      const m = /http:\/\/\S+:(\d+)\//.exec(out)
-      if (m) { clearTimeout(timer); resolve(`http://127.0.0.1:${m[1]}`) }
-    })
-    child.on('exit', code => { clearTimeout(timer); reject(new Error(`exited ${code}`)) })
-  })
+  const { url } = await spawnServe(t, [CLI, 'serve', '--port', '0', '--db', path.join(dir, 's.db'), '--token', TOKEN, '--trust-proxy', '--quiet'])
+  const base = url.replace(/\/$/, '')
   const form = await fetch(`${base}/login`)
   const csrf = html(await form.text()).querySelector('input[name="_csrf"]')!.getAttribute('value')!
   const csrfCookie = form.headers.getSetCookie().find(c => c.startsWith('_csrf='))!.split(';')[0]!

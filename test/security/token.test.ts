@@ -2,7 +2,7 @@
  * Binding anything but loopback requires a token; then every page and API call needs it: a bearer
  * header for the API, or the cookie the login form sets for the browser. /sts keeps its own auth.
  */
-import { spawn } from 'node:child_process'
+import { spawnServe } from '../helpers/server.js'
 import path from 'node:path'
 import t from 'tap'
 import { buildApp } from '../../server/app.js'
@@ -35,19 +35,9 @@ t.test('whydenied serve --host 0.0.0.0 refuses to start without --token, and sta
   t.match(refused.stderr, /--token/)
 
   // With the token in the environment it starts and prints its URL.
-  const child = spawn(process.execPath, [CLI, 'serve', '--host', '0.0.0.0', '--port', '0', '--db', db, '--quiet'], {
-    env: { ...process.env, WHYDENIED_TOKEN: TOKEN, WHYDENIED_DB: '' }, stdio: ['ignore', 'pipe', 'pipe']
-  })
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = ''
-    const timer = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 20_000)
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d
-      const m = /http:\/\/\S+:(\d+)\//.exec(out)
-      if (m) { clearTimeout(timer); resolve(`http://127.0.0.1:${m[1]}`) }
-    })
-    child.on('exit', code => { clearTimeout(timer); reject(new Error(`exited ${code}`)) })
-  })
+  const served = await spawnServe(t, [CLI, 'serve', '--host', '0.0.0.0', '--port', '0', '--db', db, '--quiet'], { env: { WHYDENIED_TOKEN: TOKEN } })
+  const child = served.child
+  const url = `http://127.0.0.1:${new URL(served.url).port}`
   try {
     const denied = await fetch(`${url}/api/denials`)
     t.equal(denied.status, 401)
