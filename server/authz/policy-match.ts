@@ -77,6 +77,10 @@ export function and (vs: Verdict[]): Verdict {
   return vs.includes('unknown') ? 'unknown' : 'true'
 }
 
+/** `${*}` and `${?}` in a pattern: the characters themselves, not wildcards (private-use code points). */
+const LITERAL_STAR = '\uE000'
+const LITERAL_QMARK = '\uE001'
+
 /**
  * Wildcard match with `*` (any run, also empty) and `?` (one character), no other syntax.
  * Greedy two-pointer algorithm with one backtrack point: O(pattern × text) at worst, no regex,
@@ -90,7 +94,7 @@ export function globMatch (pattern: string, text: string, ignoreCase = false): b
   let star = -1
   let mark = 0
   while (si < s.length) {
-    if (pi < p.length && (p[pi] === '?' || p[pi] === s[si])) {
+    if (pi < p.length && (p[pi] === '?' || p[pi] === s[si] || (p[pi] === LITERAL_STAR && s[si] === '*') || (p[pi] === LITERAL_QMARK && s[si] === '?'))) {
       pi++; si++
     } else if (pi < p.length && p[pi] === '*') {
       star = pi++; mark = si
@@ -166,7 +170,9 @@ export function substitute (value: string, conditions: MatchRequest['conditions'
   let missing: string | null = null
   if (!value.includes('${')) return { value, missing }
   const out = value.replace(/\$\{([^}]{1,128})\}/g, (whole, inner: string) => {
-    if (inner === '*' || inner === '?' || inner === '$') return inner
+    if (inner === '*') return LITERAL_STAR
+    if (inner === '?') return LITERAL_QMARK
+    if (inner === '$') return inner
     const [key, fallback] = splitDefault(inner)
     const v = lookup(conditions, key)
     if (v && v.length === 1) return v[0]!
@@ -176,6 +182,9 @@ export function substitute (value: string, conditions: MatchRequest['conditions'
   })
   return { value: out, missing }
 }
+
+/** A substituted value used as plain text (StringEquals…): the escapes become the characters again. */
+const plain = (s: string): string => s.replaceAll(LITERAL_STAR, '*').replaceAll(LITERAL_QMARK, '?')
 
 function splitDefault (inner: string): [string, string | null] {
   const m = /^\s*([^,]+?)\s*,\s*'([^']*)'\s*$/.exec(inner)
@@ -226,14 +235,15 @@ function ipInRange (address: string, range: string): boolean {
 }
 
 /** One request value against one policy value, for the positive form of the operator. Null: unsupported. */
-function compareOne (base: string, requestValue: string, policyValue: string): boolean | null {
+function compareOne (base: string, requestValue: string, pattern: string): boolean | null {
+  const policyValue = plain(pattern)
   switch (base.toLowerCase().replace(/^(string|numeric|date|arn)not/, '$1').replace(/^notipaddress$/, 'ipaddress')) {
     case 'stringequals': return requestValue === policyValue
     case 'stringequalsignorecase': return requestValue.toLowerCase() === policyValue.toLowerCase()
-    case 'stringlike': return globMatch(policyValue, requestValue)
+    case 'stringlike': return globMatch(pattern, requestValue)
     // IAM treats ArnEquals like ArnLike: both accept wildcards in each ARN part.
     case 'arnequals':
-    case 'arnlike': return arnMatches(policyValue, requestValue)
+    case 'arnlike': return arnMatches(pattern, requestValue)
     case 'bool': return requestValue.toLowerCase() === policyValue.toLowerCase()
     case 'binaryequals': { const a = BINARY(requestValue); return a !== null && a === BINARY(policyValue) }
     case 'ipaddress': return ipInRange(requestValue, policyValue)
