@@ -68,9 +68,8 @@ function conditionValues (v: unknown, field: string): ConditionValues {
 function principal (v: unknown, field: string): PolicyStatement['Principal'] {
   if (v === '*') return '*'
   if (!isObj(v)) throw new PolicyDocumentError('expected "*" or an object such as {"AWS": "arn:..."}', field)
-  const out: Record<string, string | string[]> = {}
-  for (const [k, x] of Object.entries(v)) out[str(k, field)] = strings(x, `${field}.${k}`)
-  return out
+  // fromEntries defines own properties: a "__proto__" key in the input stays a plain key.
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [str(k, field), strings(x, `${field}.${k}`)]))
 }
 
 function statement (v: unknown, field: string): PolicyStatement {
@@ -88,15 +87,11 @@ function statement (v: unknown, field: string): PolicyStatement {
   if (v.NotPrincipal !== undefined) s.NotPrincipal = principal(v.NotPrincipal, `${field}.NotPrincipal`)
   if (v.Condition !== undefined) {
     if (!isObj(v.Condition)) throw new PolicyDocumentError('expected an object of operators', `${field}.Condition`)
-    const c: NonNullable<PolicyStatement['Condition']> = {}
-    for (const [op, keys] of Object.entries(v.Condition)) {
+    s.Condition = Object.fromEntries(Object.entries(v.Condition).map(([op, keys]) => {
       const f = `${field}.Condition.${str(op, `${field}.Condition`)}`
       if (!isObj(keys)) throw new PolicyDocumentError('expected an object of condition keys', f)
-      const inner: Record<string, ConditionValues> = {}
-      for (const [key, values] of Object.entries(keys)) inner[str(key, f)] = conditionValues(values, `${f}.${key}`)
-      c[op] = inner
-    }
-    s.Condition = c
+      return [op, Object.fromEntries(Object.entries(keys).map(([key, values]): [string, ConditionValues] => [str(key, f), conditionValues(values, `${f}.${key}`)]))]
+    }))
   }
   return s
 }

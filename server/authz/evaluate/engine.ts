@@ -89,7 +89,9 @@ function nearestOf (results: StatementResult[], request: MatchRequest, failingGa
     const applies = r.v.verdict === 'true'
     if (applies && (r.policy.policyType === 'identity' || r.policy.policyType === 'resource')) missing.push(...failingGates)
     if (missing.length === 0 || missing.length > 2) continue
-    near.push({ policyArn: r.policy.policyArn, policyName: r.policy.policyName, policyType: r.policy.policyType, ref: r.policy.ref, statementId: r.sid, statementIndex: r.index, missing, score: missing.length })
+    // A missing action or principal is a bigger change than a missing resource or condition value.
+    const score = missing.reduce((n, m) => n + (m === 'action' || m === 'principal' ? 2 : 1), 0)
+    near.push({ policyArn: r.policy.policyArn, policyName: r.policy.policyName, policyType: r.policy.policyType, ref: r.policy.ref, statementId: r.sid, statementIndex: r.index, missing, score })
   }
   const typeOrder: PolicyType[] = ['identity', 'resource', 'boundary', 'session', 'scp', 'rcp']
   near.sort((a, b) => a.score - b.score || typeOrder.indexOf(a.policyType) - typeOrder.indexOf(b.policyType))
