@@ -6,5 +6,6 @@ import * as search from './search.js'
 import * as decode from './decode.js'
 import * as mockSts from './mock-sts.js'
 import * as report from './report.js'
+import * as policies from './policies.js'
 
-export const commands: Array<{ register: (program: Command) => void }> = [serve, importCmd, search, decode, mockSts, report]
+export const commands: Array<{ register: (program: Command) => void }> = [serve, importCmd, search, decode, mockSts, report, policies]

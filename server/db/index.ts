@@ -6,6 +6,7 @@ import { openDatabase, type DB, type OpenOptions } from './connection.js'
 import { DenialWriter } from './repositories/denial-writer.js'
 import { DenialsRepository } from './repositories/denials.js'
 import { ImportsRepository } from './repositories/imports.js'
+import { PoliciesRepository } from './repositories/policies.js'
 import { ReportsRepository } from './repositories/reports.js'
 import { SearchRepository } from './repositories/search.js'
 import { StatsRepository } from './repositories/stats.js'
@@ -19,6 +20,8 @@ export interface Repositories {
   search: SearchRepository
   stats: StatsRepository
   reports: ReportsRepository
+  /** Policy snapshots and their policies. */
+  policies: PoliciesRepository
 }
 
 export interface Store {
@@ -46,6 +49,7 @@ export function repositoriesOn (db: DB): Repositories {
     imports,
     search: new SearchRepository(db),
     stats: new StatsRepository(db),
-    reports: new ReportsRepository(db)
+    reports: new ReportsRepository(db),
+    policies: new PoliciesRepository(db)
   }
 }

@@ -34,6 +34,8 @@ export interface StatementMatchOut {
 }
 
 export interface FixOut {
+  /** The policy's ref in the snapshot (null: a new policy). */
+  ref: string | null
   policyArn: string | null
   policyName: string
   policyType: PolicyType
@@ -318,6 +320,7 @@ function chooseFix (e: ReturnType<typeof evaluate>, p: Prepared, d: DenialFacts,
     }
     const policyType = target?.policyType ?? c.newPolicy?.policyType ?? 'identity'
     const fix: FixOut = {
+      ref: target?.ref ?? null,
       policyArn: target?.policyArn ?? null,
       policyName: target?.policyName ?? c.newPolicy?.policyName ?? '',
       policyType,
@@ -341,6 +344,7 @@ function chooseFix (e: ReturnType<typeof evaluate>, p: Prepared, d: DenialFacts,
 
 function chooseNone (c: Candidate): FixOut {
   return {
+    ref: c.target?.ref ?? null,
     policyArn: c.target?.policyArn ?? null, policyName: c.target?.policyName ?? c.newPolicy?.policyName ?? '', policyType: c.target?.policyType ?? 'identity',
     kind: c.kind, before: c.before, after: c.after, document: c.document, current: c.target?.document ?? null, verified: false, decisionAfter: 'unknown', wouldAllow: [],
     note: `${c.note} Not verified: no change tried makes our evaluation allow the request.`

@@ -76,15 +76,15 @@ function statement (v: unknown, field: string): PolicyStatement {
   if (!isObj(v)) throw new PolicyDocumentError('expected a statement object', field)
   const effect = v.Effect
   if (effect !== 'Allow' && effect !== 'Deny') throw new PolicyDocumentError(`Effect must be "Allow" or "Deny", got ${JSON.stringify(effect)?.slice(0, 40)}`, `${field}.Effect`)
-  const s: PolicyStatement = { Effect: effect }
-  if (v.Sid !== undefined) s.Sid = str(v.Sid, `${field}.Sid`)
+  // Keys in the order people write them (Sid, Effect, Principal, Action, Resource, Condition): a fix's diff reads naturally.
+  const s: PolicyStatement = v.Sid !== undefined ? { Sid: str(v.Sid, `${field}.Sid`), Effect: effect } : { Effect: effect }
+  if (v.Principal !== undefined) s.Principal = principal(v.Principal, `${field}.Principal`)
+  if (v.NotPrincipal !== undefined) s.NotPrincipal = principal(v.NotPrincipal, `${field}.NotPrincipal`)
   for (const k of ['Action', 'NotAction', 'Resource', 'NotResource'] as const) {
     if (v[k] !== undefined) s[k] = strings(v[k], `${field}.${k}`)
   }
   if (s.Action !== undefined && s.NotAction !== undefined) throw new PolicyDocumentError('has both Action and NotAction', field)
   if (s.Resource !== undefined && s.NotResource !== undefined) throw new PolicyDocumentError('has both Resource and NotResource', field)
-  if (v.Principal !== undefined) s.Principal = principal(v.Principal, `${field}.Principal`)
-  if (v.NotPrincipal !== undefined) s.NotPrincipal = principal(v.NotPrincipal, `${field}.NotPrincipal`)
   if (v.Condition !== undefined) {
     if (!isObj(v.Condition)) throw new PolicyDocumentError('expected an object of operators', `${field}.Condition`)
     s.Condition = Object.fromEntries(Object.entries(v.Condition).map(([op, keys]) => {
@@ -106,8 +106,8 @@ export function readPolicyDocument (input: unknown, field = 'document'): PolicyD
   if (raw === undefined) throw new PolicyDocumentError('no Statement', `${field}.Statement`)
   const list = Array.isArray(raw) ? raw : [raw]
   if (list.length > DocumentLimits.maxStatements) throw new PolicyDocumentError(`more than ${DocumentLimits.maxStatements} statements`, `${field}.Statement`)
-  const doc: PolicyDocument = { Statement: list.map((s, i) => statement(s, Array.isArray(raw) ? `${field}.Statement[${i}]` : `${field}.Statement`)) }
-  if (value.Version !== undefined) doc.Version = str(value.Version, `${field}.Version`)
-  if (value.Id !== undefined) doc.Id = str(value.Id, `${field}.Id`)
-  return doc
+  const version = value.Version === undefined ? undefined : str(value.Version, `${field}.Version`)
+  const id = value.Id === undefined ? undefined : str(value.Id, `${field}.Id`)
+  const Statement = list.map((s, i) => statement(s, Array.isArray(raw) ? `${field}.Statement[${i}]` : `${field}.Statement`))
+  return { ...(version !== undefined ? { Version: version } : {}), ...(id !== undefined ? { Id: id } : {}), Statement }
 }

@@ -43,6 +43,7 @@ export function statementResults (input: EvalInput): StatementResult[] {
 }
 
 const deciding = (r: StatementResult): DecidingStatement => ({
+  ref: r.policy.ref,
   policyArn: r.policy.policyArn,
   policyName: r.policy.policyName,
   policyType: r.policy.policyType,
@@ -52,6 +53,7 @@ const deciding = (r: StatementResult): DecidingStatement => ({
 })
 
 const wholePolicy = (p: AppliedPolicy): DecidingStatement => ({
+  ref: p.ref,
   policyArn: p.policyArn, policyName: p.policyName, policyType: p.policyType, statementId: null, statementIndex: null, effect: 'none'
 })
 

@@ -28,6 +28,8 @@ export const EvalDecisions = ['explicit-deny', 'implicit-deny', 'allowed', 'unkn
 export type EvalDecision = (typeof EvalDecisions)[number]
 
 export interface DecidingStatement {
+  /** The policy's ref in its snapshot. */
+  ref: string
   policyArn: string | null
   policyName: string
   policyType: PolicyType

@@ -4,6 +4,7 @@ import { Type } from 'typebox'
 import { DenialQuerySchema, SearchResultSchema } from '../../schemas/denials.js'
 import { DenialNotFoundError } from '../../errors.js'
 import { toFilters } from '../../services/filters.js'
+import { policiesOf } from '../../services/policies.js'
 
 const denials: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/denials', {
@@ -21,13 +22,15 @@ const denials: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/denials/:id', {
     schema: {
       tags: ['denials'],
-      summary: 'One denial: parsed fields, conditions, statements, failures, occurrences and raw JSON',
+      summary: 'One denial: parsed fields, conditions, statements, failures, occurrences, raw JSON, and what the policy snapshot says (policies)',
       params: Type.Object({ id: Type.Integer({ minimum: 1 }) })
     }
   }, async (req) => {
     const d = app.repos.denials.get(req.params.id)
     if (!d) throw new DenialNotFoundError(String(req.params.id))
-    return d
+    const { policyIds, ...policies } = policiesOf(app.repos, d)
+    void policyIds
+    return { ...d, policies }
   })
 }
 
