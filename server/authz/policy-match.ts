@@ -201,8 +201,13 @@ interface Operator {
 function parseOperator (op: string): Operator {
   let rest = op
   let set: Operator['set'] = null
-  if (/^ForAnyValue:/i.test(rest)) { set = 'any'; rest = rest.slice('ForAnyValue:'.length) }
-  else if (/^ForAllValues:/i.test(rest)) { set = 'all'; rest = rest.slice('ForAllValues:'.length) }
+  if (/^ForAnyValue:/i.test(rest)) {
+    set = 'any'
+    rest = rest.slice('ForAnyValue:'.length)
+  } else if (/^ForAllValues:/i.test(rest)) {
+    set = 'all'
+    rest = rest.slice('ForAllValues:'.length)
+  }
   let ifExists = false
   if (/IfExists$/i.test(rest) && !/^Null$/i.test(rest)) { ifExists = true; rest = rest.slice(0, -'IfExists'.length) }
   return { base: rest, negated: /^(String|Numeric|Date|Arn)Not|^NotIpAddress$/i.test(rest), ifExists, set }
@@ -358,8 +363,7 @@ export function statementVerdict (statement: PolicyStatement, request: MatchRequ
   const mismatches: string[] = []
   const action = request.action ?? ''
   let actionV: Verdict = 'true'
-  if (action === '') { actionV = 'false'; mismatches.push('the request names no action') }
-  else if (!action.includes(':')) { actionV = 'false'; mismatches.push(`the action "${action}" has no service prefix: IAM actions are written service:Action`) }
+  if (action === '') { actionV = 'false'; mismatches.push('the request names no action') } else if (!action.includes(':')) { actionV = 'false'; mismatches.push(`the action "${action}" has no service prefix: IAM actions are written service:Action`) }
 
   if (statement.Action !== undefined) {
     const pats = asList(statement.Action)

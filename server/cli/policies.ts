@@ -1,18 +1,16 @@
-/** `whydenied policies import|list`, `whydenied explain ID` and `whydenied what-if`: policy snapshots and what they say about stored denials. */
+/** `whydenied policies import|list`: policy snapshots from the exports, and the policies they hold. */
 import { InvalidArgumentError, type Command } from 'commander'
 import { readFile, stat } from 'node:fs/promises'
 import { openStore, type Store } from '../db/index.js'
-import { explainDenial } from '../authz/explain.js'
 import { SnapshotLimits } from '../authz/evaluate/snapshot.js'
-import { importPolicies, listPolicies, policiesOf, readReplacements, whatIfOf, type PoliciesView } from '../services/policies.js'
-import { lineDiff } from '../render/diff.js'
-import { collect, dbPath, Exit, fail, readStdin, wholeNumber, withDb, type DbOption } from './common.js'
+import { importPolicies, listPolicies } from '../services/policies.js'
+import { dbPath, Exit, fail, readStdin, wholeNumber, withDb, type DbOption } from './common.js'
 
 interface ImportOpts extends DbOption { json?: boolean, account: string[], takenAt?: string, resource?: string }
 
-const denialId = wholeNumber(1, Number.MAX_SAFE_INTEGER, 'Give the id of a stored denial (a whole number, as `whydenied search` lists it).')
+export const denialId = wholeNumber(1, Number.MAX_SAFE_INTEGER, 'Give the id of a stored denial (a whole number, as `whydenied search` lists it).')
 
-function open (opts: DbOption): Store {
+export function open (opts: DbOption): Store {
   try {
     return openStore(dbPath(opts))
   } catch (err) {
@@ -25,7 +23,7 @@ function account (value: string, previous: string[] = []): string[] {
   return [...previous, value]
 }
 
-async function readInput (path: string): Promise<{ source: string, text: string } | { source: string, error: string }> {
+export async function readInput (path: string): Promise<{ source: string, text: string } | { source: string, error: string }> {
   if (path === '-') return { source: 'stdin', text: (await readStdin()).toString('utf8') }
   try {
     const s = await stat(path)
@@ -103,91 +101,4 @@ export function register (program: Command): void {
       const widths = head.map((h, i) => Math.max(h.length, ...rows.map(r => r[i]!.length)))
       for (const r of [head, ...rows]) process.stdout.write(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n')
     })
-
-  withDb(program.command('explain'))
-    .description('Why a stored denial happened and how to fix it: the message, and what the policy snapshot says (which policy, our verdict, the fix)')
-    .argument('<id>', 'denial id', denialId)
-    .option('--json', 'print {"id","decision","explanation","policies"} (policies as in GET /api/denials/:id)')
-    .action((id: number, opts: DbOption & { json?: boolean }) => {
-      const store = open(opts)
-      let out
-      try {
-        const d = store.repos.denials.get(id)
-        if (!d) fail(`No denial with id ${id}`)
-        out = { id: d.id, decision: d.decision, explanation: explainDenial({ ...d, occurrences: undefined, firstSeen: undefined, lastSeen: undefined }), policies: withoutIds(policiesOf(store.repos, d)) }
-      } catch (err) {
-        store.close()
-        fail(err)
-      }
-      store.close()
-      if (opts.json) { process.stdout.write(JSON.stringify(out) + '\n'); return }
-      process.stdout.write(explainText(out.explanation.summary, out.policies))
-    })
-
-  withDb(program.command('what-if'))
-    .description('Evaluate a stored request with some policy documents replaced')
-    .requiredOption('--denial <id>', 'denial id', denialId)
-    .option('--policy <name=file>', 'replace the policy named NAME (its ARN or name) with the document in FILE; repeatable', collect, [])
-    .option('--json', 'print {"decision","deciding","reasons"}')
-    .action(async (opts: DbOption & { denial: number, policy: string[], json?: boolean }) => {
-      if (opts.policy.length === 0) fail('--policy NAME_OR_ARN=FILE: give at least one policy to replace')
-      const items: Array<{ policy: string, document: unknown, field: string }> = []
-      for (const spec of opts.policy) {
-        // The last "=": policy names may hold "=", file names seldom do.
-        const at = spec.lastIndexOf('=')
-        if (at <= 0 || at === spec.length - 1) fail(`--policy ${JSON.stringify(spec.slice(0, 80))}: write NAME_OR_ARN=FILE`)
-        const r = await readInput(spec.slice(at + 1))
-        if ('error' in r) fail(`--policy ${r.source}: ${r.error}`)
-        items.push({ policy: spec.slice(0, at), document: r.text, field: r.source })
-      }
-      const store = open(opts)
-      let result
-      try {
-        const d = store.repos.denials.get(opts.denial)
-        if (!d) fail(`No denial with id ${opts.denial}`)
-        result = whatIfOf(store.repos, d, readReplacements(items))
-      } catch (err) {
-        store.close()
-        fail(err)
-      }
-      store.close()
-      if (opts.json) { process.stdout.write(JSON.stringify(result) + '\n'); return }
-      process.stdout.write(`decision: ${result.decision}\n`)
-      for (const x of result.deciding) process.stdout.write(`  deciding: ${x.policyType} ${x.policyArn ?? x.policyName}${x.statementId ? ` statement "${x.statementId}"` : ''} (${x.effect})\n`)
-      for (const r of result.reasons) process.stdout.write(`  ${r}\n`)
-    })
-}
-
-/** The API's shape: the page's ids of policies stay out of the JSON. */
-function withoutIds (v: PoliciesView): Omit<PoliciesView, 'policyIds'> {
-  const { policyIds, ...rest } = v
-  void policyIds
-  return rest
-}
-
-function explainText (summary: string, p: Omit<PoliciesView, 'policyIds'>): string {
-  const lines = [summary, '']
-  if (p.snapshot === null) {
-    lines.push('No policy snapshot covers this account: import one (whydenied policies import) to see which policy decided and the fix.')
-    return lines.join('\n') + '\n'
-  }
-  lines.push(`Policy snapshot #${p.snapshot.id}, taken ${p.snapshot.takenAt}`)
-  for (const s of p.statements) {
-    const label = s.statementId ? `Sid "${s.statementId}"` : 'A statement without Sid'
-    if (s.matches.length === 0) lines.push(`  ${label}: in no policy of the snapshot that applies`)
-    for (const m of s.matches) lines.push(`  ${label}${s.matchedBy === 'content' ? ' (matched by its actions and resources)' : ''}: ${m.policyType} ${m.policyArn ?? `inline ${m.policyName}`} on ${m.attachedTo}${s.matches.length > 1 ? ' (ambiguous)' : ''}`)
-  }
-  const e = p.evaluation
-  if (e) {
-    lines.push(`Our evaluation: ${e.decision}${e.agreesWithMessage ? ' (agrees with the message)' : ' (DISAGREES with the message)'}`)
-    for (const r of e.reasons) lines.push(`  ${r}`)
-    for (const n of e.nearest) lines.push(`  nearly allowed by ${n.policyArn ?? n.policyName} ${n.statementId ? `"${n.statementId}"` : `#${n.statementIndex + 1}`}: missing ${n.missing.join(', ')}`)
-  }
-  const f = p.fix
-  if (f) {
-    lines.push('', `Fix (${f.kind}, ${f.verified ? 'verified' : 'NOT verified'}): ${f.note}`)
-    const before = f.current ? JSON.stringify(f.current, null, 2) : ''
-    for (const l of lineDiff(before, JSON.stringify(f.document, null, 2))) lines.push(`${l.op} ${l.text}`)
-  }
-  return lines.join('\n') + '\n'
 }

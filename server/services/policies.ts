@@ -208,9 +208,17 @@ export function listPolicies (repos: Repositories): PolicyListItem[] {
       const type = p.kind === 'managed' ? (boundaries.has(p.ref) && p.attachedTo.length === 0 ? 'boundary' : 'identity') : p.kind === 'inline' ? 'identity' : p.kind
       const usedAsBoundary = snap.content.principals.filter(x => x.boundary === p.ref).map(x => x.arn)
       items.push({
-        id: snap.policyIds.get(p.ref)!, snapshotId: snap.id, account: snap.account, takenAt: snap.takenAt, name: p.name, arn: p.arn, type,
-        attachedTo: [...p.attachedTo, ...usedAsBoundary.map(a => `${a} (boundary)`)], assumedScope: p.assumedScope === true,
-        decides: [...(decides.get(p.ref) ?? [])], nearlyAllowed: [...(near.get(p.ref) ?? [])]
+        id: snap.policyIds.get(p.ref)!,
+        snapshotId: snap.id,
+        account: snap.account,
+        takenAt: snap.takenAt,
+        name: p.name,
+        arn: p.arn,
+        type,
+        attachedTo: [...p.attachedTo, ...usedAsBoundary.map(a => `${a} (boundary)`)],
+        assumedScope: p.assumedScope === true,
+        decides: [...(decides.get(p.ref) ?? [])],
+        nearlyAllowed: [...(near.get(p.ref) ?? [])]
       })
     }
   }

@@ -237,7 +237,11 @@ function candidates (e: ReturnType<typeof evaluate>, p: Prepared, d: DenialFacts
       const keep = actions.filter(a => !statementVerdict({ ...st, Action: a }, request, { variables: pol.document.Version === '2012-10-17' }).action.startsWith('t'))
       const after: PolicyStatement | null = st.Action !== undefined && keep.length > 0 && keep.length < actions.length ? { ...st, Action: keep.length === 1 ? keep[0]! : keep } : null
       list.push({
-        target: pol, kind: 'remove-deny', before: st, after, document: withStatement(pol.document, dec.statementIndex, after),
+        target: pol,
+        kind: 'remove-deny',
+        before: st,
+        after,
+        document: withStatement(pol.document, dec.statementIndex, after),
         note: `${after === null ? 'Remove' : 'Narrow'} the Deny statement ${where} of ${pol.policyArn ?? pol.policyName}${after ? ` (drop ${request.action} from its actions)` : ''}. ${ADMIN[pol.policyType] ?? ''}`.trim()
       })
     }
@@ -274,15 +278,17 @@ function candidates (e: ReturnType<typeof evaluate>, p: Prepared, d: DenialFacts
     list.push({
       target: pol ?? null,
       newPolicy: pol ? undefined : { ref: `resource:${d.resource ?? ''}`, policyArn: null, policyName: d.resource ?? 'resource policy', policyType: 'resource', attachedTo: d.resource ?? '', document: { Version: '2012-10-17', Statement: [st] }, account: input.resourceAccount },
-      kind: 'outside-account', before: null, after: st,
+      kind: 'outside-account',
+      before: null,
+      after: st,
       document: pol ? { ...pol.document, Statement: [...pol.document.Statement, st] } : { Version: '2012-10-17', Statement: [st] },
       note: `The resource belongs to account ${input.resourceAccount}: its policy must allow ${who}, a change made in that account.`
     })
   }
   // Nothing close: add the least-privilege statement to the principal's own policy.
   const principalArn = input.policies.find(x => x.policyType === 'identity' && x.ref.startsWith('inline:'))?.attachedTo
-  const own = input.policies.find(x => x.policyType === 'identity' && x.policyArn === null && principalArn !== undefined && x.attachedTo === principalArn && !content.groups.some(g => g.arn === x.attachedTo))
-    ?? input.policies.find(x => x.policyType === 'identity' && x.policyArn !== null && !x.policyArn.includes(':aws:policy/'))
+  const own = input.policies.find(x => x.policyType === 'identity' && x.policyArn === null && principalArn !== undefined && x.attachedTo === principalArn && !content.groups.some(g => g.arn === x.attachedTo)) ??
+    input.policies.find(x => x.policyType === 'identity' && x.policyArn !== null && !x.policyArn.includes(':aws:policy/'))
   if (own) {
     list.push({ target: own, kind: 'add-statement', before: null, after: suggested, document: { ...own.document, Statement: [...own.document.Statement, suggested] }, note: `Add a least-privilege Allow to ${own.policyArn ?? `the inline policy ${own.policyName}`}.` })
   } else if (p.principalFound) {
@@ -345,8 +351,17 @@ function chooseFix (e: ReturnType<typeof evaluate>, p: Prepared, d: DenialFacts,
 function chooseNone (c: Candidate): FixOut {
   return {
     ref: c.target?.ref ?? null,
-    policyArn: c.target?.policyArn ?? null, policyName: c.target?.policyName ?? c.newPolicy?.policyName ?? '', policyType: c.target?.policyType ?? 'identity',
-    kind: c.kind, before: c.before, after: c.after, document: c.document, current: c.target?.document ?? null, verified: false, decisionAfter: 'unknown', wouldAllow: [],
+    policyArn: c.target?.policyArn ?? null,
+    policyName: c.target?.policyName ?? c.newPolicy?.policyName ?? '',
+    policyType: c.target?.policyType ?? 'identity',
+    kind: c.kind,
+    before: c.before,
+    after: c.after,
+    document: c.document,
+    current: c.target?.document ?? null,
+    verified: false,
+    decisionAfter: 'unknown',
+    wouldAllow: [],
     note: `${c.note} Not verified: no change tried makes our evaluation allow the request.`
   }
 }

@@ -54,7 +54,12 @@ const deciding = (r: StatementResult): DecidingStatement => ({
 
 const wholePolicy = (p: AppliedPolicy): DecidingStatement => ({
   ref: p.ref,
-  policyArn: p.policyArn, policyName: p.policyName, policyType: p.policyType, statementId: null, statementIndex: null, effect: 'none'
+  policyArn: p.policyArn,
+  policyName: p.policyName,
+  policyType: p.policyType,
+  statementId: null,
+  statementIndex: null,
+  effect: 'none'
 })
 
 const GATES: Array<{ type: PolicyType, label: string }> = [

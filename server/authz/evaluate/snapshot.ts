@@ -151,8 +151,15 @@ function authorizationDetails (value: Obj, source: string, rejected: Rejected[])
         ...attached(p.AttachedManagedPolicies, `${f}.AttachedManagedPolicies`)
       ]
       content.principals.push({
-        arn, type, name, id: text(p[type === 'user' ? 'UserId' : 'RoleId']), account: accountOf(arn),
-        groups: groups.map(g => groupArns.get(g) ?? `group:${g}`), policies, boundary, tags: tagsOf(p.Tags, `${f}.Tags`)
+        arn,
+        type,
+        name,
+        id: text(p[type === 'user' ? 'UserId' : 'RoleId']),
+        account: accountOf(arn),
+        groups: groups.map(g => groupArns.get(g) ?? `group:${g}`),
+        policies,
+        boundary,
+        tags: tagsOf(p.Tags, `${f}.Tags`)
       })
     })
   }

@@ -3,6 +3,7 @@
  * page is the first field), checked against our own evaluator. Statement cases ask whether one
  * statement applies to a request; policy cases ask what the whole evaluation decides.
  */
+/* eslint-disable no-template-curly-in-string -- IAM policy variables are written ${key} in plain strings */
 import t from 'tap'
 import { statementVerdict, type MatchRequest, type PolicyStatement, type Verdict } from '../../../server/authz/policy-match.js'
 import { evaluate } from '../../../server/authz/evaluate/engine.js'
