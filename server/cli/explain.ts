@@ -29,13 +29,14 @@ export function register (program: Command): void {
 }
 
 /** The API's shape: the page's ids of policies stay out of the JSON. */
-function withoutIds (v: PoliciesView): Omit<PoliciesView, 'policyIds'> {
-  const { policyIds, ...rest } = v
+function withoutIds (v: PoliciesView): Omit<PoliciesView, 'policyIds' | 'applicable'> {
+  const { policyIds, applicable, ...rest } = v
   void policyIds
+  void applicable
   return rest
 }
 
-function explainText (summary: string, p: Omit<PoliciesView, 'policyIds'>): string {
+function explainText (summary: string, p: Omit<PoliciesView, 'policyIds' | 'applicable'>): string {
   const lines = [summary, '']
   if (p.snapshot === null) {
     lines.push('No policy snapshot covers this account: import one (whydenied policies import) to see which policy decided and the fix.')

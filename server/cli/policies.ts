@@ -94,7 +94,7 @@ export function register (program: Command): void {
         fail(err)
       }
       store.close()
-      if (opts.json) { process.stdout.write(JSON.stringify({ policies: items }) + '\n'); return }
+      if (opts.json) { process.stdout.write(JSON.stringify({ policies: items.map(({ marks, ...p }) => p) }) + '\n'); return }
       if (items.length === 0) { process.stdout.write('No policy snapshot yet: import one with whydenied policies import (see README, "Which policy, and the fix").\n'); return }
       const rows = items.map(p => [String(p.id), p.type, p.arn ?? p.name, p.attachedTo.length === 0 ? '-' : `${p.attachedTo[0]}${p.attachedTo.length > 1 ? ` +${p.attachedTo.length - 1}` : ''}`, String(p.decides.length), String(p.nearlyAllowed.length)])
       const head = ['ID', 'TYPE', 'POLICY', 'ATTACHED TO', 'DECIDES', 'NEAR']

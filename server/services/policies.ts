@@ -172,6 +172,8 @@ export function whatIfOf (repos: Repositories, d: DenialDetail, replacements: Ar
   return { decision: r.decision, deciding: r.deciding, reasons: r.reasons }
 }
 
+export interface PolicyStatementMarks { decides: Map<number, number[]>, near: Map<number, number[]> }
+
 export interface PolicyListItem {
   id: number
   snapshotId: number
@@ -184,6 +186,8 @@ export interface PolicyListItem {
   assumedScope: boolean
   decides: number[]
   nearlyAllowed: number[]
+  /** Statement index → the denials it decides / nearly allowed. */
+  marks: PolicyStatementMarks
 }
 
 /** Bound on the denials evaluated for the list's counts. */
@@ -195,13 +199,29 @@ export function listPolicies (repos: Repositories): PolicyListItem[] {
   for (const snap of repos.policies.latestAll()) {
     const decides = new Map<string, Set<number>>()
     const near = new Map<string, Set<number>>()
+    const marks = new Map<string, PolicyStatementMarks>()
     const add = (m: Map<string, Set<number>>, ref: string, id: number): void => { m.set(ref, (m.get(ref) ?? new Set()).add(id)) }
+    const mark = (ref: string, kind: keyof PolicyStatementMarks, index: number | null, id: number): void => {
+      if (index === null) return
+      const m = marks.get(ref) ?? { decides: new Map(), near: new Map() }
+      marks.set(ref, m)
+      const list = m[kind].get(index) ?? []
+      if (!list.includes(id)) list.push(id)
+      m[kind].set(index, list)
+    }
     for (const id of repos.policies.denialIdsOfAccount(snap.account, LIST_DENIAL_LIMIT)) {
       const d = repos.denials.get(id)
       if (!d) continue
       const e = evaluatePrepared(prepare(d, snap.content))
-      for (const x of e.deciding) if (e.decision === d.decision) add(decides, x.ref, id)
-      for (const n of e.nearest) add(near, n.ref, id)
+      for (const x of e.deciding) {
+        if (e.decision !== d.decision) continue
+        add(decides, x.ref, id)
+        mark(x.ref, 'decides', x.statementIndex, id)
+      }
+      for (const n of e.nearest) {
+        add(near, n.ref, id)
+        mark(n.ref, 'near', n.statementIndex, id)
+      }
     }
     const boundaries = new Set(snap.content.principals.map(p => p.boundary).filter((b): b is string => b !== null))
     for (const p of snap.content.policies) {
@@ -218,7 +238,8 @@ export function listPolicies (repos: Repositories): PolicyListItem[] {
         attachedTo: [...p.attachedTo, ...usedAsBoundary.map(a => `${a} (boundary)`)],
         assumedScope: p.assumedScope === true,
         decides: [...(decides.get(p.ref) ?? [])],
-        nearlyAllowed: [...(near.get(p.ref) ?? [])]
+        nearlyAllowed: [...(near.get(p.ref) ?? [])],
+        marks: marks.get(p.ref) ?? { decides: new Map(), near: new Map() }
       })
     }
   }

@@ -56,6 +56,8 @@ export interface FixOut {
 
 export interface PoliciesAnalysis {
   snapshot: { id: number, takenAt: string } | null
+  /** Every policy that applies to the request (not part of the API's object: pages offer them to what-if). */
+  applicable?: PolicyRefOut[]
   statements: StatementMatchOut[]
   evaluation: {
     decision: EvalDecision
@@ -387,6 +389,7 @@ export function analyse (d: DenialFacts, snap: SnapshotInfo | null, others: Othe
   const fix = d.decision !== 'allowed' && (e.decision === 'explicit-deny' || e.decision === 'implicit-deny') ? chooseFix(e, p, d, snap.content, others) : null
   return {
     snapshot: { id: snap.id, takenAt: snap.takenAt },
+    applicable: p.input.policies.map(out),
     statements,
     evaluation: { decision: e.decision, agreesWithMessage: agrees, reasons: e.reasons, deciding: e.deciding, nearest: e.nearest },
     fix

@@ -28,8 +28,9 @@ const denials: FastifyPluginAsyncTypebox = async (app) => {
   }, async (req) => {
     const d = app.repos.denials.get(req.params.id)
     if (!d) throw new DenialNotFoundError(String(req.params.id))
-    const { policyIds, ...policies } = policiesOf(app.repos, d)
+    const { policyIds, applicable, ...policies } = policiesOf(app.repos, d)
     void policyIds
+    void applicable
     return { ...d, policies }
   })
 }

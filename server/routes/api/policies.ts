@@ -14,7 +14,7 @@ export const WhatIfBodySchema = Type.Object({
 const policiesApi: FastifyPluginAsyncTypebox = async (app) => {
   // Each policy of the snapshots in force, with the stored denials it decides or nearly allowed.
   app.get('/policies', async () => {
-    return { policies: listPolicies(app.repos) }
+    return { policies: listPolicies(app.repos).map(({ marks, ...p }) => p) }
   })
 
   app.get('/policies/:id', {

@@ -14,6 +14,9 @@ import { decisionClass, decisionLabel, formatInstant, formatNumber, plural, pret
 import { layoutModel } from '../../render/layout.js'
 import { filterHref } from './list-state.js'
 import { denialRow, FormatParam } from './view-models.js'
+import { policiesOf } from '../../services/policies.js'
+import { csrfToken } from '../../render/layout.js'
+import { denialPoliciesModel } from './policies-view.js'
 
 const SHOWN_OCCURRENCES = 20
 
@@ -98,9 +101,11 @@ const denialPage: FastifyPluginAsyncTypebox<{ stats: StatsRepository }> = async 
     const explanation = explainDenial({ ...d, occurrences: undefined, firstSeen: undefined, lastSeen: undefined })
     const similar = stats.similar(d)
     const perDay = stats.denialPerDay(d.id)
+    const policies = policiesOf(app.repos, d)
 
     if (req.query.format === 'json') {
-      return { ...d, explanation, similar, occurrencesPerDay: perDay }
+      const { policyIds, applicable, ...policiesJson } = policies
+      return { ...d, explanation, similar, occurrencesPerDay: perDay, policies: policiesJson }
     }
 
     const occurrences = d.occurrenceList.slice(0, SHOWN_OCCURRENCES).map(o => ({ when: formatInstant(o.observedAt), source: o.source, line: String(o.line) }))
@@ -118,6 +123,7 @@ const denialPage: FastifyPluginAsyncTypebox<{ stats: StatsRepository }> = async 
         values: c.values.map(v => ({ value: v, href: filterHref({ condition: [`${c.key}=${v}`] }) }))
       })),
       explanation: explanationModel(explanation),
+      policies: denialPoliciesModel(app.repos, d, policies, csrfToken(reply)),
       failures: d.failures.map(f => JSON.stringify(f, null, 2)),
       chart: barChart(perDay, d.firstSeen, d.lastSeen, 'occurrence'),
       occurrences,
