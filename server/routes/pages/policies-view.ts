@@ -4,6 +4,7 @@ import type { DenialDetail } from '../../authz/types.js'
 import type { PolicyDocument } from '../../authz/evaluate/types.js'
 import type { PoliciesView } from '../../services/policies.js'
 import { lineDiff } from '../../render/diff.js'
+import { formatInstant } from '../../render/helpers.js'
 
 const DECISION_CLASS: Record<string, string> = { 'explicit-deny': 'badge-explicit', 'implicit-deny': 'badge-implicit', allowed: 'badge-allowed', unknown: 'badge-other' }
 const TYPE_LABEL: Record<string, string> = { identity: 'identity', boundary: 'permissions boundary', scp: 'SCP', rcp: 'RCP', resource: 'resource policy', session: 'session policy' }
@@ -40,7 +41,7 @@ export function denialPoliciesModel (repos: Repositories, d: DenialDetail, v: Po
   })
   const fix = v.fix
   return {
-    snapshot: v.snapshot,
+    snapshot: v.snapshot ? { id: v.snapshot.id, takenAt: formatInstant(v.snapshot.takenAt) } : null,
     statements: v.statements.map(s => ({
       label: s.statementId ? `Sid "${s.statementId}"` : 'A statement without Sid',
       byContent: s.matchedBy === 'content',

@@ -9,7 +9,7 @@ t.test('denial page: which policy, our verdict, the deciding statement highlight
   const app = await buildTestApp(t)
   const ids = await seedPolicyFixtures(app)
   const near = html(await app.inject({ url: `/denials/${ids['near-miss-condition']}` }))
-  t.match(near.querySelector('#snapshot-taken')?.text, /Policy snapshot #1, taken 2026-11-25/)
+  t.match(near.querySelector('#snapshot-taken')?.text, /Policy snapshot #1, taken 2026-11-25 00:00 UTC/)
   t.match(near.querySelector('#evaluation')?.text, /implicit-deny\s+agrees with the message/)
   t.match(near.querySelector('#nearest')?.text, /DeployEc2 statement "AllowRunInstancesInEu": missing condition:aws:RequestedRegion/)
   t.equal(near.querySelector('#fix-verified')?.text, 'verified')
