@@ -5,6 +5,7 @@ import { loadConfig } from '../config.js'
 import { openStore } from '../db/index.js'
 import { buildReport, DEFAULT_LIMIT, EMPTY_TEAMS, Formats, loadTeamsFile, render, resolvePeriod, type Format } from '../reports/index.js'
 import { dbPath, fail, wholeNumber, withDb, type DbOption } from './common.js'
+import { fixResolver } from '../services/policies.js'
 
 interface ReportOptions extends DbOption {
   teams?: string
@@ -37,7 +38,7 @@ export function register (program: Command): void {
         const teams = teamsFile ? loadTeamsFile(teamsFile) : EMPTY_TEAMS
         const store = openStore(dbPath(opts))
         try {
-          const report = buildReport(store.repos.reports, { period, teams, team: opts.team ?? null, redact: Boolean(opts.redact), limit: opts.limit })
+          const report = buildReport(store.repos.reports, { period, teams, team: opts.team ?? null, redact: Boolean(opts.redact), limit: opts.limit, resolveFix: fixResolver(store.repos) })
           output = render(report, opts.format)
         } finally {
           store.close()

@@ -116,14 +116,20 @@ export function importPolicies (repos: Repositories, files: Array<{ source: stri
 }
 
 /** The snapshot that decides a denial: its principal's account's newest, plus the resource policies of the resource's account. */
-function snapshotFor (repos: Repositories, d: Pick<DenialDetail, 'principal' | 'resource' | 'conditions'>): StoredSnapshot | null {
+function snapshotFor (repos: Repositories, d: Pick<DenialDetail, 'principal' | 'resource' | 'conditions'>, cache?: Map<string, StoredSnapshot | null>): StoredSnapshot | null {
   const account = d.principal.account
   if (account === null) return null
-  const snap = repos.policies.latestFor(account)
+  const latest = (a: string): StoredSnapshot | null => {
+    if (!cache) return repos.policies.latestFor(a)
+    if (!cache.has(a)) cache.set(a, repos.policies.latestFor(a))
+    const c = cache.get(a) ?? null
+    return c ? { ...c, content: { ...c.content } } : null
+  }
+  const snap = latest(account)
   if (snap === null) return null
   const resourceAccount = d.conditions.find(c => c.key.toLowerCase() === 'aws:account')?.values[0] ?? accountOf(d.resource)
   if (resourceAccount && resourceAccount !== account) {
-    const other = repos.policies.latestFor(resourceAccount)
+    const other = latest(resourceAccount)
     if (other) snap.content = { ...snap.content, policies: [...snap.content.policies, ...other.content.policies.filter(p => p.kind === 'resource' || p.kind === 'rcp')] }
   }
   return snap
@@ -134,8 +140,8 @@ const info = (s: StoredSnapshot): SnapshotInfo => ({ id: s.id, takenAt: s.takenA
 export type PoliciesView = PoliciesAnalysis & { policyIds: Record<string, number> }
 
 /** The `policies` object of GET /api/denials/:id (and the page, and `whydenied explain`). */
-export function policiesOf (repos: Repositories, d: DenialDetail): PoliciesView {
-  const snap = snapshotFor(repos, d)
+export function policiesOf (repos: Repositories, d: DenialDetail, cache?: Map<string, StoredSnapshot | null>): PoliciesView {
+  const snap = snapshotFor(repos, d, cache)
   if (snap === null) return { ...analyse(d, null), policyIds: {} }
   const principal = d.principal.roleArn ?? d.principal.arn
   const others: OtherDenial[] = []
@@ -244,4 +250,20 @@ export function listPolicies (repos: Repositories): PolicyListItem[] {
     }
   }
   return items
+}
+
+/** A team report's "suggested fix" in the resolved policy (see reports/build.ts). */
+export interface ResolvedFix { policy: string, policyType: string, kind: string, verified: boolean, note: string, json: string }
+
+/** For team reports: the fix of a stored denial in the policy the snapshot resolves (null: no snapshot, or no fix). Snapshots are read once per report. */
+export function fixResolver (repos: Repositories): (denialId: number) => ResolvedFix | null {
+  const cache = new Map<string, StoredSnapshot | null>()
+  return (id) => {
+    const d = repos.denials.get(id)
+    if (!d) return null
+    const f = policiesOf(repos, d, cache).fix
+    if (f === null) return null
+    const attached = f.policyArn === null && f.current !== null ? ' (inline)' : f.current === null ? ' (new)' : ''
+    return { policy: `${f.policyArn ?? f.policyName}${attached}`, policyType: f.policyType, kind: f.kind, verified: f.verified, note: f.note, json: JSON.stringify(f.document, null, 2) }
+  }
 }

@@ -13,6 +13,7 @@ import {
 import { isOn, reportFor, teamsFor } from '../../reports/query.js'
 import { ReportQuerySchema, type ReportQuery } from '../../schemas/reports.js'
 import { layoutModel } from '../../render/layout.js'
+import { fixResolver } from '../../services/policies.js'
 
 const PageQuery = Type.Object({ ...ReportQuerySchema.properties, format: Type.Optional(Type.Union([Type.Literal('html'), Type.Literal('json')], { description: 'json: the report model instead of the page' })) })
 const DownloadQuery = Type.Object({ ...ReportQuerySchema.properties, format: Type.Union(Formats.map(f => Type.Literal(f)), { description: 'html (standalone page), md, json or csv' }) })
@@ -51,7 +52,7 @@ const reportPages: FastifyPluginAsyncTypebox = async (app) => {
     let status = 200
     try {
       teams = teamsFor(file)
-      report = reportFor(repo, file, q)
+      report = reportFor(repo, file, q, fixResolver(app.repos))
     } catch (err) {
       const e = err as Error & { statusCode?: number }
       if (e.statusCode === undefined || e.statusCode >= 500) throw err
@@ -76,7 +77,7 @@ const reportPages: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/reports/download', { schema: { querystring: DownloadQuery } }, async (req, reply) => {
-    const report = reportFor(repo, app.config.teamsFile, req.query)
+    const report = reportFor(repo, app.config.teamsFile, req.query, fixResolver(app.repos))
     const format = req.query.format
     return reply
       .type(CONTENT_TYPES[format])
