@@ -1,6 +1,6 @@
 /** The analysis of each fixture denial against the fixture snapshot: which policy, our verdict, near misses, the fix. */
 import t from 'tap'
-import { analyse, prepare, whatIf, type OtherDenial } from '../../../server/authz/evaluate/analysis.js'
+import { analyse, FixLimits, prepare, whatIf, type OtherDenial } from '../../../server/authz/evaluate/analysis.js'
 import { DENIAL_NAMES, denialFixture, fixtureSnapshot } from './fixtures.js'
 
 const content = fixtureSnapshot()
@@ -125,4 +125,16 @@ t.test('what-if: replacing the policy by ARN allows; an unknown name is reported
   t.equal(w.decision, 'allowed')
   t.same(w.unmatched, ['NoSuchPolicy'])
   t.equal(w.deciding[0]?.policyName, 'DeployEc2')
+})
+
+t.test('the fix search is bounded: at most FixLimits.otherDenials other denials are checked', async t => {
+  const d = denials['near-miss-condition']!
+  const many = Array.from({ length: 1000 }, (_, i) => {
+    const twin = { ...d, id: 20000 + i, conditions: d.conditions.map(c => c.key === 'ec2:InstanceType' ? { key: c.key, values: [`m5.${i}xlarge`] } : c) }
+    return { id: twin.id, decision: twin.decision, prepared: prepare(twin, content) }
+  })
+  const started = Date.now()
+  const a = analyse(d, snap, many)
+  t.equal(a.fix?.wouldAllow.length, FixLimits.otherDenials)
+  t.ok(Date.now() - started < 20000, `${Date.now() - started} ms`)
 })
