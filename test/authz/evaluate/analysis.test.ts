@@ -138,3 +138,19 @@ t.test('the fix search is bounded: at most FixLimits.otherDenials other denials 
   t.equal(a.fix?.wouldAllow.length, FixLimits.otherDenials)
   t.ok(Date.now() - started < 20000, `${Date.now() - started} ms`)
 })
+
+t.test('across accounts: the resource policy must allow the caller too, and the fix is made in that account', async t => {
+  const withShared = JSON.parse(JSON.stringify(content)) as typeof content
+  const inline = withShared.policies.find(p => p.name === 'alice-inline')!
+  inline.document.Statement[1]!.Resource = ['arn:aws:s3:::project-data/*', 'arn:aws:s3:::shared-reports/*']
+  withShared.policies.push({ ref: 'resource:arn:aws:s3:::shared-reports', kind: 'resource', arn: null, name: 'shared-reports', attachedTo: ['arn:aws:s3:::shared-reports'], document: { Version: '2012-10-17', Statement: [{ Sid: 'AuditorsRead', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::444455556666:role/auditor' }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::shared-reports/*' }] } })
+  const d = { ...denials['now-allowed']!, id: 777, resource: 'arn:aws:s3:::shared-reports/q3.csv', conditions: denials['now-allowed']!.conditions.map(c => c.key === 'aws:Account' ? { key: c.key, values: ['444455556666'] } : c) }
+  const a = analyse(d, { ...snap, content: withShared })
+  t.equal(a.evaluation?.decision, 'implicit-deny')
+  t.match(a.evaluation?.reasons.join(' '), /Across accounts the resource's own policy must allow the caller, and it does not/)
+  t.equal(a.fix?.kind, 'outside-account')
+  t.equal(a.fix?.policyType, 'resource')
+  t.same(a.fix?.after?.Principal, { AWS: 'arn:aws:iam::111122223333:user/engineering/alice' })
+  t.equal(a.fix?.verified, true)
+  t.match(a.fix?.note, /belongs to account 444455556666/)
+})

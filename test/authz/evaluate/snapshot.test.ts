@@ -94,3 +94,11 @@ t.test('supersede: SCPs replace SCPs, details replace details, resource policies
   t.same(second.policies.filter(p => p.kind === 'scp').map(p => p.name), ['DenyLeaveOrganization'])
   t.equal(second.principals.length, first.principals.length, 'the principals are carried over')
 })
+
+t.test('describe-policy: an RCP is read as an RCP', async t => {
+  const rcp = { Policy: { PolicySummary: { Id: 'p-rcp1', Arn: 'arn:aws:organizations::999988887777:policy/o-x/resource_control_policy/p-rcp1', Name: 'EnforceTls', Type: 'RESOURCE_CONTROL_POLICY', AwsManaged: false }, Content: JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'DenyInsecure', Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: '*', Condition: { BoolIfExists: { 'aws:SecureTransport': 'false' } } }] }) } }
+  const p = readExport(JSON.stringify(rcp), 'rcp.json', null).parts[0]!
+  if (p.kind !== 'org-policy') throw new Error('kind')
+  t.equal(p.policy.kind, 'rcp')
+  t.same(p.policy.document.Statement[0]!.Principal, '*')
+})
