@@ -130,7 +130,7 @@ t.test('denial list', async t => {
     // Where the user clicked: right under the chosen key, inside the condition-key facet.
     const chosen = keyDoc.querySelector('#facet-conditionKey a.facet-value.active')!
     t.equal(chosen.getAttribute('title'), 'aws:Service')
-    const drill = chosen.parentNode.querySelector('.facet-children')
+    const drill = chosen.parentNode!.querySelector('.facet-children')
     t.ok(drill, 'the values of the chosen key are listed under it')
     t.equal(drill!.querySelector('.facet-children-title')?.text, 'Values of aws:Service')
     t.same(keyDoc.querySelectorAll('.facet > h3').map(h => h.text).filter(h => h.startsWith('Values of')), [], 'not in a facet of their own at the bottom')
