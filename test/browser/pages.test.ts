@@ -82,6 +82,16 @@ const PAGES: Array<{ name: string, url: string, then?: (page: Page) => Promise<v
   { name: 'reports', url: `${base}/reports` },
   { name: 'reports-empty', url: `${emptyBase}/reports` },
   { name: 'login', url: `${lockedBase}/login?next=%2Fdenials` },
+  {
+    // Signed in, the header also holds the Sign out button: the navigation must still fit.
+    name: 'signed-in',
+    url: `${lockedBase}/login?next=%2Freports`,
+    then: async page => {
+      await page.fill('#token', 'pages-test-token')
+      await Promise.all([page.waitForURL(`${lockedBase}/reports`), page.click('form[action="/login"] button[type="submit"]')])
+      await page.waitForSelector('form.signout button')
+    }
+  },
   { name: 'not-found', url: `${base}/no/such/page` },
   { name: 'bad-request', url: `${base}/denials?since=not-a-date` }
 ]

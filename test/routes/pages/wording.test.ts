@@ -5,7 +5,7 @@
  */
 import t from 'tap'
 import { parseEnvelope } from '../../../server/authz/parse.js'
-import { breakableHtml } from '../../../server/render/helpers.js'
+import { breakableHtml, elideMiddle } from '../../../server/render/helpers.js'
 import { hintText } from '../../../server/routes/pages/denial.js'
 import { buildTestApp } from '../../helpers/build.js'
 import { denialIdFor, fixtureText, html, postForm, seedFixtures, texts } from './support.js'
@@ -29,6 +29,26 @@ t.test('identifiers break only after ":" and "/": every other run is kept whole,
   const long = 'arn:aws:s3:::b/' + 'k'.repeat(80)
   t.match(breakableHtml(long), /<span class="seg-long">k{80}<\/span>$/, 'an over-long segment may break (seg-long), rather than overflow')
   t.equal(breakableHtml(''), '')
+})
+
+t.test('long identifiers are shortened in the middle, keeping the specific end', async t => {
+  const arn = 'arn:aws:sts::111122223333:assumed-role/' + 'x'.repeat(200) + '/session-name'
+  const short = elideMiddle(arn, 80)
+  t.equal(Array.from(short).length, 80)
+  t.ok(short.startsWith('arn:aws:sts::111122223333:'), 'the account stays')
+  t.ok(short.endsWith('/session-name'), 'and the session name')
+  t.match(short, '…')
+  t.equal(elideMiddle('short', 80), 'short')
+  t.equal(elideMiddle(null), '')
+})
+
+t.test('a condition key filtered on but absent from the facet still lists its values, in a facet of its own', async t => {
+  const app = await buildTestApp(t)
+  await seedFixtures(app)
+  const doc = html(await app.inject({ url: '/denials?condition=aws:NoSuchKey' }))
+  const own = doc.querySelector('#facet-values-0')!
+  t.equal(own.querySelector('h3')!.text, 'Values of aws:NoSuchKey')
+  t.equal(doc.querySelectorAll('.facet-children').length, 0)
 })
 
 t.test('hints: the "Hint:" label is dropped without capitalising an identifier', async t => {
