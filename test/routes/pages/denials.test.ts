@@ -61,6 +61,9 @@ t.test('denial list', async t => {
     const bad = await app.inject({ url: '/denials?since=not-a-date' })
     t.equal(bad.statusCode, 400)
     t.ok(html(bad).querySelector('details.more-filters')!.hasAttribute('open'), 'open when a filter is refused, so its field is in view')
+    const badDoc = html(bad)
+    t.notOk(badDoc.querySelector('#result-total'), 'no "0 denials" under a refused filter')
+    t.ok(badDoc.querySelector('.notice-error + form.filters'), 'the reason comes first, above the form')
   })
 
   t.test('no match under filters: says so, with a link that clears them (not the empty-database text)', async t => {
