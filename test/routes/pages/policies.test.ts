@@ -87,7 +87,7 @@ t.test('hostile policy text is escaped on every page', async t => {
     const res = await app.inject({ url })
     t.equal(res.statusCode, 200, url)
     t.notMatch(res.body, /<script>alert/, url)
-    t.match(res.body, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/, url)
+    t.match(res.body, /&lt;script&gt;alert\(1\)&lt;/, url)
   }
   const list = html(await app.inject({ url: '/policies' }))
   const href = list.querySelector('#policies-table a')!.getAttribute('href')!
