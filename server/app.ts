@@ -48,7 +48,7 @@ export async function buildApp (config: AppConfig, opts: BuildOptions = {}): Pro
   // The app's own mock is reached with app.inject(): the real SDK signs a real request, the mounted
   // /sts plugin verifies and answers it, and no socket is involved, so this works whether or not the
   // app listens, on whatever address, and needs no credentials outside the identities file.
-  const decoder = new Decoder(config.stsEndpoint !== null ? { kind: 'endpoint', endpoint: config.stsEndpoint } : localTarget(app, sts.identities), app.repos.importer, app.repos.denials)
+  const decoder = new Decoder(config.stsEndpoint !== null ? { kind: 'endpoint', endpoint: config.stsEndpoint } : localTarget(app, sts.identities, undefined, sts.secretOrigin), app.repos.importer, app.repos.denials)
   app.addHook('onClose', async () => { decoder.close() })
   await app.register(api, { prefix: '/api', codec: sts.codec, decoder })
   await app.register(pages, { decoder })

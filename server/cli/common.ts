@@ -6,7 +6,7 @@ export interface DbOption { db?: string }
 
 /** Every command takes --db FILE (default: $WHYDENIED_DB, else ./data/whydenied.db). */
 export function withDb (cmd: Command): Command {
-  return cmd.option('--db <file>', 'SQLite database file (default: $WHYDENIED_DB, else ./data/whydenied.db; created on first use)')
+  return cmd.option('--db <file>', 'SQLite database file (default: $WHYDENIED_DB, else ./data/whydenied.db; import, decode --store, mock-sts and serve create it)')
 }
 
 export function dbPath (opts: DbOption): string {

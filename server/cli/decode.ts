@@ -6,7 +6,7 @@
 import type { Command } from 'commander'
 import { loadConfig } from '../config.js'
 import { openStore } from '../db/index.js'
-import { createStsClient, describeTarget, type StsTarget } from '../decode/client.js'
+import { contextOf, createStsClient, type StsTarget } from '../decode/client.js'
 import { excerpt, extractTokens } from '../decode/extract.js'
 import { decodeAll, localTarget, storeDecoded } from '../services/decode.js'
 import { Importer } from '../services/importer.js'
@@ -56,16 +56,16 @@ export function register (program: Command): void {
         if (opts.aws) target = { kind: 'aws', region: opts.region }
         else if (endpoint) target = { kind: 'endpoint', endpoint: checkedUrl(endpoint), region: opts.region }
         else {
-          mock = await buildStsMock({ identitiesFile: opts.identities ?? config.stsIdentitiesFile, secret: config.stsSecret, dbPath: dbPath(opts), logger: false })
+          // Decoding reads the key next to --db and creates nothing (no key file, no directory).
+          mock = await buildStsMock({ identitiesFile: opts.identities ?? config.stsIdentitiesFile, secret: config.stsSecret, dbPath: dbPath(opts), createKey: false, logger: false })
           await mock.ready()
-          target = localTarget(mock, mock.sts.identities, opts.region)
+          target = localTarget(mock, mock.sts.identities, opts.region, mock.sts.secretOrigin)
         }
       } catch (err) {
         fail(err)
       }
       const client = createStsClient(target)
-      const label = describeTarget(target)
-      const outcomes = await decodeAll(client, tokens, label)
+      const outcomes = await decodeAll(client, tokens, contextOf(target))
       client.destroy()
       await mock?.close()
 
