@@ -15,7 +15,7 @@ const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as
 const lock = JSON.parse(readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> }
 const range = pkg.engines.node
 
-/** The lowest version of each range of engines.node ("^20.19 || ^22.12 || >=24" → 20.19.0, 22.12.0, 24.0.0). */
+/** The lowest version of each range of engines.node ("^20.19 || ^22.13 || >=24" → 20.19.0, 22.13.0, 24.0.0). */
 const lowest = range.split('||').map(r => semver.minVersion(r.trim())!.version)
 
 t.test('engines.node admits Node 20, 22 and 24 (and this Node), and not 18, 21 or 23', async t => {

@@ -158,7 +158,7 @@ export function toDecodeError (err: unknown, target: string, about: { token?: st
   }
   if (name === 'InvalidAuthorizationMessageException') {
     return new DecodeError(`${target} cannot decode this message (InvalidAuthorizationMessageException: ${msg}). ${invalidMessageAdvice(about.token, about.mock)}`,
-    400, 'WHYDENIED_STS_INVALID_MESSAGE', name, msg)
+      400, 'WHYDENIED_STS_INVALID_MESSAGE', name, msg)
   }
   if (AUTH_CODES.has(name)) {
     return new DecodeError(`${target} rejected the credentials (${name}: ${msg}). Check the access key, secret key and session token in use${target === 'AWS STS' ? ' (aws sts get-caller-identity shows which ones)' : '; the mock\'s default identity is access key "test", secret "test"'}.`,
