@@ -28,6 +28,13 @@ export const NotADatabaseError = createError<[string, string]>(
   500
 )
 
+/** SQLite cannot open --db at all (a directory, no permission). */
+export const DatabaseOpenError = createError<[string, string]>(
+  'WHYDENIED_DB_OPEN',
+  'Cannot open the database %s (%s): check that --db (or $WHYDENIED_DB) names a file, not a directory, that you may read and write',
+  500
+)
+
 export const MigrationFailedError = createError<[number, string, string]>(
   'WHYDENIED_MIGRATION_FAILED',
   'Migration %s (%s) failed: %s',

@@ -34,7 +34,8 @@ export function register (program: Command): void {
       '',
       'Messages are rejoined when broken across lines, and quotes and trailing punctuation are removed; a message',
       'that is elided ("...", "…"), truncated, lower-cased or too short is refused before anything is sent.',
-      'The local mock decodes the messages that `whydenied mock-sts encode` (same --db) minted; real messages need --aws.',
+      'The local mock decodes the messages that `whydenied mock-sts encode` (same --db) minted: they start with whyDeniedMock-v2.',
+      'A message from AWS needs --aws (credentials allowed sts:DecodeAuthorizationMessage), or decode it with the AWS CLI and `whydenied import -` its output.',
       'Exit status: 0 every message decoded (and stored); 1 otherwise.'
     ].join('\n'))
     .action(async (words: string[], opts: DecodeOptions) => {

@@ -2,7 +2,7 @@
 import Database from 'better-sqlite3'
 import { mkdirSync, statSync } from 'node:fs'
 import path from 'node:path'
-import { NoDatabaseError, NotADatabaseError } from '../errors.js'
+import { DatabaseOpenError, NoDatabaseError, NotADatabaseError } from '../errors.js'
 import { migrate } from './migrate.js'
 
 export type DB = Database.Database
@@ -13,8 +13,8 @@ export interface OpenOptions {
   mustExist?: boolean
 }
 
-/** SQLite's answers for a file that is not a database, or cannot be one. */
-const NOT_A_DB = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT', 'SQLITE_CANTOPEN'])
+/** SQLite's answers for a file that is not a database. */
+const NOT_A_DB = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT'])
 
 const BUSY_TIMEOUT_MS = 10_000
 
@@ -81,8 +81,11 @@ export function openDatabase (file: string, opts: OpenOptions = {}): DB {
   return db
 }
 
-/** SQLite's "file is not a database" names no file: say which one. Any other error passes unchanged. */
+/** SQLite's "file is not a database" and "unable to open" name no file: say which one. Any other error passes unchanged. */
 function notADatabase (file: string, err: unknown): unknown {
   const code = (err as { code?: string }).code
-  return code !== undefined && NOT_A_DB.has(code) ? new NotADatabaseError(path.resolve(file), (err as Error).message) : err
+  if (code === undefined) return err
+  if (NOT_A_DB.has(code)) return new NotADatabaseError(path.resolve(file), (err as Error).message)
+  if (code === 'SQLITE_CANTOPEN') return new DatabaseOpenError(path.resolve(file), (err as Error).message)
+  return err
 }

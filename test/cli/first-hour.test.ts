@@ -71,6 +71,9 @@ t.test('read-only commands create nothing: "no database at PATH", exit 1; a non-
   const r = await runCli(['search', '--db', dir])
   t.equal(r.code, 1)
   t.match(r.stderr, `${dir} is not a whydenied database (not a regular file)`)
+  const asDir = await runCli(['import', '--db', dir, path.join(DECODED_FIXTURES, 'kms-decrypt.json')])
+  t.equal(asDir.code, 1)
+  t.match(asDir.stderr, `whydenied: Cannot open the database ${dir} (unable to open database file): check that --db`)
 
   // The commands that write still create it.
   const fresh = path.join(dir, 'new', 'w.db')
