@@ -1,10 +1,10 @@
 /** Starting a server as a person does: quiet by default (its URL, no JSON per request), more on request, and a busy port explained. */
 import t, { type Test } from 'tap'
+import { spawn } from 'node:child_process'
 import { createServer, type AddressInfo, type Server } from 'node:net'
 import path from 'node:path'
 import { tempDir } from '../helpers/build.js'
 import { CLI, runCli } from '../helpers/cli.js'
-import { spawnServe } from '../helpers/server.js'
 
 /** A port held by another program for the length of the test. */
 async function busyPort (t: Test): Promise<number> {
@@ -14,13 +14,24 @@ async function busyPort (t: Test): Promise<number> {
   return (server.address() as AddressInfo).port
 }
 
-/** What a started server printed after its first line and a few requests, once it is stopped. */
+/** Everything a started server printed, from its first line, after a few requests, once it is stopped. */
 async function outputOf (t: Test, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ url: string, stdout: string, stderr: string }> {
-  const { url, child } = await spawnServe(t, [CLI, 'serve', '--port', '0', '--db', path.join(tempDir(t), 's.db'), ...args], { env: { WHYDENIED_LOG_LEVEL: '', ...env } })
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--db', path.join(tempDir(t), 's.db'), ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, WHYDENIED_DB: '', WHYDENIED_HOST: '', WHYDENIED_PORT: '', WHYDENIED_LOG_LEVEL: '', ...env }
+  })
+  t.teardown(() => { child.kill('SIGKILL') })
   let stdout = ''
   let stderr = ''
-  child.stdout!.on('data', d => { stdout += d })
-  child.stderr!.on('data', d => { stderr += d })
+  child.stderr.setEncoding('utf8').on('data', d => { stderr += d })
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.setEncoding('utf8').on('data', d => {
+      stdout += d
+      const m = /listening on (http:\/\/\S+)/.exec(stdout)
+      if (m) resolve(m[1]!)
+    })
+    child.once('exit', code => reject(new Error(`serve exited with ${code}: ${stderr}`)))
+  })
   for (const p of ['', 'denials', 'api/denials', 'nope']) await (await fetch(url + p)).arrayBuffer()
   await new Promise(resolve => setTimeout(resolve, 300))
   const exited = new Promise(resolve => child.once('exit', resolve))
@@ -46,9 +57,8 @@ t.test('a busy port says it is taken and how to choose another', async t => {
 })
 
 t.test('serve is quiet by default: its URL and the mock STS endpoint, no log line per request', async t => {
-  // spawnServe has read the first line (whydenied listening on URL); after it, only the endpoint.
   const { url, stdout, stderr } = await outputOf(t, [])
-  t.equal(stdout, `mock STS endpoint: ${url}sts\n`)
+  t.equal(stdout, `whydenied listening on ${url}\nmock STS endpoint: ${url}sts\n`)
   t.equal(stderr, '')
 })
 
