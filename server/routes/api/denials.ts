@@ -1,10 +1,12 @@
 /** GET /api/denials (search with facets) and GET /api/denials/:id (the whole record). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { DenialQuerySchema, SearchResultSchema } from '../../schemas/denials.js'
+import { DenialDetailSchema, DenialQuerySchema, SearchResultSchema } from '../../schemas/denials.js'
+import { ErrorBodySchema } from '../../schemas/errors.js'
 import { DenialNotFoundError } from '../../errors.js'
 import { toFilters } from '../../services/filters.js'
 import { policiesOf } from '../../services/policies.js'
+import { PoliciesSchema } from '../../schemas/policies.js'
 
 const denials: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/denials', {
@@ -23,7 +25,8 @@ const denials: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       tags: ['denials'],
       summary: 'One denial: parsed fields, conditions, statements, failures, occurrences, raw JSON, and what the policy snapshot says (policies)',
-      params: Type.Object({ id: Type.Integer({ minimum: 1 }) })
+      params: Type.Object({ id: Type.Integer({ minimum: 1 }) }),
+      response: { 200: Type.Object({ ...DenialDetailSchema.properties, policies: PoliciesSchema }), 404: ErrorBodySchema }
     }
   }, async (req) => {
     const d = app.repos.denials.get(req.params.id)

@@ -3,6 +3,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { DenialNotFoundError, PolicyNotFoundError } from '../../errors.js'
 import { listPolicies, readReplacements, whatIfOf } from '../../services/policies.js'
+import { WhatIfResultSchema } from '../../schemas/policies.js'
+import { ErrorBodySchema } from '../../schemas/errors.js'
 
 export const WhatIfBodySchema = Type.Object({
   policies: Type.Array(Type.Object({
@@ -12,13 +14,23 @@ export const WhatIfBodySchema = Type.Object({
 })
 
 const policiesApi: FastifyPluginAsyncTypebox = async (app) => {
-  // Each policy of the snapshots in force, with the stored denials it decides or nearly allowed.
-  app.get('/policies', async () => {
+  app.get('/policies', {
+    schema: {
+      tags: ['policies'],
+      summary: 'Each policy of the snapshots in force, with the stored denials it decides or nearly allowed',
+      response: { 200: Type.Object({ policies: Type.Array(Type.Object({ id: Type.Integer(), name: Type.String(), type: Type.String(), attachedTo: Type.Array(Type.String()), decides: Type.Array(Type.Integer()), nearlyAllowed: Type.Array(Type.Integer()) }, { additionalProperties: true })) }) }
+    }
+  }, async () => {
     return { policies: listPolicies(app.repos).map(({ marks, ...p }) => p) }
   })
 
   app.get('/policies/:id', {
-    schema: { tags: ['policies'], summary: 'One stored policy with its document', params: Type.Object({ id: Type.Integer({ minimum: 1 }) }) }
+    schema: {
+      tags: ['policies'],
+      summary: 'One stored policy with its document',
+      params: Type.Object({ id: Type.Integer({ minimum: 1 }) }),
+      response: { 200: Type.Object({ id: Type.Integer(), name: Type.String(), kind: Type.String(), document: Type.Unknown() }, { additionalProperties: true }), 404: ErrorBodySchema }
+    }
   }, async (req) => {
     const p = app.repos.policies.policy(req.params.id)
     if (!p) throw new PolicyNotFoundError(String(req.params.id))
@@ -30,7 +42,8 @@ const policiesApi: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['policies'],
       summary: 'Evaluate the stored request with some policy documents replaced: {"decision","deciding","reasons"}',
       params: Type.Object({ id: Type.Integer({ minimum: 1 }) }),
-      body: WhatIfBodySchema
+      body: WhatIfBodySchema,
+      response: { 200: WhatIfResultSchema, 400: ErrorBodySchema, 404: ErrorBodySchema }
     }
   }, async (req) => {
     const d = app.repos.denials.get(req.params.id)
