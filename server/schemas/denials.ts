@@ -70,6 +70,7 @@ export const RejectedSchema = Type.Object({ source: Type.String(), line: Type.In
 export const ImportSummarySchema = Type.Object({
   imported: Type.Integer(),
   duplicates: Type.Integer(),
+  skipped: Type.Integer({ description: 'Records that are not denials (CloudTrail events without an access-denied errorCode)' }),
   rejected: Type.Array(RejectedSchema, { description: 'The first 1,000 rejections in full' }),
   rejectedCount: Type.Integer({ description: 'Every rejection, counted' }),
   rejectedReasons: Type.Record(Type.String(), Type.Integer(), { description: 'Rejections per reason, with quoted text, indices and positions replaced' })

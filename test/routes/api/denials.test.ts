@@ -13,7 +13,7 @@ async function seeded (t: Test) {
   const app = await buildTestApp(t)
   const res = await app.inject({ method: 'POST', url: '/api/imports', headers: { 'content-type': 'application/x-ndjson' }, payload: body })
   t.equal(res.statusCode, 200)
-  t.same(res.json(), { imported: 11, duplicates: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} })
+  t.same(res.json(), { imported: 11, duplicates: 0, skipped: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} })
   return app
 }
 type Item = { id: number, action: string, principalArn: string, resource: string, occurrences: number, decision: string, lastSeen: string, firstSeen: string, region: string | null, service: string | null }
