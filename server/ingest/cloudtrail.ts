@@ -10,7 +10,7 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 /** The events of a CloudTrail container, or null when `value` is not one. Each event is a record of its own. */
 export function containerRecords (value: unknown, textBytes: number, deep: boolean, source: string, line: number): InputItem[] | null {
   if (!isObj(value)) return null
-  if (Array.isArray(value.Records) && (value.Records.length === 0 || isObj(value.Records[0]) && 'eventVersion' in value.Records[0])) {
+  if (Array.isArray(value.Records) && (value.Records.length === 0 || (isObj(value.Records[0]) && 'eventVersion' in value.Records[0]))) {
     const bytes = Math.ceil(textBytes / Math.max(value.Records.length, 1))
     return value.Records.map((e): InputItem => deep && valueNestingExceeds(e, Limits.maxDepth)
       ? reject(source, line, DEPTH_REASON)
