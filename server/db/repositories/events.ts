@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto'
 import { rowToPrincipal, type DenialRow } from './denial-rows.js'
 import { searchText } from './denial-writer.js'
 
-export interface PendingEvent { id: number, eventId: string, token: string, occurrenceId: number }
+export interface PendingEvent { id: number, eventId: string, eventTime: string, token: string, occurrenceId: number }
 
 export interface EventRow {
   eventId: string
@@ -46,8 +46,8 @@ export class EventsRepository {
     this.insertEvent = db.prepare<unknown[], { id: number }>(`INSERT OR IGNORE INTO events (event_id, event_time, event_source, event_name, error_code, region, source_ip, user_agent, token, token_sha256, token_state)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
     this.attachStmt = db.prepare('UPDATE events SET occurrence_id = ? WHERE id = ?')
-    this.pendingStmt = db.prepare<[number, number], { id: number, event_id: string, token: string, occurrence_id: number }>(
-      `SELECT id, event_id, token, occurrence_id FROM events INDEXED BY idx_events_pending
+    this.pendingStmt = db.prepare<[number, number], { id: number, event_id: string, event_time: string, token: string, occurrence_id: number }>(
+      `SELECT id, event_id, event_time, token, occurrence_id FROM events INDEXED BY idx_events_pending
        WHERE token_state = 'pending' AND id > ? AND occurrence_id IS NOT NULL ORDER BY id LIMIT ?`)
     this.pendingCountStmt = db.prepare<[], number>("SELECT count(*) FROM events WHERE token_state = 'pending'").pluck()
     this.cacheGet = db.prepare<[Buffer], string>('SELECT decoded FROM token_cache WHERE sha256 = ?').pluck()
@@ -84,7 +84,7 @@ export class EventsRepository {
 
   /** Events whose encoded message waits to be decoded, in id order after `after`. */
   pending (after: number, limit: number): PendingEvent[] {
-    return this.pendingStmt.all(after, limit).map(r => ({ id: r.id, eventId: r.event_id, token: r.token, occurrenceId: r.occurrence_id }))
+    return this.pendingStmt.all(after, limit).map(r => ({ id: r.id, eventId: r.event_id, eventTime: r.event_time, token: r.token, occurrenceId: r.occurrence_id }))
   }
 
   pendingCount (): number {

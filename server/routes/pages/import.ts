@@ -15,7 +15,7 @@ import { formatNumber, plural, prettyJson, truncate } from '../../render/helpers
 import { csrfToken, layoutModel } from '../../render/layout.js'
 import { FormatParam, importRow } from './view-models.js'
 import { decodeAnswer, type DecodeAnswer } from '../api/decode.js'
-import type { Decoder } from '../../services/decode.js'
+import { textDenialsOnly, type Decoder } from '../../services/decode.js'
 import { acceptMultipart, isMultipart, UploadReader, type UploadPart } from '../../plugins/uploads.js'
 import { CsrfTokenNotFirstError, NothingToDecodeError, NothingToImportError, UploadTooLargeError } from '../../errors.js'
 
@@ -199,6 +199,13 @@ const importPage: FastifyPluginAsyncTypebox<{ decoder: Decoder }> = async (app, 
       return renderPage(req, reply, { error: new NothingToDecodeError().message })
     }
     const label = fieldValue(form, 'source').trim().slice(0, 200)
+    // No encoded message, but access-denied sentences: imported as text denials, as the paste form would.
+    if (textDenialsOnly(text) !== null) {
+      const name = label || 'decode'
+      const summary = await app.repos.importer.run(readTextRecords(text, name), { ...SERVER_IMPORT_OPTIONS, source: name, label: name })
+      if (req.query.format === 'json') return summary
+      return renderPage(req, reply, { result: importResultModel(summary, ['access-denied text (no encoded message to decode)']) })
+    }
     const { statusCode, body: answer } = decodeAnswer(await opts.decoder.decodeText(text, { source: label || 'decode' }))
     if (req.query.format === 'json') return reply.code(statusCode).send(answer)
     if (statusCode !== 200) {
