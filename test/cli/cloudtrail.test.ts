@@ -66,7 +66,7 @@ t.test('import --decode mock decodes at once; a later decode --store of a pendin
   const r = await runCli(['import', '--json', '--decode', 'mock', '--db', db, tree.logFile], { env: ENV })
   t.equal(r.code, 0, r.stderr)
   t.match(JSON.parse(r.stdout), { imported: 8, skipped: 4, decoded: { decoded: 2, undecodable: 0, remaining: 0, error: null } })
-  t.same(query(db, "SELECT kind, count(*) AS n FROM denials GROUP BY kind ORDER BY kind"), [{ kind: 'decoded', n: 2 }, { kind: 'text', n: 6 }])
+  t.same(query(db, 'SELECT kind, count(*) AS n FROM denials GROUP BY kind ORDER BY kind'), [{ kind: 'decoded', n: 2 }, { kind: 'text', n: 6 }])
 
   const db2 = path.join(dir, 'n.db')
   await runCli(['import', '--db', db2, tree.logFile], { env: ENV })
