@@ -19,8 +19,14 @@ const client = createStsClient({ kind: 'endpoint', endpoint: 'http://127.0.0.1:9
 const token = (i: number): string => `AbCd${String(i).padStart(4, '0')}`.repeat(20)
 const decoded = (i: number): string => JSON.stringify({ allowed: false, explicitDeny: false, context: { action: 'ec2:RunInstances', resource: `arn:aws:ec2:us-east-1:111122223333:instance/i-${i}`, principal: { arn: 'arn:aws:iam::111122223333:user/bob' } } })
 const event = (i: number, tok: string): string => JSON.stringify({
-  eventVersion: '1.11', eventSource: 'ec2.amazonaws.com', eventName: 'RunInstances', eventID: `ev-${i}`, eventTime: `2026-11-28T10:${String(i % 60).padStart(2, '0')}:00Z`,
-  awsRegion: 'us-east-1', errorCode: 'Client.UnauthorizedOperation', userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/bob' },
+  eventVersion: '1.11',
+  eventSource: 'ec2.amazonaws.com',
+  eventName: 'RunInstances',
+  eventID: `ev-${i}`,
+  eventTime: `2026-11-28T10:${String(i % 60).padStart(2, '0')}:00Z`,
+  awsRegion: 'us-east-1',
+  errorCode: 'Client.UnauthorizedOperation',
+  userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/bob' },
   errorMessage: `You are not authorized to perform this operation. Encoded authorization failure message: ${tok}`
 })
 
