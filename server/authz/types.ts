@@ -123,7 +123,10 @@ export interface EventContext {
 /** A stored denial as lists show it: one distinct message with its occurrence counters. */
 export interface DenialSummary {
   id: number
+  kind: DenialKind
   decision: Decision
+  policyType: PolicyType | null
+  policyArn: string | null
   action: string | null
   service: string | null
   principalArn: string | null
@@ -143,5 +146,22 @@ export interface DenialDetail extends DenialSummary {
   statements: MatchedStatement[]
   failures: unknown[]
   occurrenceList: Array<{ observedAt: string, source: string, line: number }>
+  /** The CloudTrail events behind its occurrences (newest first, at most 100). */
+  events: SourceEvent[]
+  /** For a text denial: whether an encoded message waits to be decoded (pending) or was cut short (truncated). */
+  encodedMessage: 'pending' | 'truncated' | null
   raw: string
+}
+
+/** A CloudTrail event as a denial's page shows it. */
+export interface SourceEvent {
+  eventId: string
+  eventTime: string
+  eventSource: string | null
+  eventName: string | null
+  errorCode: string | null
+  region: string | null
+  sourceIp: string | null
+  userAgent: string | null
+  encodedMessage: 'pending' | 'truncated' | 'decoded' | 'undecodable' | null
 }

@@ -5,6 +5,9 @@ const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => T
 
 export const DecisionSchema = Type.Union([Type.Literal('explicit-deny'), Type.Literal('implicit-deny'), Type.Literal('allowed')])
 
+export const KindSchema = Type.Union([Type.Literal('decoded'), Type.Literal('text')], { description: 'decoded (from an encoded authorization message) or text (an access-denied sentence: plain text, CloudTrail)' })
+export const PolicyTypeSchema = Type.Union([Type.Literal('identity'), Type.Literal('resource'), Type.Literal('boundary'), Type.Literal('scp'), Type.Literal('rcp'), Type.Literal('session'), Type.Literal('vpc-endpoint')], { description: 'The policy type a text denial names' })
+
 export const SortOrderSchema = Type.Union([Type.Literal('lastSeen'), Type.Literal('occurrences')], { description: 'lastSeen (default) or occurrences, newest/most first' })
 export type SortOrder = Static<typeof SortOrderSchema>
 
@@ -21,6 +24,9 @@ export const DenialFiltersSchema = Type.Object({
   resource: Type.Optional(Type.String({ maxLength: 2048, description: 'Resource ARN, exact or glob' })),
   condition: Type.Optional(Type.Array(Type.String({ maxLength: 4096 }), { maxItems: 20, description: 'KEY=VALUE, or KEY for "key present"; repeatable' })),
   decision: Type.Optional(DecisionSchema),
+  kind: Type.Optional(KindSchema),
+  policyType: Type.Optional(PolicyTypeSchema),
+  policyArn: Type.Optional(Type.String({ maxLength: 2048, description: 'ARN of the denying policy (text denials that name it), exact or glob' })),
   since: Type.Optional(Type.String({ maxLength: 64, description: 'Date, ISO instant, or span (30d, 12h): occurrences at or after' })),
   until: Type.Optional(Type.String({ maxLength: 64, description: 'Date (inclusive), ISO instant, or span: occurrences before' })),
   q: Type.Optional(Type.String({ maxLength: 512, description: 'Case-insensitive substring over ARNs, action and condition values' }))
@@ -38,7 +44,10 @@ export type DenialQuery = Static<typeof DenialQuerySchema>
 
 export const DenialSummarySchema = Type.Object({
   id: Type.Integer(),
+  kind: KindSchema,
   decision: DecisionSchema,
+  policyType: Nullable(PolicyTypeSchema),
+  policyArn: Nullable(Type.String()),
   action: Nullable(Type.String()),
   service: Nullable(Type.String()),
   principalArn: Nullable(Type.String()),
@@ -61,7 +70,9 @@ export const SearchResultSchema = Type.Object({
     account: FacetList,
     conditionKey: FacetList,
     service: FacetList,
-    decision: FacetList
+    decision: FacetList,
+    kind: FacetList,
+    policyType: FacetList
   }, { description: 'Top values with counts under the current filters (omitted with facets=false)' }))
 })
 

@@ -7,18 +7,6 @@ import { searchText } from './denial-writer.js'
 
 export interface PendingEvent { id: number, eventId: string, eventTime: string, token: string, occurrenceId: number }
 
-export interface EventRow {
-  eventId: string
-  eventTime: string
-  eventSource: string | null
-  eventName: string | null
-  errorCode: string | null
-  region: string | null
-  sourceIp: string | null
-  userAgent: string | null
-  encodedMessage: 'pending' | 'truncated' | 'decoded' | 'undecodable' | null
-}
-
 export const sha256 = (token: string): Buffer => createHash('sha256').update(token).digest()
 
 export class EventsRepository {
@@ -40,7 +28,6 @@ export class EventsRepository {
   private readonly deleteDenial
   private readonly insertEncoded
   private readonly pendingByToken
-  private readonly forDenial
 
   constructor (private readonly db: DB) {
     this.insertEvent = db.prepare<unknown[], { id: number }>(`INSERT OR IGNORE INTO events (event_id, event_time, event_source, event_name, error_code, region, source_ip, user_agent, token, token_sha256, token_state)
@@ -67,9 +54,6 @@ export class EventsRepository {
     this.insertEncoded = db.prepare('INSERT OR IGNORE INTO encoded_messages (sha256) VALUES (?)')
     this.pendingByToken = db.prepare<[Buffer], { id: number, occurrence_id: number }>(
       "SELECT id, occurrence_id FROM events WHERE token_sha256 = ? AND token_state = 'pending' AND occurrence_id IS NOT NULL")
-    this.forDenial = db.prepare<[number], { event_id: string, event_time: string, event_source: string | null, event_name: string | null, error_code: string | null, region: string | null, source_ip: string | null, user_agent: string | null, token_state: EventRow['encodedMessage'] }>(
-      `SELECT e.event_id, e.event_time, e.event_source, e.event_name, e.error_code, e.region, e.source_ip, e.user_agent, e.token_state
-       FROM occurrences o JOIN events e ON e.occurrence_id = o.id WHERE o.denial_id = ? ORDER BY e.event_time DESC, e.id DESC LIMIT 100`)
   }
 
   /** Record an event (inside the writer's transaction); undefined when its eventID is already stored: a duplicate. */
@@ -133,21 +117,6 @@ export class EventsRepository {
     // A contentless FTS5 table forgets a row only when given the text it indexed: rebuilt as the writer built it.
     this.deleteFts.run(id, searchText({ principal: rowToPrincipal(row), action: row.action, actionRaw: row.action_raw, resource: row.resource, conditions } as Parameters<typeof searchText>[0]))
     this.deleteDenial.run(id)
-  }
-
-  /** The CloudTrail events behind a denial's occurrences, newest first. */
-  eventsOf (denialId: number): EventRow[] {
-    return this.forDenial.all(denialId).map(r => ({
-      eventId: r.event_id,
-      eventTime: r.event_time,
-      eventSource: r.event_source,
-      eventName: r.event_name,
-      errorCode: r.error_code,
-      region: r.region,
-      sourceIp: r.source_ip,
-      userAgent: r.user_agent,
-      encodedMessage: r.token_state
-    }))
   }
 
   transaction<T> (fn: () => T): T {
