@@ -8,42 +8,15 @@ import { loadConfig } from '../config.js'
 import { openStore } from '../db/index.js'
 import { createStsClient, describeTarget, type StsTarget } from '../decode/client.js'
 import { excerpt, extractTokens } from '../decode/extract.js'
-import type { STSClient } from '@aws-sdk/client-sts'
 import { decodeAll, localTarget, storeDecoded, textDenialsOnly } from '../services/decode.js'
 import { readTextRecords } from '../ingest/index.js'
 import { Importer } from '../services/importer.js'
 import { decodePending, type PendingSummary } from '../services/pending.js'
+import { checkedUrl, openSts, pendingLine } from './sts.js'
 import { buildStsMock } from '../sts/plugin.js'
 import { dbPath, Exit, fail, readStdin, withDb, type DbOption } from './common.js'
 
 interface DecodeOptions extends DbOption { endpoint?: string, aws?: boolean, region?: string, store?: boolean, source?: string, identities?: string, pending?: boolean }
-
-export interface StsChoice extends DbOption { endpoint?: string | undefined, aws?: boolean | undefined, region?: string | undefined, identities?: string | undefined }
-
-/**
- * Where to decode: real AWS (--aws), an endpoint (--endpoint or $WHYDENIED_STS_ENDPOINT), else the local
- * mock in process with the secret next to --db. `close` ends the client and the mock.
- */
-export async function openSts (opts: StsChoice): Promise<{ client: STSClient, label: string, close: () => Promise<void> }> {
-  const config = loadConfig()
-  const endpoint = opts.endpoint ?? (opts.aws ? null : config.stsEndpoint)
-  let mock: Awaited<ReturnType<typeof buildStsMock>> | null = null
-  let target: StsTarget
-  if (endpoint) target = { kind: 'endpoint', endpoint: checkedUrl(endpoint), region: opts.region }
-  else if (opts.aws) target = { kind: 'aws', region: opts.region }
-  else {
-    mock = await buildStsMock({ identitiesFile: opts.identities ?? config.stsIdentitiesFile, secret: config.stsSecret, dbPath: dbPath(opts), logger: false })
-    await mock.ready()
-    target = localTarget(mock, mock.sts.identities, opts.region)
-  }
-  const client = createStsClient(target)
-  return { client, label: describeTarget(target), close: async () => { client.destroy(); await mock?.close() } }
-}
-
-/** What decoding the pending messages did, in a line for a person. */
-export function pendingLine (p: PendingSummary): string {
-  return `decoded ${p.decoded} encoded message${p.decoded === 1 ? '' : 's'} from CloudTrail (${p.fromCache} without a call), ${p.undecodable} undecodable, ${p.remaining} still pending`
-}
 
 /** Exactly the AWS CLI's output for one decoded message (json.dump indent=4, then a newline). */
 export function cliOutput (decodedMessage: string): string {
@@ -165,15 +138,4 @@ export function register (program: Command): void {
       }
       process.exitCode = failed === 0 ? Exit.ok : Exit.failed
     })
-}
-
-export function checkedUrl (value: string): string {
-  let u: URL
-  try {
-    u = new URL(value)
-  } catch {
-    fail(`--endpoint ${value} is not a URL: give e.g. http://127.0.0.1:3001/sts`)
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') fail(`--endpoint ${value}: use an http:// or https:// URL`)
-  return value
 }

@@ -7,9 +7,8 @@ import { expandPath, readStreamRecords } from '../ingest/index.js'
 import type { InputItem } from '../authz/types.js'
 import { openStore } from '../db/index.js'
 import { Importer, SummaryBuilder } from '../services/importer.js'
-import { decodePending, type PendingSummary } from '../services/pending.js'
+import type { PendingSummary } from '../services/pending.js'
 import { dbPath, Exit, fail, wholeNumber, withDb, type DbOption } from './common.js'
-import { openSts, pendingLine } from './decode.js'
 
 interface ImportOptions extends DbOption { json?: boolean, source?: string, progress?: boolean, batchSize?: number, decode: 'none' | 'mock' | 'aws', endpoint?: string, region?: string }
 
@@ -96,6 +95,9 @@ export function register (program: Command): void {
       let decoded: PendingSummary | null = null
       if (opts.decode !== 'none') {
         try {
+          // Loaded only when asked for: the STS client is most of a second of start-up.
+          const { openSts } = await import('./sts.js')
+          const { decodePending } = await import('../services/pending.js')
           const sts = await openSts({ db: opts.db, aws: opts.decode === 'aws', endpoint: opts.decode === 'aws' ? opts.endpoint : undefined, region: opts.region })
           try {
             decoded = await decodePending(store.repos.events, store.repos.writer, sts.client, sts.label)
@@ -115,7 +117,7 @@ export function register (program: Command): void {
         const secs = (Date.now() - started) / 1000
         const shown = summary.rejected.length < summary.rejectedCount ? ` (first ${summary.rejected.length} shown)` : ''
         process.stdout.write(`imported ${summary.imported}, duplicates ${summary.duplicates}, rejected ${summary.rejectedCount}${shown}${summary.skipped > 0 ? `, skipped ${summary.skipped} (not denials)` : ''} (${secs.toFixed(1)} s)\n`)
-        if (decoded !== null) process.stdout.write(pendingLine(decoded) + '\n')
+        if (decoded !== null) process.stdout.write((await import('./sts.js')).pendingLine(decoded) + '\n')
         if (decoded?.error) process.stderr.write(`whydenied: decoding stopped: ${decoded.error}\n`)
         // Written in pieces, not joined: 150,000 rejections stay out of one giant string.
         for (const r of summary.rejected) process.stdout.write(`  rejected ${r.source}${r.line > 0 ? `:${r.line}` : ''}: ${r.reason}\n`)
