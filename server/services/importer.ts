@@ -1,5 +1,5 @@
 /** Import: records from any input → parsed messages → stored in batches, with a summary of what happened. */
-import { looksLikeEvent, parseEvent, type TokenClassifier } from '../authz/cloudtrail.js'
+import { isDenialCode, looksLikeEvent, parseEvent, type TokenClassifier } from '../authz/cloudtrail.js'
 import { notAnObject, parseEnvelope, RecordError } from '../authz/parse.js'
 import { messageFromText, parseDenialText } from '../authz/text.js'
 import { extractTokens } from '../decode/extract.js'
@@ -261,8 +261,11 @@ interface Chunk { items: InputItem[], sent: SourceRecord[], bytes: number, resul
 
 const newChunk = (): Chunk => ({ items: [], sent: [], bytes: 0, result: null })
 
-/** Whether a record is worth sending to the worker: anything but an object is rejected in no time. */
-const worthSending = (r: SourceRecord): boolean => notAnObject(r.value) === null
+/**
+ * Whether a record is worth sending to the worker: anything but an object is rejected in no time, and a
+ * CloudTrail event that is not a denial (most of a log) is skipped in no time: cloning it would cost more.
+ */
+const worthSending = (r: SourceRecord): boolean => notAnObject(r.value) === null && !(looksLikeEvent(r.value) && !isDenialCode(r.value.errorCode))
 
 const yieldToLoop = (): Promise<void> => new Promise(resolve => setImmediate(resolve))
 

@@ -97,3 +97,10 @@ t.test('plain text: a log with messages among other lines', async t => {
   t.same(brief(await importer.run(readTextRecords(text, 'pasted'))), { imported: 18, duplicates: 0, skipped: 0, rejected: 1 }, 'the same text from a body: another source, new occurrences')
   t.match((await importer.run(readTextRecords('hello world\nnothing here\n', 'x'))).rejected, [{ reason: /^not JSON/ }], 'text without a message: refused as JSON, as before')
 })
+
+t.test('through the parse worker (large imports): the same outcome, non-denials skipped on this thread', async t => {
+  const { importer, dir } = setup(t)
+  const tree = writeCloudTrailTree(path.join(dir, 'logs'))
+  const s = await importer.run(files([tree.root, path.join(CLOUDTRAIL_FIXTURES, 'lookup-events.json')]), { parallelAfter: 1 })
+  t.same(brief(s), { imported: 9, duplicates: 3, skipped: 5, rejected: 0 })
+})
