@@ -1,7 +1,8 @@
 /**
  * `npm run bench`, CloudTrail section (a file of its own, beside run.ts): a day of delivered CloudTrail
  * logs (288 five-minute .json.gz files; 1M events, 5% of them denials) imported by the built CLI, with its
- * time and peak memory, and half a day for comparison: flat memory means the same peak for both.
+ * time and peak memory, and half a day (144 files of the same size) for comparison: flat memory means the
+ * same peak for both, whatever the number of files.
  *
  *   node dist/test/bench/cloudtrail.js [--events 1000000] [--keep]
  */
@@ -27,14 +28,14 @@ function rng (seed: number): () => number {
 const SERVICES = [['s3', 'GetObject'], ['s3', 'PutObject'], ['dynamodb', 'GetItem'], ['kms', 'Decrypt'], ['ec2', 'DescribeInstances'], ['sts', 'AssumeRole'], ['lambda', 'Invoke'], ['sqs', 'SendMessage']] as const
 const REASONS = ['because no identity-based policy allows the {a} action', 'with an explicit deny in a service control policy', 'because no resource-based policy allows the {a} action', 'with an explicit deny in an identity-based policy']
 
-/** One day of logs under root/AWSLogs/…/YYYY/MM/DD/, `n` events spread over 288 files. */
-function writeDay (root: string, n: number): void {
+/** `files` five-minute log files under root/AWSLogs/…/YYYY/MM/DD/, `n` events spread over them. */
+function writeDay (root: string, n: number, files: number): void {
   const r = rng(7)
   const day = path.join(root, 'AWSLogs', '111122223333', 'CloudTrail', 'us-east-1', '2026', '11', '28')
   mkdirSync(day, { recursive: true })
   let id = 0
-  for (let f = 0; f < FILES_PER_DAY; f++) {
-    const count = Math.floor(n / FILES_PER_DAY) + (f < n % FILES_PER_DAY ? 1 : 0)
+  for (let f = 0; f < files; f++) {
+    const count = Math.floor(n / files) + (f < n % files ? 1 : 0)
     const records: unknown[] = []
     for (let i = 0; i < count; i++) {
       const [svc, name] = SERVICES[Math.floor(r() * SERVICES.length)]!
@@ -91,16 +92,16 @@ function importMeasured (root: string, db: string): { ms: number, peakMb: number
 }
 
 const rows: string[] = []
-for (const n of [Math.round(events / 2), events]) {
-  const root = path.join(dir, `day-${n}`)
+for (const [n, files] of [[Math.round(events / 2), FILES_PER_DAY / 2], [events, FILES_PER_DAY]] as const) {
+  const root = path.join(dir, `day-${n}-${files}`)
   if (!keep || !existsSync(root)) {
     rmSync(root, { recursive: true, force: true })
     const t0 = Date.now()
-    writeDay(root, n)
-    process.stderr.write(`generated ${n} events in ${FILES_PER_DAY} files (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`)
+    writeDay(root, n, files)
+    process.stderr.write(`generated ${n} events in ${files} files (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`)
   }
   const r = importMeasured(root, path.join(dir, `bench-${n}.db`))
-  const line = `| CloudTrail import, ${FILES_PER_DAY} .json.gz files, ${n.toLocaleString('en-US')} events (${r.summary.imported.toLocaleString('en-US')} denials, ${r.summary.skipped.toLocaleString('en-US')} skipped) | ${(r.ms / 1000).toFixed(1)} s, ${Math.round(n / (r.ms / 1000)).toLocaleString('en-US')} events/s | peak RSS ${Number.isNaN(r.peakMb) ? '?' : Math.round(r.peakMb)} MB |`
+  const line = `| CloudTrail import, ${files} .json.gz files, ${n.toLocaleString('en-US')} events (${r.summary.imported.toLocaleString('en-US')} denials, ${r.summary.skipped.toLocaleString('en-US')} skipped) | ${(r.ms / 1000).toFixed(1)} s, ${Math.round(n / (r.ms / 1000)).toLocaleString('en-US')} events/s | peak RSS ${Number.isNaN(r.peakMb) ? '?' : Math.round(r.peakMb)} MB |`
   rows.push(line)
   process.stderr.write(line + '\n')
 }

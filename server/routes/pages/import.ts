@@ -59,6 +59,8 @@ export interface ImportResultModel {
   imported: string
   duplicates: string
   rejectedCount: string
+  /** CloudTrail events that are not denials, when there were any. */
+  skipped: string | null
   headline: string
   ok: boolean
   inputs: string[]
@@ -74,7 +76,8 @@ export function importResultModel (summary: ImportSummary, inputs: string[]): Im
     imported: formatNumber(summary.imported),
     duplicates: formatNumber(summary.duplicates),
     rejectedCount: formatNumber(n),
-    headline: `${plural(summary.imported, 'new occurrence')} stored, ${plural(summary.duplicates, 'duplicate')} skipped, ${plural(n, 'record')} rejected.`,
+    skipped: summary.skipped > 0 ? formatNumber(summary.skipped) : null,
+    headline: `${plural(summary.imported, 'new occurrence')} stored, ${plural(summary.duplicates, 'duplicate')} skipped, ${plural(n, 'record')} rejected${summary.skipped > 0 ? `; ${plural(summary.skipped, 'CloudTrail event')} that ${summary.skipped === 1 ? 'is' : 'are'} not a denial passed over` : ''}.`,
     ok: n === 0,
     inputs,
     rejected: summary.rejected.map(r => ({ source: truncate(r.source, 100), line: String(r.line), reason: r.reason })),
