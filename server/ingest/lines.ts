@@ -74,15 +74,16 @@ export function * lineRecord (l: Line, source: string): Generator<InputItem> {
   try {
     value = JSON.parse(text)
   } catch (err) {
-    // Several documents on one line (`{…} {…}`): each is a record, as in a whole file.
-    if (CONCATENATED.test((err as Error).message)) {
-      yield * concatenatedRecords(text, source, l.line)
-      return
-    }
-    // A plain-text access-denied message among JSON lines (a log mixing both) is a record too.
+    // A plain-text access-denied message among JSON lines (a log mixing both) is a record too. Before
+    // the next check: a log line starting with a date ("2026-11-28 …") parses as a number and more.
     const asText = /^\s*[{["]/.test(text) ? null : textLineRecord(l, source)
     if (asText !== null && asText.kind === 'record') {
       yield asText
+      return
+    }
+    // Several documents on one line (`{…} {…}`): each is a record, as in a whole file.
+    if (CONCATENATED.test((err as Error).message)) {
+      yield * concatenatedRecords(text, source, l.line)
       return
     }
     yield reject(source, l.line, jsonError(text, err as Error, 'line'))

@@ -104,3 +104,11 @@ t.test('through the parse worker (large imports): the same outcome, non-denials 
   const s = await importer.run(files([tree.root, path.join(CLOUDTRAIL_FIXTURES, 'lookup-events.json')]), { parallelAfter: 1 })
   t.same(brief(s), { imported: 9, duplicates: 3, skipped: 5, rejected: 0 })
 })
+
+t.test('a log mixing JSON lines and access-denied sentences: both are read', async t => {
+  const { importer } = setup(t)
+  const event = readFileSync(path.join(CLOUDTRAIL_FIXTURES, 'lake-export.ndjson'), 'utf8').split('\n')[0]!
+  const sentence = '2026-11-28 ERROR User: arn:aws:iam::111122223333:user/mary is not authorized to perform: s3:ListBucket on resource: arn:aws:s3:::b because no identity-based policy allows the s3:ListBucket action'
+  const s = await importer.run(readTextRecords(`${event}\n${sentence}\n{"not":"a denial"}\n`, 'mixed.log'))
+  t.same(brief(s), { imported: 2, duplicates: 0, skipped: 0, rejected: 1 })
+})
