@@ -20,7 +20,7 @@ t.test('import a directory, then again: all duplicates; --json shape; exit codes
   r = await runCli(['import', '--db', db, '--json', mixed])
   t.equal(r.code, 2, 'some rejected: exit 2')
   const s = JSON.parse(r.stdout)
-  t.same(Object.keys(s), ['imported', 'duplicates', 'rejected', 'rejectedCount', 'rejectedReasons'])
+  t.same(Object.keys(s), ['imported', 'duplicates', 'skipped', 'rejected', 'rejectedCount', 'rejectedReasons'])
   t.equal(s.rejectedCount, 1)
   t.same(s.rejected, [{ source: mixed, line: 2, reason: 'DecodedMessage has been elided ("..." or "(...)"): copy the complete message, not a shortened one from a web page (field DecodedMessage)' }])
 
