@@ -42,7 +42,7 @@ export async function decodeWithBackoff (client: STSClient, token: string, label
   const base = opts.baseDelayMs ?? 200
   for (let i = 1; ; i++) {
     try {
-      return await decodeMessage(client, token, label)
+      return await decodeMessage(client, token, { target: label })
     } catch (err) {
       if (!(err instanceof DecodeError) || err.stsCode === null || !THROTTLED.has(err.stsCode) || i >= attempts) throw err
       await sleep(base * 2 ** (i - 1) * (0.5 + Math.random() / 2))
