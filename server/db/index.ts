@@ -5,6 +5,7 @@
 import { openDatabase, type DB, type OpenOptions } from './connection.js'
 import { DenialWriter } from './repositories/denial-writer.js'
 import { DenialsRepository } from './repositories/denials.js'
+import { EventsRepository } from './repositories/events.js'
 import { ImportsRepository } from './repositories/imports.js'
 import { PoliciesRepository } from './repositories/policies.js'
 import { ReportsRepository } from './repositories/reports.js'
@@ -17,6 +18,8 @@ export interface Repositories {
   /** Storing parsed messages. */
   writer: DenialWriter
   imports: ImportsRepository
+  /** CloudTrail events: occurrence identities, and encoded messages waiting to be decoded. */
+  events: EventsRepository
   search: SearchRepository
   stats: StatsRepository
   reports: ReportsRepository
@@ -43,10 +46,12 @@ export function openStore (file: string, opts: OpenOptions = {}): Store {
 /** Every repository on an open connection (openStore's; tests that hold their own connection). */
 export function repositoriesOn (db: DB): Repositories {
   const imports = new ImportsRepository(db)
+  const events = new EventsRepository(db)
   return {
     denials: new DenialsRepository(db),
-    writer: new DenialWriter(db, imports),
+    writer: new DenialWriter(db, imports, events),
     imports,
+    events,
     search: new SearchRepository(db),
     stats: new StatsRepository(db),
     reports: new ReportsRepository(db),

@@ -4,7 +4,7 @@
  * team. The result is a plain data model that every renderer (html, md, json, csv) reads.
  */
 import { explainDenial, policyDocument, type Explanation, type PolicyStatement } from '../authz/explain.js'
-import type { Decision } from '../authz/types.js'
+import type { Decision, DenialKind } from '../authz/types.js'
 import type { GroupRow, ReportsRepository } from '../db/repositories/reports.js'
 import { UnknownTeamError } from '../errors.js'
 import { daysOf, GROWTH_FACTOR, GROWTH_MIN_INCREASE, statusOf, type Period, type Status } from './period.js'
@@ -29,6 +29,8 @@ export interface BuildReportOptions {
    * Left out of redacted reports: it names policies and accounts.
    */
   resolveFix?: ((denialId: number) => ResolvedFix | null) | null
+  /** Only denials of this kind; absent: decoded and text denials counted together. */
+  kind?: DenialKind | null
 }
 
 /** A fix in the policy that decides the denial, from the policy snapshot. */
@@ -113,6 +115,8 @@ export interface Report {
   /** Days of the previous and the reported period; the reported period starts at index periodStart. */
   days: string[]
   periodStart: number
+  /** The kind the report is restricted to, or null (both). */
+  kind: DenialKind | null
   team: string | null
   redacted: boolean
   teamsFile: string | null
@@ -169,7 +173,7 @@ export function buildReport (repo: ReportsRepository, opts: BuildReportOptions):
     return t
   }
   const days = daysOf({ since: period.previousSince, until: period.until })
-  const scan = repo.groups({ from: period.previousSince, mid: period.since, until: period.until, days },
+  const scan = repo.groups({ from: period.previousSince, mid: period.since, until: period.until, days, kind: opts.kind ?? null },
     opts.team ? (p, a) => teamFor(p, a) === opts.team : undefined,
     opts.team ? teamPrefilter(teams, opts.team) ?? undefined : undefined)
   const rows = scan.groups
@@ -329,7 +333,7 @@ export function buildReport (repo: ReportsRepository, opts: BuildReportOptions):
     }
     totals.principals += s.totals.principals
   }
-  const scope = opts.team ? `team ${opts.team}` : 'all teams'
+  const scope = (opts.team ? `team ${opts.team}` : 'all teams') + (opts.kind === 'text' ? ', access-denied text only' : opts.kind === 'decoded' ? ', decoded messages only' : '')
   return {
     title: `Recurring denials, ${scope}, ${period.since.slice(0, 10)} to ${new Date(Date.parse(period.until) - 1).toISOString().slice(0, 10)}`,
     generatedAt: (opts.now ?? new Date()).toISOString(),
@@ -337,6 +341,7 @@ export function buildReport (repo: ReportsRepository, opts: BuildReportOptions):
     days,
     periodStart,
     team: opts.team ?? null,
+    kind: opts.kind ?? null,
     redacted: redactor !== null,
     // A path can name a person (/home/alice/…): a redacted report keeps only the file name.
     teamsFile: teams.file && redactor ? teams.file.split(/[\\/]/).pop()! : teams.file,

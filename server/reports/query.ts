@@ -16,5 +16,5 @@ export function teamsFor (file: string | null): TeamsConfig {
 /** Build the report a query asks for (errors carry statusCode 400 with a message a person can act on). */
 export function reportFor (repo: ReportsRepository, teamsFile: string | null, q: ReportQuery, resolveFix: ((id: number) => ResolvedFix | null) | null = null): Report {
   const period = resolvePeriod(q.since || undefined, q.until || undefined)
-  return buildReport(repo, { period, teams: teamsFor(teamsFile), team: q.team || null, redact: isOn(q.redact), limit: q.limit, resolveFix })
+  return buildReport(repo, { period, teams: teamsFor(teamsFile), team: q.team || null, redact: isOn(q.redact), limit: q.limit, resolveFix, kind: q.kind || null })
 }

@@ -9,9 +9,9 @@ t.test('import a directory, then again: all duplicates; --json shape; exit codes
   const db = path.join(dir, 'w.db')
   let r = await runCli(['import', '--db', db, '--json', DECODED_FIXTURES])
   t.equal(r.code, 0, r.stderr)
-  t.same(JSON.parse(r.stdout), { imported: 9, duplicates: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} })
+  t.same(JSON.parse(r.stdout), { imported: 9, duplicates: 0, skipped: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} })
   r = await runCli(['import', '--db', db, '--json', DECODED_FIXTURES])
-  t.same(JSON.parse(r.stdout), { imported: 0, duplicates: 9, rejected: [], rejectedCount: 0, rejectedReasons: {} })
+  t.same(JSON.parse(r.stdout), { imported: 0, duplicates: 9, skipped: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} })
   t.equal(r.code, 0)
 
   const mixed = path.join(dir, 'mixed.ndjson')
@@ -20,7 +20,7 @@ t.test('import a directory, then again: all duplicates; --json shape; exit codes
   r = await runCli(['import', '--db', db, '--json', mixed])
   t.equal(r.code, 2, 'some rejected: exit 2')
   const s = JSON.parse(r.stdout)
-  t.same(Object.keys(s), ['imported', 'duplicates', 'rejected', 'rejectedCount', 'rejectedReasons'])
+  t.same(Object.keys(s), ['imported', 'duplicates', 'skipped', 'rejected', 'rejectedCount', 'rejectedReasons'])
   t.equal(s.rejectedCount, 1)
   t.same(s.rejected, [{ source: mixed, line: 2, reason: 'DecodedMessage has been elided ("..." or "(...)"): copy the complete message, not a shortened one from a web page (field DecodedMessage)' }])
 
@@ -89,7 +89,7 @@ t.test('--db defaults: $WHYDENIED_DB, else ./data/whydenied.db created on first 
   t.ok(existsSync(path.join(dir, 'data', 'whydenied.db')))
   mkdirSync(path.join(dir, 'other'))
   r = await runCli(['import', '--json', fixture], { cwd: dir, env: { WHYDENIED_DB: path.join(dir, 'other', 'env.db') } })
-  t.same(JSON.parse(r.stdout), { imported: 1, duplicates: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} }, 'a fresh database from the environment')
+  t.same(JSON.parse(r.stdout), { imported: 1, duplicates: 0, skipped: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} }, 'a fresh database from the environment')
   t.ok(existsSync(path.join(dir, 'other', 'env.db')))
 })
 

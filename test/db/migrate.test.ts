@@ -76,7 +76,7 @@ t.test('0003: a schema-2 database keeps every occurrence; re-importing its files
     'array-line.ndjson': { imported: 0, duplicates: 3 }, // [a,b] on line 1: each claims its own row
     'pretty.json': { imported: 0, duplicates: 2 }
   }
-  for (const [name, want] of Object.entries(expected)) t.same(await reimport(name), { ...want, rejected: [], rejectedCount: 0, rejectedReasons: {} }, `${name} re-imported`)
+  for (const [name, want] of Object.entries(expected)) t.same(await reimport(name), { ...want, skipped: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} }, `${name} re-imported`)
   t.equal(db.prepare('SELECT count(*) FROM occurrences').pluck().get(), 11)
   t.equal(db.prepare('SELECT count(*) FROM occurrences WHERE item < 0').pluck().get(), 0, 'every migrated row claimed its place')
   t.equal(db.prepare('SELECT count(*) FROM denials d WHERE d.occurrences <> (SELECT count(*) FROM occurrences o WHERE o.denial_id = d.id)').pluck().get(), 0, 'counters exact')

@@ -3,8 +3,9 @@ import { initial } from './0001-initial.js'
 import { reportSignature } from './0002-report-signature.js'
 import { occurrenceIdentity } from './0003-occurrence-identity.js'
 import { policySnapshots } from './0004-policy-snapshots.js'
+import { textAndEvents } from './0005-text-and-events.js'
 import type { Migration } from './migration.js'
 
 export type { Migration }
 
-export const migrations: readonly Migration[] = [initial, reportSignature, occurrenceIdentity, policySnapshots]
+export const migrations: readonly Migration[] = [initial, reportSignature, occurrenceIdentity, policySnapshots, textAndEvents]

@@ -1,7 +1,15 @@
 /** Storing parsed messages: denials with their parts, occurrences, sources, condition keys and the full-text index, a batch per transaction. */
 import type { DB } from '../connection.js'
-import type { ImportRecord, RejectedRecord } from '../../authz/types.js'
+import type { EventContext, ImportRecord, RejectedRecord } from '../../authz/types.js'
 import type { ImportsRepository } from './imports.js'
+
+/** What the writer needs of events.ts's EventsRepository (restated here: events.ts uses searchText from this module). */
+export interface EventIdentities {
+  claim: (e: EventContext) => number | undefined
+  attach: (eventRow: number, occurrenceId: number) => void
+  pendingFor: (tokenSha256: Buffer) => Array<{ id: number, occurrenceId: number }>
+  relink: (eventRow: number, occurrenceId: number, to: number, tokenSha256: Buffer) => void
+}
 
 export type RecordOutcome = 'imported' | 'duplicate'
 
@@ -30,14 +38,14 @@ export class DenialWriter {
   private readonly insertMessage
   private readonly storeBatchTx
 
-  constructor (db: DB, private readonly imports: ImportsRepository) {
+  constructor (db: DB, private readonly imports: ImportsRepository, private readonly events: EventIdentities) {
     this.findByHash = db.prepare<[string], { id: number }>('SELECT id FROM denials WHERE content_hash = ?')
     this.insertDenial = db.prepare(`INSERT INTO denials (content_hash, decision, principal_arn, principal_id, principal_name,
       principal_type, principal_account, role_arn, session_name, action, action_raw, service, resource, region, key_ids,
-      statement_count, failure_count, occurrences, first_seen, last_seen, created_at)
+      statement_count, failure_count, occurrences, first_seen, last_seen, created_at, kind, policy_type, policy_arn)
       VALUES (@contentHash, @decision, @principalArn, @principalId, @principalName, @principalType, @principalAccount,
       @roleArn, @sessionName, @action, @actionRaw, @service, @resource, @region, @keyIds, @statementCount, @failureCount, 0,
-      @observedAt, @observedAt, @now)`)
+      @observedAt, @observedAt, @now, @kind, @policyType, @policyArn)`)
     this.insertCondition = db.prepare('INSERT INTO conditions (denial_id, position, key, value, value_index) VALUES (?, ?, ?, ?, ?)')
     this.insertStatement = db.prepare(`INSERT INTO statements (denial_id, position, statement_id, effect, principals, principal_groups, actions, resources, conditions)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
@@ -92,6 +100,21 @@ export class DenialWriter {
   private storeOne (r: ImportRecord, importId: number | null, now: string, bumps: Map<number, { n: number, min: string, max: string }>): RecordOutcome {
     const m = r.message
     const observedAt = r.observedAt ?? now
+    // A decoded message whose encoded message a CloudTrail event recorded: that event's occurrence moves to it.
+    if (r.encodedSha256 !== undefined) {
+      const sha = Buffer.from(r.encodedSha256, 'hex')
+      const waiting = this.events.pendingFor(sha)
+      if (waiting.length > 0) {
+        const id = this.denialFor(m, observedAt, now)
+        for (const e of waiting) this.events.relink(e.id, e.occurrenceId, id, sha)
+        return 'imported'
+      }
+    }
+    return this.placeOccurrence(r, this.denialFor(m, observedAt, now), observedAt, importId, bumps)
+  }
+
+  /** The id of the message's denial, stored now if it is new. */
+  private denialFor (m: ImportRecord['message'], observedAt: string, now: string): number {
     let id = this.findByHash.get(m.contentHash)?.id
     if (id === undefined) {
       id = Number(this.insertDenial.run({
@@ -113,7 +136,10 @@ export class DenialWriter {
         statementCount: m.statements.length,
         failureCount: m.failures.length,
         observedAt,
-        now
+        now,
+        kind: m.kind,
+        policyType: m.policyType,
+        policyArn: m.policyArn
       }).lastInsertRowid)
       this.insertMessage.run(id, m.raw)
       for (const c of m.conditions) this.insertCondition.run(id, c.position, c.key, c.value, c.valueIndex)
@@ -122,10 +148,25 @@ export class DenialWriter {
       m.failures.forEach((f, i) => this.insertFailure.run(id, i, JSON.stringify(f)))
       this.insertFts.run(id, searchText(m))
     }
+    return id
+  }
+
+  /** Store a decoded message for an event decoded later (decode --pending), inside a transaction: the denial's id. */
+  decodedDenial (m: ImportRecord['message'], observedAt: string, now = new Date().toISOString()): number {
+    return this.denialFor(m, observedAt, now)
+  }
+
+  private placeOccurrence (r: ImportRecord, id: number, observedAt: string, importId: number | null, bumps: Map<number, { n: number, min: string, max: string }>): RecordOutcome {
     // The identity of an occurrence: the encoded message it was decoded from, or else its place in
     // the input (source, line, index within the line) plus an explicit observedAt, so that one place
     // (an API source posting a record at a time, a file rewritten in place) can be observed again.
     const key = { id, observedAt, stamped: r.observedAt === null ? 0 : Date.parse(r.observedAt), sourceId: this.sourceId(r.source), line: r.line, item: r.index ?? 0, encodedId: 0, importId }
+    // A CloudTrail event is identified by its eventID, whatever file (or lookup-events output) held it.
+    let eventRow: number | undefined
+    if (r.event !== undefined) {
+      eventRow = this.events.claim(r.event)
+      if (eventRow === undefined) return 'duplicate'
+    }
     if (r.encodedSha256 !== undefined) {
       const encoded = this.insertEncoded.get(Buffer.from(r.encodedSha256, 'hex'))
       if (encoded === undefined) return 'duplicate'
@@ -134,8 +175,9 @@ export class DenialWriter {
     } else if (this.unplaced && this.claimUnplaced.run(key).changes > 0) {
       return 'duplicate'
     }
-    const added = this.insertOccurrence.run(key).changes
-    if (added === 0) return 'duplicate'
+    const added = this.insertOccurrence.run(key)
+    if (added.changes === 0) return 'duplicate'
+    if (eventRow !== undefined) this.events.attach(eventRow, Number(added.lastInsertRowid))
     const b = bumps.get(id)
     if (b === undefined) bumps.set(id, { n: 1, min: observedAt, max: observedAt })
     else {

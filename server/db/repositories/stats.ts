@@ -25,7 +25,7 @@ export interface SimilarDenials {
   sameActionResource: DenialSummary[]
 }
 
-type SummaryRow = Pick<DenialRow, 'id' | 'decision' | 'action' | 'service' | 'principal_arn' | 'resource' | 'region' | 'occurrences' | 'first_seen' | 'last_seen'>
+type SummaryRow = Pick<DenialRow, 'id' | 'kind' | 'decision' | 'policy_type' | 'policy_arn' | 'action' | 'service' | 'principal_arn' | 'resource' | 'region' | 'occurrences' | 'first_seen' | 'last_seen'>
 
 /** '' sorts below every ISO instant: the lower bound of "all time". */
 const ALL_TIME = ''

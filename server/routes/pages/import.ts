@@ -17,7 +17,7 @@ import { FormatParam, importRow } from './view-models.js'
 import { denialExplanationView } from './denial.js'
 import type { DenialDetail } from '../../authz/types.js'
 import { decodeAnswer, type DecodeAnswer } from '../api/decode.js'
-import type { Decoder } from '../../services/decode.js'
+import { textDenialsOnly, type Decoder } from '../../services/decode.js'
 import { acceptMultipart, isMultipart, UploadReader, type UploadPart } from '../../plugins/uploads.js'
 import { CsrfTokenNotFirstError, NothingToDecodeError, NothingToImportError, UploadTooLargeError } from '../../errors.js'
 
@@ -61,6 +61,8 @@ export interface ImportResultModel {
   imported: string
   duplicates: string
   rejectedCount: string
+  /** CloudTrail events that are not denials, when there were any. */
+  skipped: string | null
   headline: string
   ok: boolean
   inputs: string[]
@@ -76,7 +78,8 @@ export function importResultModel (summary: ImportSummary, inputs: string[]): Im
     imported: formatNumber(summary.imported),
     duplicates: formatNumber(summary.duplicates),
     rejectedCount: formatNumber(n),
-    headline: `${plural(summary.imported, 'new occurrence')} stored, ${plural(summary.duplicates, 'duplicate')} skipped, ${plural(n, 'record')} rejected.`,
+    skipped: summary.skipped > 0 ? formatNumber(summary.skipped) : null,
+    headline: `${plural(summary.imported, 'new occurrence')} stored, ${plural(summary.duplicates, 'duplicate')} skipped, ${plural(n, 'record')} rejected${summary.skipped > 0 ? `; ${plural(summary.skipped, 'CloudTrail event')} that ${summary.skipped === 1 ? 'is' : 'are'} not a denial passed over` : ''}.`,
     ok: n === 0,
     inputs,
     rejected: summary.rejected.map(r => ({ source: truncate(r.source, 100), line: String(r.line), reason: r.reason })),
@@ -201,6 +204,13 @@ const importPage: FastifyPluginAsyncTypebox<{ decoder: Decoder }> = async (app, 
       return renderPage(req, reply, { error: new NothingToDecodeError().message })
     }
     const label = fieldValue(form, 'source').trim().slice(0, 200)
+    // No encoded message, but access-denied sentences: imported as text denials, as the paste form would.
+    if (textDenialsOnly(text) !== null) {
+      const name = label || 'decode'
+      const summary = await app.repos.importer.run(readTextRecords(text, name), { ...SERVER_IMPORT_OPTIONS, source: name, label: name })
+      if (req.query.format === 'json') return summary
+      return renderPage(req, reply, { result: importResultModel(summary, ['access-denied text (no encoded message to decode)']) })
+    }
     const { statusCode, body: answer } = decodeAnswer(await opts.decoder.decodeText(text, { source: label || 'decode' }))
     if (req.query.format === 'json') return reply.code(statusCode).send(answer)
     if (statusCode !== 200) {

@@ -24,6 +24,7 @@ function queryString (q: ReportQuery, format?: Format): string {
   if (q.since) p.set('since', q.since)
   if (q.until) p.set('until', q.until)
   if (isOn(q.redact)) p.set('redact', '1')
+  if (q.kind) p.set('kind', q.kind)
   if (q.limit !== undefined) p.set('limit', String(q.limit))
   if (format) p.set('format', format)
   return p.toString()
@@ -66,7 +67,8 @@ const reportPages: FastifyPluginAsyncTypebox = async (app) => {
         teams: [{ value: '', label: 'All teams', selected: !q.team }, ...[...teams.teams.map(t => t.name), UNASSIGNED].map(n => ({ value: n, label: n, selected: q.team === n }))],
         since: q.since ?? '30d',
         until: q.until ?? '',
-        redact: isOn(q.redact)
+        redact: isOn(q.redact),
+        kinds: [{ value: '', label: 'Decoded and text, together', selected: !q.kind }, { value: 'decoded', label: 'Decoded messages only', selected: q.kind === 'decoded' }, { value: 'text', label: 'Access-denied text only', selected: q.kind === 'text' }]
       },
       teamsFile: file,
       problem,
