@@ -105,8 +105,8 @@ export interface ImportRecord {
   event?: EventContext | undefined
 }
 
-/** What whydenied keeps of a CloudTrail event besides the denial. */
-export interface EventContext {
+/** What identifies a CloudTrail event and where it came from: kept with each occurrence it made. */
+export interface EventFields {
   eventId: string
   eventTime: string
   eventSource: string | null
@@ -115,6 +115,10 @@ export interface EventContext {
   region: string | null
   sourceIp: string | null
   userAgent: string | null
+}
+
+/** What whydenied keeps of a CloudTrail event besides the denial. */
+export interface EventContext extends EventFields {
   /** An encoded authorization message in errorMessage, to decode (pending) or cut short by CloudTrail (truncated). */
   token: string | null
   tokenState: 'pending' | 'truncated' | null
@@ -154,14 +158,6 @@ export interface DenialDetail extends DenialSummary {
 }
 
 /** A CloudTrail event as a denial's page shows it. */
-export interface SourceEvent {
-  eventId: string
-  eventTime: string
-  eventSource: string | null
-  eventName: string | null
-  errorCode: string | null
-  region: string | null
-  sourceIp: string | null
-  userAgent: string | null
+export interface SourceEvent extends EventFields {
   encodedMessage: 'pending' | 'truncated' | 'decoded' | 'undecodable' | null
 }
