@@ -17,6 +17,7 @@ import { denialRow, FormatParam } from './view-models.js'
 import { policiesOf } from '../../services/policies.js'
 import { csrfToken } from '../../render/layout.js'
 import { denialPoliciesModel } from './policies-view.js'
+import { DenialTwinSchema, twinSchema, twinSerializer } from '../../schemas/pages.js'
 
 const SHOWN_OCCURRENCES = 20
 
@@ -137,10 +138,11 @@ const denialPage: FastifyPluginAsyncTypebox<{ stats: StatsRepository }> = async 
   const { stats } = opts
 
   app.get('/denials/:id', {
-    schema: {
+    schema: twinSchema('A denial: the record, why it was denied, the fix, similar denials, what the policy snapshot says', DenialTwinSchema, {
       params: Type.Object({ id: Type.Integer({ minimum: 1 }) }),
       querystring: Type.Object({ format: FormatParam })
-    }
+    }),
+    serializerCompiler: twinSerializer
   }, async (req, reply) => {
     const d = app.repos.denials.get(req.params.id)
     if (!d) throw new DenialNotFoundError(String(req.params.id))

@@ -16,6 +16,7 @@ import {
   withCursor, withoutCondition, withoutScalar, withSort, type ListState, type ScalarFilter
 } from './list-state.js'
 import { denialRow, FormatParam } from './view-models.js'
+import { DenialsTwinSchema, twinSchema, twinSerializer } from '../../schemas/pages.js'
 
 const ListQuery = Type.Object({ ...DenialQuerySchema.properties, format: FormatParam })
 
@@ -106,7 +107,8 @@ function facetModels (state: ListState, result: SearchResult, drill: Array<{ key
 
 const denialList: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/denials', {
-    schema: { querystring: ListQuery },
+    schema: twinSchema('The denial list: matching denials, facets, and the values of the condition keys filtered on', DenialsTwinSchema, { querystring: ListQuery }),
+    serializerCompiler: twinSerializer,
     // The filter form submits every field; an empty one means "no filter", not an invalid value.
     preValidation: async (req) => { dropEmpty(req.query as Record<string, unknown>) }
   }, async (req, reply) => {

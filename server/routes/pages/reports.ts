@@ -14,6 +14,7 @@ import { isOn, reportFor, teamsFor } from '../../reports/query.js'
 import { ReportQuerySchema, type ReportQuery } from '../../schemas/reports.js'
 import { layoutModel } from '../../render/layout.js'
 import { fixResolver } from '../../services/policies.js'
+import { ReportSchema, twinSchema, twinSerializer } from '../../schemas/pages.js'
 
 const PageQuery = Type.Object({ ...ReportQuerySchema.properties, format: Type.Optional(Type.Union([Type.Literal('html'), Type.Literal('json')], { description: 'json: the report model instead of the page' })) })
 const DownloadQuery = Type.Object({ ...ReportQuerySchema.properties, format: Type.Union(Formats.map(f => Type.Literal(f)), { description: 'html (standalone page), md, json or csv' }) })
@@ -44,7 +45,7 @@ const reportPages: FastifyPluginAsyncTypebox = async (app) => {
     return reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(reportCss())
   })
 
-  app.get('/reports', { schema: { querystring: PageQuery } }, async (req, reply) => {
+  app.get('/reports', { schema: twinSchema('Team reports: the report model (as GET /api/reports)', ReportSchema, { querystring: PageQuery }), serializerCompiler: twinSerializer }, async (req, reply) => {
     const q = req.query
     const file = app.config.teamsFile
     let teams: TeamsConfig = EMPTY_TEAMS
