@@ -93,14 +93,25 @@ t.test('--db defaults: $WHYDENIED_DB, else ./data/whydenied.db created on first 
   t.ok(existsSync(path.join(dir, 'other', 'env.db')))
 })
 
-t.test('every command has --help that names --db', async t => {
-  const r = await runCli(['--help'])
-  const names = [...r.stdout.matchAll(/^ {2}([a-z-]+) /gm)].map(m => m[1]).filter(n => n !== 'help')
-  t.ok(names.includes('serve') && names.includes('import') && names.includes('search'))
+t.test('every command has --help that names --db (a command group: each of its commands)', async t => {
+  const commandsIn = (help: string): string[] => {
+    const list = help.split(/^Commands:$/m)[1] ?? ''
+    return [...list.matchAll(/^ {2}([a-z-]+) /gm)].map(m => m[1]!).filter(n => n !== 'help')
+  }
+  const names = commandsIn((await runCli(['--help'])).stdout)
+  t.ok(names.includes('serve') && names.includes('import') && names.includes('search') && names.includes('policies'))
   for (const name of names) {
-    const h = await runCli([name!, '--help'])
+    const h = await runCli([name, '--help'])
     t.equal(h.code, 0, `${name} --help`)
-    t.match(h.stdout, /--db <file>/, `${name} takes --db`)
+    const sub = commandsIn(h.stdout)
+    if (!h.stdout.includes('--db <file>') && sub.length > 0) {
+      for (const s of sub) {
+        const hs = await runCli([name, s, '--help'])
+        t.match(hs.stdout, /--db <file>/, `${name} ${s} takes --db`)
+      }
+    } else {
+      t.match(h.stdout, /--db <file>/, `${name} takes --db`)
+    }
   }
 })
 
