@@ -122,8 +122,10 @@ export interface ImportOptions {
   parallelAfter?: number
   /** Collect garbage after each batch, for long imports in their own process (the CLI). */
   collectGarbage?: boolean
-  /** The parse worker's heap limit in MiB (default 64); tests set a tiny one to make it fail. */
+  /** The parse worker's heap limit in MiB (default 64, at least MIN_WORKER_HEAP_MB); tests set a small one to make it fail. */
   workerHeapMb?: number
+  /** Told when the parse worker fails (its chunks are then parsed on this thread); the import goes on. */
+  onWorkerFailure?: (err: Error) => void
 }
 
 /**
@@ -208,24 +210,43 @@ const YIELD_AFTER_MS = 20
 
 type Parsed = ImportRecord | RejectedRecord | Skipped
 
+/**
+ * The smallest heap limit a parse worker is given. Below a few MiB the worker's isolate cannot even
+ * be created: on Node 24 V8 then aborts the whole process ("Fatal JavaScript out of memory: GC during
+ * deserialization", SIGILL, measured on 24.22 at 1 and 2 MiB), because the startup snapshot is read
+ * before Node installs the handler that turns a worker's out-of-memory into an 'error' event (Node 20
+ * reported the same limit as an error). From here up, a worker that runs out is ended with an error
+ * (ERR_WORKER_OUT_OF_MEMORY) and its chunks are parsed on this thread; the parse worker itself needs
+ * about 12 MiB to start on Node 24 (8 on Node 20), so a smaller limit only ever costs the worker.
+ */
+export const MIN_WORKER_HEAP_MB = 16
+
 /** The parse worker, with requests answered in order. */
 class ParseWorker {
   private readonly worker: Worker
   private readonly pending = new Map<number, { resolve: (r: WorkerResult[]) => void, reject: (e: Error) => void }>()
   private next = 0
   private failed: Error | null = null
+  private closing = false
 
-  constructor (heapMb = 64) {
+  constructor (heapMb = 64, onFailure?: (err: Error) => void) {
     // Under the test runner this module is TypeScript; the worker then loads the .ts twin through
     // the same loader (workers inherit execArgv).
     const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js'
-    // The worker holds a few chunks at a time; a small heap keeps it from hoarding garbage.
-    this.worker = new Worker(new URL(`./parse-worker${ext}`, import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: 8 } })
+    // The worker holds a few chunks at a time; a small heap keeps it from hoarding garbage. Running
+    // out is survivable only while no single allocation outgrows the 16 MiB of grace Node's
+    // near-heap-limit handler gives: a larger one aborts the whole process (on Node 20 as on 24). The
+    // worker's input is bounded so that none can: records of at most 1 MiB (a string of 2 MiB, an
+    // array of 4 MiB at most), chunks of CHUNK_BYTES, MAX_IN_FLIGHT_BYTES in flight.
+    const maxOldGenerationSizeMb = Math.max(heapMb, MIN_WORKER_HEAP_MB)
+    this.worker = new Worker(new URL(`./parse-worker${ext}`, import.meta.url), { resourceLimits: { maxOldGenerationSizeMb, maxYoungGenerationSizeMb: 8 } })
     this.worker.on('message', (m: { id: number, results: WorkerResult[] }) => {
       this.pending.get(m.id)?.resolve(m.results)
       this.pending.delete(m.id)
     })
     const fail = (err: Error): void => {
+      // Ending it at the end of an import is no failure.
+      if (this.failed === null && !this.closing) onFailure?.(err)
       this.failed = err
       for (const p of this.pending.values()) p.reject(err)
       this.pending.clear()
@@ -248,6 +269,7 @@ class ParseWorker {
   }
 
   async close (): Promise<void> {
+    this.closing = true
     await this.worker.terminate()
   }
 }
@@ -367,7 +389,7 @@ export class Importer {
         records++
         // Started for the first record worth parsing there: a flood of garbage never needs it.
         if (worker === null && records > (opts.parallelAfter ?? PARALLEL_AFTER) && opts.parallel !== false && item.kind === 'record' && worthSending(item.record)) {
-          worker = new ParseWorker(opts.workerHeapMb)
+          worker = new ParseWorker(opts.workerHeapMb, opts.onWorkerFailure)
         }
         if (worker === null) {
           if (acceptItem(item)) await flush()
