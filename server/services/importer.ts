@@ -4,7 +4,7 @@ import { notAnObject, parseEnvelope, RecordError } from '../authz/parse.js'
 import { messageFromText, parseDenialText } from '../authz/text.js'
 import { extractTokens } from '../decode/extract.js'
 import { Worker } from 'node:worker_threads'
-import { collectGarbage } from './memory.js'
+import { boundYoungGeneration, collectGarbage } from './memory.js'
 import type { ImportRecord, InputItem, RejectedRecord, SourceRecord } from '../authz/types.js'
 import type { DenialWriter } from '../db/repositories/denial-writer.js'
 import type { ImportsRepository } from '../db/repositories/imports.js'
@@ -120,7 +120,10 @@ export interface ImportOptions {
   parallel?: boolean
   /** Records read before the worker starts (default PARALLEL_AFTER); tests lower it to put small inputs through the worker path. */
   parallelAfter?: number
-  /** Collect garbage after each batch, for long imports in their own process (the CLI). */
+  /**
+   * Collect garbage after each batch, and keep V8's young generation to Node 20's size (see
+   * boundYoungGeneration), for long imports in their own process (the CLI).
+   */
   collectGarbage?: boolean
   /** The parse worker's heap limit in MiB (default 64, at least MIN_WORKER_HEAP_MB); tests set a small one to make it fail. */
   workerHeapMb?: number
@@ -314,6 +317,7 @@ export class Importer {
     let lastYield = performance.now()
     const maybeYield = async (): Promise<void> => {
       if (performance.now() - lastYield < YIELD_AFTER_MS) return
+      if (opts.collectGarbage) boundYoungGeneration()
       await yieldToLoop()
       lastYield = performance.now()
     }
@@ -325,7 +329,10 @@ export class Importer {
       bytesInBatch = 0
       batchRejects = []
       rejectsToCount = 0
-      if (opts.collectGarbage) collectGarbage()
+      if (opts.collectGarbage) {
+        boundYoungGeneration()
+        collectGarbage()
+      }
       opts.onProgress?.({ records, imported: out.imported, duplicates: out.duplicates, rejected: out.rejectedCount })
       await maybeYield()
     }

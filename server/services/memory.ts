@@ -21,3 +21,41 @@ export function collectGarbage (): void {
   }
   gc?.()
 }
+
+/**
+ * The young generation (V8's new space: two semi-spaces) a long import lets grow: 32 MiB, Node 20's
+ * default maximum. Node 24's V8 sizes it from the heap limit, and so from the machine's memory: on a
+ * 24 GB machine it grew to 128 MiB during an import (an import keeps each batch alive until it is
+ * stored, and V8 grows the new space while that much survives), and the 3,000 x 100 KB import peaked
+ * at 407 MB instead of 283 MB on Node 20.
+ */
+export const YOUNG_GENERATION_BYTES = 32 * 1024 * 1024
+/** Stop growth once the new space reaches half the bound: one more doubling may come before the next check. */
+const STOP_GROWTH_AT = YOUNG_GENERATION_BYTES / 2
+
+let youngBounded = false
+
+/** The new space's current size in bytes (both semi-spaces), or 0 where the runtime does not say. */
+export function youngGenerationBytes (): number {
+  return v8.getHeapSpaceStatistics().find(s => s.space_name === 'new_space')?.space_size ?? 0
+}
+
+/**
+ * Keep the young generation within YOUNG_GENERATION_BYTES, for a long import in its own process (the
+ * CLI); called between batches and at each turn of the event loop (at least every 20 ms).
+ *
+ * The size V8 allows is fixed when the process starts (`--max-semi-space-size`), and a flag on the
+ * command line is what neither users nor npm's bin shim should need. What V8 reads at each growth is
+ * its growth factor: once the new space has reached half the bound, a factor of 1 stops it there
+ * (measured on Node 24.22: 200,000 messages peaked at 490 MB without, 364 MB with). A runtime that
+ * ignores the flag keeps its own sizing, as before.
+ */
+export function boundYoungGeneration (): void {
+  if (youngBounded || youngGenerationBytes() < STOP_GROWTH_AT) return
+  youngBounded = true
+  try {
+    v8.setFlagsFromString('--semi-space-growth-factor=1')
+  } catch {
+    // Not a flag this V8 knows: its own sizing stays.
+  }
+}
