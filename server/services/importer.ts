@@ -288,6 +288,12 @@ export class Importer {
     let batchRejects: RejectedRecord[] = []
     let rejectsToCount = 0
     let storedRejects = 0
+    /** Skipped records already added to the import's row. */
+    let skippedStored = 0
+    const storeSkipped = (): void => {
+      this.imports.addSkipped(importId, out.skipped - skippedStored)
+      skippedStored = out.skipped
+    }
     let records = 0
     let lastYield = performance.now()
     const maybeYield = async (): Promise<void> => {
@@ -299,6 +305,7 @@ export class Importer {
       if (batch.length === 0 && rejectsToCount === 0) return
       const outcomes = this.writer.storeBatch(batch, batchRejects, importId, undefined, rejectsToCount)
       for (const o of outcomes) o === 'imported' ? out.imported++ : out.duplicates++
+      storeSkipped()
       batch = []
       bytesInBatch = 0
       batchRejects = []
@@ -396,6 +403,7 @@ export class Importer {
       await worker?.close()
       // However it ended, the import is finished: its row says so, with what was stored.
       try {
+        storeSkipped()
         this.imports.finish(importId)
       } catch {
         // The database itself failed; the error being thrown says so.
