@@ -210,7 +210,7 @@ const DEFAULT_RECORD_BYTES = 1024
  * With collectGarbage, input read between two collections when no batch fills: a CloudTrail log is
  * mostly events that are not denials, so a 20,000-denial batch fills only every ~400,000 events, and
  * V8 let the parsed events pile up to ~190 MB of heap in between (measured on a day of logs, 1M events:
- * 419 MB peak RSS; 312 MB with a collection every 16 MiB of input, 324 MB every 32 MiB, for the same
+ * 419 MB peak RSS; 304 MB with a collection every 16 MiB of input, 316 MB every 32 MiB, for the same
  * CPU time within noise). What is left of the growth is SQLite's page cache filling up to its cap.
  */
 export const GC_AFTER_BYTES = 16 * 1024 * 1024
