@@ -7,8 +7,9 @@
  *
  *   node dist/test/bench/cloudtrail.js [--events 1000000] [--days 3] [--keep]
  *
- * --events is per day (scale it down to iterate); --keep reuses the generated logs. Linux only: the
- * child's memory and the log file it has open are read from /proc while it runs.
+ * --events is per day (scale it down to iterate: the verdict then reads "NOT FLAT" while the page cache
+ * is still filling at the end, since the database grows too slowly to fill it); --keep reuses the
+ * generated logs. Linux only: the child's memory and the log file it has open are read from /proc.
  */
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
@@ -20,6 +21,7 @@ const opt = (name: string): string | undefined => { const i = args.indexOf(`--${
 const eventsPerDay = Number(opt('events') ?? 1_000_000)
 const days = Number(opt('days') ?? 3)
 const keep = args.includes('--keep')
+if (!Number.isInteger(days) || days < 1 || !Number.isInteger(eventsPerDay) || eventsPerDay < 288) throw new Error('--days: a whole number ≥ 1; --events: a whole number ≥ 288 (one event per file)')
 const dir = path.resolve('bench-data', 'cloudtrail')
 const cli = path.resolve('dist', 'server', 'cli.js')
 const FILES_PER_DAY = 288
