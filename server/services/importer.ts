@@ -124,6 +124,9 @@ export interface ImportOptions {
  */
 export const SERVER_IMPORT_OPTIONS = { batchSize: 250, batchBytes: 1024 * 1024 } as const
 
+/** For `whydenied import` (and the benchmark, which must measure the same thing): a process of its own. */
+export const CLI_IMPORT_OPTIONS = { collectGarbage: true } as const
+
 /** Parse one input record; a problem becomes a rejection that names the field. */
 export function toImportRecord (item: SourceRecord, sourceOverride?: string): ImportRecord | RejectedRecord {
   // The commonest garbage (numbers, strings, bare words that parse) is refused without a throw.
