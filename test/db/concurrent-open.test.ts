@@ -52,7 +52,7 @@ t.test(`${ROUNDS} rounds of ${PROCESSES} processes opening the same new database
     t.equal(db.pragma('user_version', { simple: true }), migrations.length, `round ${round}: schema at the latest version`)
     t.equal(db.pragma('journal_mode', { simple: true }), 'wal', `round ${round}: WAL mode`)
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all()
-    for (const name of ['denials', 'messages', 'occurrences', 'imports', 'denials_fts']) {
+    for (const name of ['denials', 'messages', 'occurrences', 'imports', 'strings_fts']) {
       if (!tables.includes(name)) failures.push(`round ${round}: table ${name} missing`)
     }
     db.close()

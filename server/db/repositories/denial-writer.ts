@@ -1,17 +1,85 @@
-/** Storing parsed messages: denials with their parts, occurrences, sources, condition keys and the full-text index, a batch per transaction. */
+/** Storing parsed messages: denials with their parts, occurrences, sources, the string dictionary and its substring index, and the rollups, a batch per transaction. */
 import type { DB } from '../connection.js'
 import type { ImportRecord, RejectedRecord } from '../../authz/types.js'
 import type { ImportsRepository } from './imports.js'
 
 export type RecordOutcome = 'imported' | 'duplicate'
 
+/** Rows per multi-row INSERT: one statement per 32 rows instead of 32 statements (SQLite allows 32,766 parameters). */
+const ROWS_PER_INSERT = 32
+/** Strings whose ids are remembered across batches; beyond it the cache starts over (memory stays bounded). */
+const STRING_CACHE_MAX = 200_000
+
+const day = (iso: string): string => iso.slice(0, 10)
+
+/** Rows of `width` columns, written ROWS_PER_INSERT at a time by one multi-row statement. */
+class RowBuffer {
+  private readonly many
+  private readonly one
+  private values: unknown[] = []
+
+  constructor (db: DB, head: string, private readonly width: number) {
+    const row = `(${Array(width).fill('?').join(', ')})`
+    this.one = db.prepare(`${head} VALUES ${row}`)
+    this.many = db.prepare(`${head} VALUES ${Array(ROWS_PER_INSERT).fill(row).join(', ')}`)
+  }
+
+  push (...row: unknown[]): void {
+    for (const v of row) this.values.push(v)
+    if (this.values.length === ROWS_PER_INSERT * this.width) this.flush()
+  }
+
+  flush (): void {
+    const v = this.values
+    this.values = []
+    if (v.length === ROWS_PER_INSERT * this.width) { this.many.run(v); return }
+    for (let i = 0; i < v.length; i += this.width) this.one.run(v.slice(i, i + this.width))
+  }
+
+  /** Forget rows not written (the transaction they were for was rolled back). */
+  clear (): void { this.values = [] }
+}
+
+interface BatchState {
+  /** Per denial: occurrences added, earliest and latest observedAt. */
+  bumps: Map<number, { n: number, min: string, max: string }>
+  /** Denials inserted by this batch, with their first observedAt. */
+  created: Map<number, string>
+  /** Occurrences added per UTC day. */
+  daily: Map<string, number>
+  /** Occurrences added per (day, principal, account), keyed by the three joined with NUL. */
+  principals: Map<string, number>
+  /** Denials added per facet value, keyed by facet NUL key; the shown value beside the count. */
+  facets: Map<string, { value: string, n: number }>
+}
+
+/** SQLite's NOCASE folds ASCII letters only (toLowerCase would fold every script). */
+const asciiLower = (s: string): string => s.replace(/[A-Z]+/g, m => m.toLowerCase())
+
 export class DenialWriter {
   private readonly findByHash
   private readonly insertDenial
-  private readonly insertCondition
+  private readonly conditionRows
+  private readonly termRows
+  private readonly insertString
+  private readonly findString
+  private readonly insertStringFts
+  /**
+   * Strings added by the open batch, indexed for q when it ends. Interleaved with other writes, each
+   * statement after an FTS5 insert opens a savepoint, which makes FTS5 flush its pending terms: tiny
+   * segments, written over and over (measured: 40 µs of CPU per string instead of 4).
+   */
+  private pendingFts: Array<[number, string]> = []
+  /** String → strings.id, for the strings met lately (see STRING_CACHE_MAX). */
+  private readonly stringIds = new Map<string, number>()
+  private readonly lastSeenOf
+  private readonly addDaily
+  private readonly addLastDay
+  private readonly dropEmptyLastDays
+  private readonly addDailyPrincipal
+  private readonly addFacet
   private readonly insertStatement
   private readonly insertFailure
-  private readonly insertFts
   private readonly insertOccurrence
   private readonly insertEncoded
   private readonly anyUnplaced
@@ -38,11 +106,24 @@ export class DenialWriter {
       VALUES (@contentHash, @decision, @principalArn, @principalId, @principalName, @principalType, @principalAccount,
       @roleArn, @sessionName, @action, @actionRaw, @service, @resource, @region, @keyIds, @statementCount, @failureCount, 0,
       @observedAt, @observedAt, @now)`)
-    this.insertCondition = db.prepare('INSERT INTO conditions (denial_id, position, key, value, value_index) VALUES (?, ?, ?, ?, ?)')
+    this.conditionRows = new RowBuffer(db, 'INSERT INTO conditions (denial_id, position, key_id, key_sid, value_id, value_index)', 6)
+    // OR IGNORE: two columns of one denial may hold the same string (a name that is also its ARN).
+    this.termRows = new RowBuffer(db, 'INSERT OR IGNORE INTO denial_terms (string_id, denial_id)', 2)
+    // OR IGNORE rather than an upsert with RETURNING: no statement journal, a third cheaper (measured).
+    this.insertString = db.prepare<[string]>('INSERT OR IGNORE INTO strings (value) VALUES (?)')
+    this.findString = db.prepare<[string], { id: number }>('SELECT id FROM strings WHERE value = ?')
+    this.insertStringFts = db.prepare('INSERT INTO strings_fts (rowid, value) VALUES (?, ?)')
+    this.lastSeenOf = db.prepare<[number], string>('SELECT last_seen FROM denials WHERE id = ?').pluck()
+    this.addDaily = db.prepare('INSERT INTO daily_counts (day, occurrences) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET occurrences = occurrences + excluded.occurrences')
+    this.addLastDay = db.prepare('INSERT INTO denial_last_days (day, denials) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET denials = denials + excluded.denials')
+    this.dropEmptyLastDays = db.prepare('DELETE FROM denial_last_days WHERE denials = 0')
+    this.addDailyPrincipal = db.prepare(`INSERT INTO daily_principals (day, principal, account, occurrences) VALUES (?, ?, ?, ?)
+      ON CONFLICT (day, principal, account) DO UPDATE SET occurrences = occurrences + excluded.occurrences`)
+    this.addFacet = db.prepare(`INSERT INTO facet_counts (facet, key, value, denials) VALUES (?, ?, ?, ?)
+      ON CONFLICT (facet, key) DO UPDATE SET denials = denials + excluded.denials`)
     this.insertStatement = db.prepare(`INSERT INTO statements (denial_id, position, statement_id, effect, principals, principal_groups, actions, resources, conditions)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
     this.insertFailure = db.prepare('INSERT INTO failures (denial_id, position, detail) VALUES (?, ?, ?)')
-    this.insertFts = db.prepare('INSERT INTO denials_fts (rowid, text) VALUES (?, ?)')
     this.insertOccurrence = db.prepare(`INSERT OR IGNORE INTO occurrences (denial_id, observed_at, stamped_ms, source_id, line, item, encoded_id, import_id)
       VALUES (@id, @observedAt, @stamped, @sourceId, @line, @item, @encodedId, @importId)`)
     this.insertEncoded = db.prepare<[Buffer], { id: number }>('INSERT OR IGNORE INTO encoded_messages (sha256) VALUES (?) RETURNING id')
@@ -61,9 +142,32 @@ export class DenialWriter {
     this.storeBatchTx = db.transaction((records: ImportRecord[], rejected: RejectedRecord[], importId: number | null, now: string, rejectedCount: number): RecordOutcome[] => {
       // Counters are bumped once per denial per batch: recurring denials make batches repetitive.
       const bumps = new Map<number, { n: number, min: string, max: string }>()
+      // Rollup deltas (day → count), written once per batch. `created`: last_seen of the denials
+      // this batch inserted (they are counted on their first day at once, occurrence or not).
+      const daily = new Map<string, number>()
+      const lastDays = new Map<string, number>()
+      const created = new Map<number, string>()
+      const bump = (m: Map<string, number>, k: string, n: number): void => { m.set(k, (m.get(k) ?? 0) + n) }
       this.unplaced = this.anyUnplaced.get() !== undefined
-      const out = records.map(r => this.storeOne(r, importId, now, bumps))
-      for (const [id, b] of bumps) this.bumpDenial.run({ id, n: b.n, min: b.min, max: b.max })
+      const principals = new Map<string, number>()
+      const facets = new Map<string, { value: string, n: number }>()
+      const out = records.map(r => this.storeOne(r, importId, now, { bumps, created, daily, principals, facets }))
+      for (const [, at] of created) bump(lastDays, day(at), 1)
+      for (const [id, b] of bumps) {
+        const before = created.get(id) ?? this.lastSeenOf.get(id)!
+        const after = b.max > before ? b.max : before
+        if (day(after) !== day(before)) { bump(lastDays, day(before), -1); bump(lastDays, day(after), 1) }
+        this.bumpDenial.run({ id, n: b.n, min: b.min, max: b.max })
+      }
+      this.conditionRows.flush()
+      this.termRows.flush()
+      for (const [id, value] of this.pendingFts) this.insertStringFts.run(id, value)
+      this.pendingFts = []
+      for (const [d, n] of daily) this.addDaily.run(d, n)
+      for (const [k, n] of principals) { const [d, p, a] = k.split('\0'); this.addDailyPrincipal.run(d, p, a, n) }
+      for (const [k, f] of facets) { const i = k.indexOf('\0'); this.addFacet.run(k.slice(0, i), k.slice(i + 1), f.value, f.n) }
+      for (const [d, n] of lastDays) if (n !== 0) this.addLastDay.run(d, n)
+      if (lastDays.size > 0) this.dropEmptyLastDays.run()
       if (importId !== null) {
         const imported = out.filter(o => o === 'imported').length
         this.imports.addBatch(importId, rejected, { imported, duplicates: out.length - imported, rejected: rejectedCount }, now)
@@ -85,15 +189,24 @@ export class DenialWriter {
       // Ids handed out inside the rolled-back transaction no longer exist.
       this.sourceIds.clear()
       this.keyIdCache.clear()
+      this.stringIds.clear()
+      this.conditionRows.clear()
+      this.termRows.clear()
+      this.pendingFts = []
       throw err
     }
   }
 
-  private storeOne (r: ImportRecord, importId: number | null, now: string, bumps: Map<number, { n: number, min: string, max: string }>): RecordOutcome {
+  private storeOne (r: ImportRecord, importId: number | null, now: string, batch: BatchState): RecordOutcome {
+    const { bumps } = batch
     const m = r.message
+    // As the dashboard counts principals: the role of an assumed-role session.
+    const principalKey = m.principal.roleArn ?? m.principal.arn ?? ''
+    const account = m.principal.account ?? ''
     const observedAt = r.observedAt ?? now
     let id = this.findByHash.get(m.contentHash)?.id
     if (id === undefined) {
+      const keyIds = this.keyIds(m.conditions)
       id = Number(this.insertDenial.run({
         contentHash: m.contentHash,
         decision: m.decision,
@@ -109,18 +222,33 @@ export class DenialWriter {
         service: m.service,
         resource: m.resource,
         region: m.region,
-        keyIds: this.keyIds(m.conditions),
+        keyIds: keyIds.join(' '),
         statementCount: m.statements.length,
         failureCount: m.failures.length,
         observedAt,
         now
       }).lastInsertRowid)
       this.insertMessage.run(id, m.raw)
-      for (const c of m.conditions) this.insertCondition.run(id, c.position, c.key, c.value, c.valueIndex)
+      batch.created.set(id, observedAt)
+      const facet = (name: string, key: string, value: string): void => {
+        const k = `${name}\0${key}`
+        const f = batch.facets.get(k)
+        if (f === undefined) batch.facets.set(k, { value, n: 1 })
+        else f.n++
+      }
+      if (m.action !== null) facet('action', asciiLower(m.action), m.action)
+      if (m.service !== null) facet('service', asciiLower(m.service), m.service)
+      if (principalKey !== '') facet('principal', principalKey, principalKey)
+      if (m.principal.account !== null) facet('account', account, account)
+      facet('decision', m.decision, m.decision)
+      for (const k of keyIds) facet('conditionKey', String(k), String(k))
+      for (const c of m.conditions) this.conditionRows.push(id, c.position, this.keyId(c.key), this.stringId(c.key), this.stringId(c.value), c.valueIndex)
+      for (const t of [m.principal.arn, m.principal.id, m.principal.name, m.principal.roleArn, m.action, m.actionRaw, m.resource]) {
+        if (t !== null) this.termRows.push(this.stringId(t), id)
+      }
       m.statements.forEach((s, i) => this.insertStatement.run(id, i, s.statementId, s.effect, JSON.stringify(s.principals),
         JSON.stringify(s.principalGroups), JSON.stringify(s.actions), JSON.stringify(s.resources), JSON.stringify(s.conditions)))
       m.failures.forEach((f, i) => this.insertFailure.run(id, i, JSON.stringify(f)))
-      this.insertFts.run(id, searchText(m))
     }
     // The identity of an occurrence: the encoded message it was decoded from, or else its place in
     // the input (source, line, index within the line) plus an explicit observedAt, so that one place
@@ -136,6 +264,10 @@ export class DenialWriter {
     }
     const added = this.insertOccurrence.run(key).changes
     if (added === 0) return 'duplicate'
+    const d = day(observedAt)
+    batch.daily.set(d, (batch.daily.get(d) ?? 0) + 1)
+    const pk = `${d}\0${principalKey}\0${account}`
+    batch.principals.set(pk, (batch.principals.get(pk) ?? 0) + 1)
     const b = bumps.get(id)
     if (b === undefined) bumps.set(id, { n: 1, min: observedAt, max: observedAt })
     else {
@@ -147,18 +279,37 @@ export class DenialWriter {
   }
 
   /** The ids of a message's distinct condition keys, as stored in denials.key_ids. */
-  private keyIds (conditions: ImportRecord['message']['conditions']): string {
+  private keyIds (conditions: ImportRecord['message']['conditions']): number[] {
     const ids = new Set<number>()
-    for (const c of conditions) {
-      const lower = c.key.toLowerCase()
-      let id = this.keyIdCache.get(lower)
-      if (id === undefined) {
-        id = this.findKey.get(c.key)?.id ?? this.insertKey.get(c.key)!.id
-        this.keyIdCache.set(lower, id)
-      }
-      ids.add(id)
+    for (const c of conditions) ids.add(this.keyId(c.key))
+    return [...ids]
+  }
+
+  /** The case-insensitive id of a condition key (condition_keys). */
+  private keyId (key: string): number {
+    const lower = key.toLowerCase()
+    let id = this.keyIdCache.get(lower)
+    if (id === undefined) {
+      id = this.findKey.get(key)?.id ?? this.insertKey.get(key)!.id
+      this.keyIdCache.set(lower, id)
     }
-    return [...ids].join(' ')
+    return id
+  }
+
+  /** The id of a string in the dictionary, added (and indexed for q) when new. */
+  private stringId (value: string): number {
+    let id = this.stringIds.get(value)
+    if (id !== undefined) return id
+    const added = this.insertString.run(value)
+    if (added.changes > 0) {
+      id = Number(added.lastInsertRowid)
+      this.pendingFts.push([id, value])
+    } else {
+      id = this.findString.get(value)!.id
+    }
+    if (this.stringIds.size >= STRING_CACHE_MAX) this.stringIds.clear()
+    this.stringIds.set(value, id)
+    return id
   }
 
   private sourceId (name: string): number {
@@ -171,19 +322,4 @@ export class DenialWriter {
     }
     return id
   }
-}
-
-/**
- * What `q` searches: ARNs, names, action and every condition value, one per line. A value that is
- * part of another (aws:Resource inside the resource ARN, say) adds nothing to a substring search, so
- * it is left out: fewer trigrams to index.
- */
-export function searchText (m: ImportRecord['message']): string {
-  const values = new Set<string>()
-  for (const p of [m.principal.arn, m.principal.id, m.principal.name, m.principal.roleArn, m.action, m.actionRaw, m.resource]) if (p) values.add(p)
-  for (const c of m.conditions) if (c.value !== '') values.add(c.value)
-  const list = [...values].sort((a, b) => b.length - a.length)
-  const kept: string[] = []
-  for (const v of list) if (!kept.some(k => k.includes(v))) kept.push(v)
-  return kept.join('\n')
 }

@@ -30,6 +30,12 @@ type SummaryRow = Pick<DenialRow, 'id' | 'decision' | 'action' | 'service' | 'pr
 /** '' sorts below every ISO instant: the lower bound of "all time". */
 const ALL_TIME = ''
 
+/** The first day a rollup query covers when `since` is all time or a midnight UTC; null otherwise (the rollups count whole days). */
+function rollupDay (since: string | null): string | null {
+  if (since === null) return ALL_TIME
+  return /^\d{4}-\d{2}-\d{2}T00:00:00(?:\.000)?Z$/.test(since) ? since.slice(0, 10) : null
+}
+
 export class StatsRepository {
   private readonly totalsStmt
   private readonly totalsAllStmt
@@ -42,6 +48,10 @@ export class StatsRepository {
   private readonly firstOccurrenceStmt
   private readonly totalsEverStmt
   private readonly recurringEverStmt
+  private readonly rollupOccurrencesStmt
+  private readonly rollupDenialsStmt
+  private readonly rollupPrincipalsStmt
+  private readonly rollupPerDayStmt
 
   constructor (db: DB) {
     this.totalsStmt = db.prepare<{ since: string }, { occurrences: number }>(
@@ -72,12 +82,22 @@ export class StatsRepository {
     this.totalsEverStmt = db.prepare<[], PeriodTotals>(
       `SELECT count(*) AS denials, coalesce(sum(occurrences), 0) AS occurrences,
          count(DISTINCT coalesce(role_arn, principal_arn)) AS principals, count(DISTINCT principal_account) AS accounts FROM denials`)
+    // The rollups (migration 0004) answer for periods that start at midnight UTC, as the dashboard's do.
+    this.rollupOccurrencesStmt = db.prepare<{ day: string }, number>('SELECT coalesce(sum(occurrences), 0) FROM daily_counts WHERE day >= @day').pluck()
+    this.rollupDenialsStmt = db.prepare<{ day: string }, number>('SELECT coalesce(sum(denials), 0) FROM denial_last_days WHERE day >= @day').pluck()
+    this.rollupPrincipalsStmt = db.prepare<{ day: string }, { principals: number, accounts: number }>(
+      `SELECT count(DISTINCT nullif(principal, '')) AS principals, count(DISTINCT nullif(account, '')) AS accounts FROM daily_principals WHERE day >= @day`)
+    this.rollupPerDayStmt = db.prepare<{ day: string }, DayCount>('SELECT day, occurrences AS count FROM daily_counts WHERE day >= @day ORDER BY day')
     this.recurringEverStmt = db.prepare<{ limit: number }, SummaryRow>(
       `SELECT ${SUMMARY_COLUMNS} FROM denials d ORDER BY d.occurrences DESC, d.id DESC LIMIT @limit`)
   }
 
   /** Totals over occurrences at or after `since` (an ISO instant; null: all time). */
   totals (since: string | null): PeriodTotals {
+    const day = rollupDay(since)
+    if (day !== null) {
+      return { denials: this.rollupDenialsStmt.get({ day })!, occurrences: this.rollupOccurrencesStmt.get({ day })!, ...this.rollupPrincipalsStmt.get({ day })! }
+    }
     if (since === null) return this.totalsEverStmt.get()!
     const s = since
     const a = this.totalsStmt.get({ since: s })!
@@ -87,6 +107,8 @@ export class StatsRepository {
 
   /** Occurrences per UTC day at or after `since`; days without any are absent. */
   perDay (since: string | null): DayCount[] {
+    const day = rollupDay(since)
+    if (day !== null) return this.rollupPerDayStmt.all({ day })
     return this.perDayStmt.all({ since: since ?? ALL_TIME })
   }
 
