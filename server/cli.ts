@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The `whydenied` command: parses argv and hands each subcommand its options. */
 import { Command } from 'commander'
-import { commands } from './cli/commands.js'
+import { commandsFor } from './cli/commands.js'
 import { fail } from './cli/common.js'
 import { readEnv } from './config.js'
 import { packageVersion } from './paths.js'
@@ -12,7 +12,7 @@ const program = new Command()
   .version(packageVersion())
   .showHelpAfterError()
 
-for (const c of commands) c.register(program)
+for (const c of await commandsFor(process.argv.slice(2))) c.register(program)
 
 // The environment is checked once, before any command runs: a bad variable stops here, named.
 program.hook('preAction', () => {

@@ -115,8 +115,13 @@ interface Operator {
 function parseOperator (op: string): Operator {
   let rest = op
   let set: Operator['set'] = null
-  if (/^ForAnyValue:/i.test(rest)) { set = 'any'; rest = rest.slice('ForAnyValue:'.length) }
-  else if (/^ForAllValues:/i.test(rest)) { set = 'all'; rest = rest.slice('ForAllValues:'.length) }
+  if (/^ForAnyValue:/i.test(rest)) {
+    set = 'any'
+    rest = rest.slice('ForAnyValue:'.length)
+  } else if (/^ForAllValues:/i.test(rest)) {
+    set = 'all'
+    rest = rest.slice('ForAllValues:'.length)
+  }
   let ifExists = false
   if (/IfExists$/i.test(rest) && !/^Null$/i.test(rest)) { ifExists = true; rest = rest.slice(0, -'IfExists'.length) }
   return { base: rest, negated: /Not/.test(rest), ifExists, set }

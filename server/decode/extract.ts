@@ -35,8 +35,8 @@ const MARKER = /encoded\s+(?:authori[sz]ation\s+)?failure\s+message\s*[:：]?|�
 
 /** A candidate may contain dots and ellipses, so that an elided message is seen and refused, not cut short. */
 const CANDIDATE = /[A-Za-z0-9_\-.…]+/y
-const OPEN_QUOTES = `"'\`“‘«`
-const CLOSE_QUOTES = `"'\`”’»`
+const OPEN_QUOTES = '"\'`“‘«'
+const CLOSE_QUOTES = '"\'`”’»'
 const TRAILING = /[.,;:!?)\]}>"'`”’»]+$/
 /** A line that holds only a fragment of a wrapped message (with perhaps a closing quote or stop). */
 // (The classes after the fragment share no character with it, so matching stays linear.)

@@ -79,6 +79,8 @@ export function safeNext (next: unknown): string {
     return '/'
   }
   for (const form of [next, decoded]) {
+    // Control characters are what this test looks for.
+    // eslint-disable-next-line no-control-regex
     if (/[\\\x00-\x1f\x7f-\x9f]/.test(form)) return '/'
     if (form.split(/[?#]/, 1)[0]!.includes('//')) return '/'
   }

@@ -77,4 +77,3 @@ export async function pageErrorHandler (err: AppError, req: FastifyRequest, repl
       return sendErrorPage(req, reply, status, err.message)
   }
 }
-

@@ -55,7 +55,7 @@ export function mergeStatements (statements: PolicyStatement[]): PolicyStatement
   const merged = items
     .sort((a, b) => a.actions[0]!.toLowerCase().localeCompare(b.actions[0]!.toLowerCase()) || a.resources[0]!.localeCompare(b.resources[0]!))
     .map((n): PolicyStatement => {
-      const base = n.actions.length === 1 ? `Allow${n.actions[0]!.split(/[^A-Za-z0-9]+/).filter(Boolean).map(w => w[0]!.toUpperCase() + w.slice(1)).join('')}` : `AllowGroup`
+      const base = n.actions.length === 1 ? `Allow${n.actions[0]!.split(/[^A-Za-z0-9]+/).filter(Boolean).map(w => w[0]!.toUpperCase() + w.slice(1)).join('')}` : 'AllowGroup'
       const c = (sidCount.get(base) ?? 0) + 1
       sidCount.set(base, c)
       const st: PolicyStatement = { Sid: `${base.slice(0, 90)}${c > 1 || n.actions.length > 1 ? c : ''}`, Effect: 'Allow', Action: one(n.actions), Resource: one(n.resources) }

@@ -29,6 +29,7 @@ const ENTITIES: Record<string, string> = {
 }
 
 /** Characters XML 1.0 cannot carry at all, not even as character references. */
+// eslint-disable-next-line no-control-regex -- control characters are what this matches
 const XML_ILLEGAL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
 /** The first character of `text` that no XML response can carry, or null. */

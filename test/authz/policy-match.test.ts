@@ -45,6 +45,7 @@ t.test('resources: ARN globs, case-sensitive, * and missing resources', async t 
   const r = statementMatches(allow({ Resource: 'arn:aws:ec2:*:*:instance/*' }), req({ resource: null }))
   t.match(r.mismatches.join(), /does not cover no resource/)
   t.notOk(statementMatches({ Effect: 'Allow', Action: '*', NotResource: 'arn:aws:ec2:*' }, req()).matches)
+  // eslint-disable-next-line no-template-curly-in-string -- an IAM policy variable, not a template
   t.ok(statementMatches(allow({ Resource: 'arn:aws:iam::*:user/${aws:username}' }), req({ resource: 'arn:aws:iam::111122223333:user/bob' })).matches, 'policy variables')
 })
 

@@ -15,6 +15,7 @@ import { runCli, type CliResult } from '../helpers/cli.js'
 /** Run the CLI with a preload that reports its peak RSS (all threads) on exit. */
 async function runMeasured (dir: string, args: string[]): Promise<CliResult & { peakMb: number }> {
   const preload = path.join(dir, 'peak.mjs')
+  // eslint-disable-next-line no-template-curly-in-string -- the preload's own template literal
   writeFileSync(preload, "process.on('exit', () => process.stderr.write(`\\npeak-rss-kb=${process.resourceUsage().maxRSS}\\n`))\n")
   const r = await runCli(args, { env: { NODE_OPTIONS: `--import=${pathToFileURL(preload).href}` }, timeoutMs: 120_000 })
   const m = /peak-rss-kb=(\d+)/.exec(r.stderr)
@@ -112,6 +113,6 @@ t.test('a directory of 10,000 small files: one run, each record with its own fil
     GROUP BY s.name HAVING n <> 1 OR line <> 1`)
   t.same(sources, [], 'one occurrence per file, on its line 1')
   t.same(query(db, 'SELECT count(DISTINCT source_id) AS n FROM occurrences'), [{ n: 10_000 }])
-  t.same(query(db, `SELECT s.name AS source FROM occurrences o JOIN sources s ON s.id = o.source_id ORDER BY o.id LIMIT 2`),
+  t.same(query(db, 'SELECT s.name AS source FROM occurrences o JOIN sources s ON s.id = o.source_id ORDER BY o.id LIMIT 2'),
     [{ source: path.join(root, 'f00001.json') }, { source: path.join(root, 'f00003.json') }], 'sources are the files, in the order they were read')
 })

@@ -27,6 +27,7 @@ t.test('a CLI import runs while the server searches and imports', async t => {
   let failures = 0
   const fixture = readFileSync(path.join(DECODED_FIXTURES, 'kms-decrypt.json'), 'utf8')
   let posted = 0
+  // eslint-disable-next-line no-unmodified-loop-condition -- set by a promise callback
   while (!finished || requests < 10) {
     const qs = queries[requests % queries.length]!
     const res = await app.inject({ url: `/api/denials?${qs}` })

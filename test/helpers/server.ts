@@ -53,6 +53,7 @@ export async function probeWhile (url: string, done: Promise<unknown>, pauseMs =
   let finished = false
   done.then(() => { finished = true }, () => { finished = true })
   const latencies: number[] = []
+  // eslint-disable-next-line no-unmodified-loop-condition -- set by a promise callback
   while (!finished) {
     const started = performance.now()
     const res = await fetch(url)

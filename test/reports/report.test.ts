@@ -54,7 +54,7 @@ t.test('team attribution: first match wins, else unassigned', async t => {
   t.same(section(report, 'unassigned').groups.map(g => [g.action, g.account]), [['s3:GetObject', OTHER]])
   for (const s of report.teams) for (const g of s.groups) t.equal(g.team, s.team)
   // The mapping is applied at build time: another file re-attributes the same history.
-  const swapped = buildReport(repo, { period, teams: parseTeams(`teams:\n  - name: everyone\n    principals: ["*"]\n`, 'x.yaml'), now })
+  const swapped = buildReport(repo, { period, teams: parseTeams('teams:\n  - name: everyone\n    principals: ["*"]\n', 'x.yaml'), now })
   t.same(swapped.teams.map(s => s.team), ['everyone'])
   t.equal(section(swapped, 'everyone').totals.groups, 7, 'no suppress rules now: E and G are back (D is quiet)')
 })

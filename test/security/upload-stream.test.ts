@@ -42,6 +42,7 @@ function streamPost (port: number, path: string, headers: Record<string, string>
     })
     req.on('error', err => { if (answered === null) reject(err) })
     const pump = (): void => {
+      // eslint-disable-next-line no-unmodified-loop-condition -- set by an event handler
       while (answered === null && sent < total) {
         sent += filler.length
         if (!req.write(filler)) { req.once('drain', pump); return }

@@ -68,5 +68,4 @@ t.test('mock STS over HTTP: the signature covers the received body', async t => 
     t.equal(stale.status, 403)
     t.equal(parseError(stale.body).code, 'SignatureDoesNotMatch')
   })
-
 })

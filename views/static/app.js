@@ -5,13 +5,13 @@
   function copyText (text) {
     if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text)
     return new Promise(function (resolve, reject) {
-      var area = document.createElement('textarea')
+      const area = document.createElement('textarea')
       area.value = text
       area.setAttribute('readonly', '')
       area.className = 'offscreen'
       document.body.appendChild(area)
       area.select()
-      var ok = false
+      let ok = false
       try { ok = document.execCommand('copy') } catch (e) { ok = false }
       document.body.removeChild(area)
       if (ok) resolve(); else reject(new Error('copy failed'))
@@ -19,11 +19,11 @@
   }
 
   function setup () {
-    var buttons = document.querySelectorAll('button[data-copy-target]')
+    const buttons = document.querySelectorAll('button[data-copy-target]')
     Array.prototype.forEach.call(buttons, function (button) {
-      var target = document.getElementById(button.getAttribute('data-copy-target'))
+      const target = document.getElementById(button.getAttribute('data-copy-target'))
       if (!target) return
-      var status = button.parentNode.querySelector('.copy-status')
+      const status = button.parentNode.querySelector('.copy-status')
       button.hidden = false
       button.addEventListener('click', function () {
         copyText(target.textContent).then(function () {

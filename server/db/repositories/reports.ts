@@ -91,9 +91,18 @@ export class ReportsRepository {
     this.seenOne = db.prepare('SELECT first_seen, last_seen FROM denials WHERE id = ?').raw()
     this.sidsOne = db.prepare("SELECT DISTINCT statement_id FROM statements WHERE denial_id = ? AND statement_id IS NOT NULL AND statement_id <> ''").pluck()
     this.detailRow = db.prepare<[number], {
-      decision: Decision, action: string | null, action_raw: string | null, service: string | null, resource: string | null,
-      principal_arn: string | null, principal_id: string | null, principal_name: string | null, principal_type: string | null,
-      principal_account: string | null, role_arn: string | null, session_name: string | null
+      decision: Decision,
+      action: string | null,
+      action_raw: string | null,
+      service: string | null,
+      resource: string | null,
+      principal_arn: string | null,
+      principal_id: string | null,
+      principal_name: string | null,
+      principal_type: string | null,
+      principal_account: string | null,
+      role_arn: string | null,
+      session_name: string | null
     }>(`SELECT decision, action, action_raw, service, resource, principal_arn, principal_id, principal_name, principal_type,
       principal_account, role_arn, session_name FROM denials WHERE id = ?`)
     this.detailConditions = db.prepare<[number], { key: string, value: string }>(`SELECT ks.value AS key, vs.value AS value FROM conditions c JOIN strings ks ON ks.id = c.key_sid JOIN strings vs ON vs.id = c.value_id

@@ -35,8 +35,15 @@ const FACETS: Array<{ facet: keyof NonNullable<SearchResult['facets']>, title: s
 ]
 
 const FILTER_LABELS: Record<ScalarFilter, string> = {
-  q: 'Text', action: 'Action', service: 'Service', principal: 'Principal', account: 'Account',
-  resource: 'Resource', decision: 'Decision', since: 'Since', until: 'Until'
+  q: 'Text',
+  action: 'Action',
+  service: 'Service',
+  principal: 'Principal',
+  account: 'Account',
+  resource: 'Resource',
+  decision: 'Decision',
+  since: 'Since',
+  until: 'Until'
 }
 
 function facetValues (values: FacetValue[], toggle: (v: string) => { href: string, active: boolean }, label = (v: string) => v): FacetModel['values'] {

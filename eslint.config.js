@@ -1,0 +1,16 @@
+// eslint (flat config) with neostandard, the Fastify ecosystem's style: standard's rules plus TypeScript.
+import neostandard from 'neostandard'
+
+export default [
+  ...neostandard({
+    ts: true,
+    ignores: ['dist/**', 'coverage/**', 'data/**', 'bench-data/**', '.tap/**', 'test/artifacts/**']
+  }),
+  {
+    rules: {
+      // `void promise` marks a promise deliberately not awaited (a server's listen, a test's
+      // background task); standard forbids every `void`, which would hide that intent.
+      'no-void': ['error', { allowAsStatement: true }]
+    }
+  }
+]
