@@ -86,7 +86,7 @@ export class StatsRepository {
     this.rollupOccurrencesStmt = db.prepare<{ day: string }, number>('SELECT coalesce(sum(occurrences), 0) FROM daily_counts WHERE day >= @day').pluck()
     this.rollupDenialsStmt = db.prepare<{ day: string }, number>('SELECT coalesce(sum(denials), 0) FROM denial_last_days WHERE day >= @day').pluck()
     this.rollupPrincipalsStmt = db.prepare<{ day: string }, { principals: number, accounts: number }>(
-      `SELECT count(DISTINCT nullif(principal, '')) AS principals, count(DISTINCT nullif(account, '')) AS accounts FROM daily_principals WHERE day >= @day`)
+      'SELECT count(DISTINCT nullif(principal, \'\')) AS principals, count(DISTINCT nullif(account, \'\')) AS accounts FROM daily_principals WHERE day >= @day')
     this.rollupPerDayStmt = db.prepare<{ day: string }, DayCount>('SELECT day, occurrences AS count FROM daily_counts WHERE day >= @day ORDER BY day')
     this.recurringEverStmt = db.prepare<{ limit: number }, SummaryRow>(
       `SELECT ${SUMMARY_COLUMNS} FROM denials d ORDER BY d.occurrences DESC, d.id DESC LIMIT @limit`)
