@@ -107,7 +107,7 @@ export class DenialWriter {
       @roleArn, @sessionName, @action, @actionRaw, @service, @resource, @region, @keyIds, @statementCount, @failureCount, 0,
       @observedAt, @observedAt, @now)`)
     this.conditionRows = new RowBuffer(db, 'INSERT INTO conditions (denial_id, position, key_id, key_sid, value_id, value_index)', 6)
-    // OR IGNORE: two columns of one denial may hold the same string (a name that is also its ARN).
+    // OR IGNORE: a term is listed once per denial (a Set), but stay safe if one is ever listed twice.
     this.termRows = new RowBuffer(db, 'INSERT OR IGNORE INTO denial_terms (string_id, denial_id)', 2)
     // OR IGNORE rather than an upsert with RETURNING: no statement journal, a third cheaper (measured).
     this.insertString = db.prepare<[string]>('INSERT OR IGNORE INTO strings (value) VALUES (?)')
@@ -243,7 +243,8 @@ export class DenialWriter {
       facet('decision', m.decision, m.decision)
       for (const k of keyIds) facet('conditionKey', String(k), String(k))
       for (const c of m.conditions) this.conditionRows.push(id, c.position, this.keyId(c.key), this.stringId(c.key), this.stringId(c.value), c.valueIndex)
-      for (const t of [m.principal.arn, m.principal.id, m.principal.name, m.principal.roleArn, m.action, m.actionRaw, m.resource]) {
+      // A Set: action and action_raw are usually the same string.
+      for (const t of new Set([m.principal.arn, m.principal.id, m.principal.name, m.principal.roleArn, m.action, m.actionRaw, m.resource])) {
         if (t !== null) this.termRows.push(this.stringId(t), id)
       }
       m.statements.forEach((s, i) => this.insertStatement.run(id, i, s.statementId, s.effect, JSON.stringify(s.principals),
