@@ -16,8 +16,13 @@ export interface ChartFrame {
   className: string
   width: number
   height: number
-  /** Write width and height on the <svg> (report charts keep their size on screen and paper). */
+  /** Write width and height on the <svg> (sparklines keep their size on screen and paper). */
   fixedSize: boolean
+  /**
+   * Stretch to the container (preserveAspectRatio="none"): the plot fills the width at any screen size,
+   * and the axis labels are drawn in HTML around it (`axis`), since SVG text would be stretched too.
+   */
+  stretch: boolean
   plotTop: number
   plotBottom: number
   plotLeft: number
@@ -31,6 +36,8 @@ export interface ChartModel extends ChartFrame {
   /** What a screen reader announces instead of the bars (also the chart's tooltip). */
   description: string
   empty: boolean
+  /** A stretched chart's axis labels, drawn in HTML: the largest count (null when there is none) and the first and last day. */
+  axis: { max: string | null, first: string, last: string } | null
 }
 
 interface Frame extends ChartFrame {
@@ -66,14 +73,9 @@ function splitLine (columns: number, periodStart: number, f: Frame, top: number)
   return [{ x1: x, y1: top, x2: x, y2: f.plotBottom, className: 'chart-split' }]
 }
 
-/** First and last day under the axis (at `baseline`), the maximum and 0 left of the plot (`inset` away). */
-function axisLabels (f: Frame, first: string, last: string, max: number, baseline: number, inset: number): ChartLabel[] {
-  return [
-    { x: f.plotLeft, y: baseline, text: first, anchor: 'start' },
-    { x: f.plotRight, y: baseline, text: last, anchor: 'end' },
-    { x: f.plotLeft - inset, y: f.plotTop + 4, text: formatNumber(max), anchor: 'end' },
-    { x: f.plotLeft - inset, y: f.plotBottom, text: '0', anchor: 'end' }
-  ]
+/** The labels of a stretched chart: no "0" at the top of an empty chart (its maximum is no count). */
+function htmlAxis (first: string, last: string, max: number): ChartModel['axis'] {
+  return { max: max > 0 ? formatNumber(max) : null, first, last }
 }
 
 /** The model of a chart drawn in `f` (its gap rule is layout only). */
@@ -127,15 +129,17 @@ function bucketize (counts: Map<string, number>, from: number, to: number): { bu
  * UTC days), for the app's pages. `what` names the counted thing in the description ("occurrences").
  */
 export function barChart (perDay: Array<{ day: string, count: number }>, from: string, to: string, what = 'occurrence', minDays = 14): ChartModel {
+  // Stretched to the page's width; the labels are HTML (axis), so the plot fills the whole box.
   const frame: Frame = {
     className: 'chart-svg',
     width: 1000,
-    height: 190,
+    height: 200,
     fixedSize: false,
-    plotLeft: 44,
-    plotRight: 1000 - 8,
-    plotTop: 12,
-    plotBottom: 190 - 28,
+    stretch: true,
+    plotLeft: 0,
+    plotRight: 1000,
+    plotTop: 4,
+    plotBottom: 200,
     gap: slot => slot > 6 ? Math.max(Math.min(2, slot * 0.2), slot - 36) : 0
   }
   const counts = new Map(perDay.map(d => [d.day, d.count]))
@@ -152,11 +156,12 @@ export function barChart (perDay: Array<{ day: string, count: number }>, from: s
   const peak = buckets.reduce<Bucket | null>((p, b) => (p === null || b.count > p.count ? b : p), null)
   return chartOf(frame, {
     lines: [
-      { x1: frame.plotLeft, y1: frame.plotTop, x2: frame.plotRight, y2: frame.plotTop, className: 'chart-grid' },
-      { x1: frame.plotLeft, y1: frame.plotBottom, x2: frame.plotRight, y2: frame.plotBottom, className: 'chart-axis' }
+      ...(max > 0 ? [{ x1: frame.plotLeft, y1: frame.plotTop, x2: frame.plotRight, y2: frame.plotTop, className: 'chart-grid' }] : []),
+      { x1: frame.plotLeft, y1: frame.plotBottom - 0.5, x2: frame.plotRight, y2: frame.plotBottom - 0.5, className: 'chart-axis' }
     ],
     bars: layoutBars(buckets.map(b => ({ count: b.count, title: `${label(b)}: ${plural(b.count, what)}` })), frame),
-    labels: axisLabels(frame, iso(start), iso(end), max, frame.height - 8, 6),
+    labels: [],
+    axis: htmlAxis(iso(start), iso(end), max),
     description: total === 0
       ? `No ${what}s from ${iso(start)} to ${iso(end)}.`
       : `${plural(total, what)} from ${iso(start)} to ${iso(end)}, shown per ${unit}; the busiest ${unit} was ${peak ? label(peak) : ''} with ${formatNumber(max)}.`,
@@ -169,15 +174,17 @@ export function barChart (perDay: Array<{ day: string, count: number }>, from: s
  * `periodStart` (the previous period) drawn apart and a dashed line where the period starts.
  */
 export function periodChart (days: string[], counts: number[], periodStart: number, label: string): ChartModel {
-  const frame: Frame = { className: 'wr-chart', width: 640, height: 140, fixedSize: true, plotLeft: 36, plotRight: 636, plotTop: 8, plotBottom: 122, gap: slot => Math.min(1, slot * 0.2) }
+  // The report's width, on screen and on paper: stretched, with its labels in HTML (axis).
+  const frame: Frame = { className: 'wr-chart', width: 1000, height: 140, fixedSize: false, stretch: true, plotLeft: 0, plotRight: 1000, plotTop: 4, plotBottom: 140, gap: slot => Math.min(2, slot * 0.2) }
   const max = Math.max(0, ...counts)
   return chartOf(frame, {
     lines: [
-      { x1: frame.plotLeft, y1: frame.plotBottom, x2: frame.plotRight, y2: frame.plotBottom, className: 'chart-axis' },
-      ...splitLine(counts.length, periodStart, frame, 4)
+      { x1: frame.plotLeft, y1: frame.plotBottom - 0.5, x2: frame.plotRight, y2: frame.plotBottom - 0.5, className: 'chart-axis' },
+      ...splitLine(counts.length, periodStart, frame, 0)
     ],
     bars: layoutBars(counts.map((c, i) => ({ count: c, title: `${days[i] ?? ''}: ${formatNumber(c)}`, before: i < periodStart })), frame),
-    labels: days.length > 0 ? axisLabels(frame, days[0]!, days[days.length - 1]!, max, frame.height - 4, 4) : [],
+    labels: [],
+    axis: days.length > 0 ? htmlAxis(days[0]!, days[days.length - 1]!, max) : null,
     description: label,
     empty: max === 0
   })
@@ -185,7 +192,7 @@ export function periodChart (days: string[], counts: number[], periodStart: numb
 
 /** A report's trend sparkline: one bar per day, no labels, the previous period drawn apart. */
 export function sparkline (days: string[], counts: number[], periodStart: number, label: string): ChartModel {
-  const frame: Frame = { className: 'wr-spark', width: 160, height: 28, fixedSize: true, plotLeft: 0, plotRight: 160, plotTop: 2, plotBottom: 28, gap: slot => Math.min(1, slot * 0.2) }
+  const frame: Frame = { className: 'wr-spark', width: 160, height: 28, fixedSize: true, stretch: false, plotLeft: 0, plotRight: 160, plotTop: 2, plotBottom: 28, gap: slot => Math.min(1, slot * 0.2) }
   return chartOf(frame, {
     lines: [
       { x1: 0, y1: frame.height - 0.5, x2: frame.width, y2: frame.height - 0.5, className: 'chart-axis' },
@@ -193,6 +200,7 @@ export function sparkline (days: string[], counts: number[], periodStart: number
     ],
     bars: layoutBars(counts.map((c, i) => ({ count: c, title: `${days[i] ?? ''}: ${formatNumber(c)}`, before: i < periodStart })), frame),
     labels: [],
+    axis: null,
     description: label,
     empty: counts.every(c => c === 0)
   })

@@ -3,8 +3,7 @@
  * templates may call. Templates stay logic-free (if/each only); anything more is computed here
  * or in the route's view-model. Every helper returns plain strings, which Handlebars escapes.
  */
-import type { HelperDelegate } from 'handlebars'
-import type Handlebars from 'handlebars'
+import Handlebars, { type HelperDelegate } from 'handlebars'
 import { showBidiControls } from '../util/bidi.js'
 
 const numberFormat = new Intl.NumberFormat('en-US')
@@ -61,6 +60,37 @@ export function truncate (s: string | null | undefined, max = 120): string {
   return chars.length <= max ? s : chars.slice(0, max - 1).join('') + '…'
 }
 
+/** Shorten long text in the middle, keeping its start and its end (the most specific part of an ARN or a path). */
+export function elideMiddle (s: string | null | undefined, max = 120): string {
+  if (!s) return ''
+  const chars = Array.from(s)
+  if (chars.length <= max) return s
+  const head = Math.ceil((max - 1) * 0.4)
+  return chars.slice(0, head).join('') + '…' + chars.slice(chars.length - (max - 1 - head)).join('')
+}
+
+/**
+ * A segment at most this long never breaks inside (.seg, white-space: nowrap): 32 characters of the
+ * small monospace text fit the narrowest column (a 390 px phone); a longer one (.seg-long) may break
+ * anywhere rather than overflow or widen its table column.
+ */
+const UNBROKEN_SEGMENT = 32
+
+/**
+ * An identifier (ARN, path, condition value) as HTML that a browser breaks only after `:`, `/` (and spaces):
+ * each segment up to and including its separator is escaped and kept whole (`<span class="seg">`,
+ * nowrap in app.css and report.css), with a <wbr> between segments. So an account ID such as
+ * 111122223333 never wraps in its middle, nor a name at its hyphens. CSS alone cannot say "break only
+ * here": `overflow-wrap: anywhere` also breaks digits, and line breaking allows breaks after hyphens.
+ */
+export function breakableHtml (text: string): string {
+  const parts = text.match(/[^:/\s]*[:/\s]+|[^:/\s]+$/g) ?? []
+  return parts.map(p => {
+    const escaped = Handlebars.Utils.escapeExpression(p)
+    return `<span class="${Array.from(p).length <= UNBROKEN_SEGMENT ? 'seg' : 'seg-long'}">${escaped}</span>`
+  }).join('<wbr>')
+}
+
 /** "arn:aws:iam::111122223333:user/alice" → "user/alice · 111122223333": the part that differs first. */
 export function shortArn (arn: string): string {
   const m = /^arn:[^:]+:[^:]*:[^:]*:([^:]*):(.+)$/.exec(arn)
@@ -81,7 +111,9 @@ export function prettyJson (text: string): string {
 export const handlebarsHelpers: Record<string, HelperDelegate> = {
   num: (n: unknown) => typeof n === 'number' ? formatNumber(n) : '',
   instant: (s: unknown) => typeof s === 'string' ? formatInstant(s) : '',
-  day: (s: unknown) => typeof s === 'string' ? formatDay(s) : ''
+  day: (s: unknown) => typeof s === 'string' ? formatDay(s) : '',
+  /** `{{arn value}}`: the value escaped, breakable only after `:` and `/` (see breakableHtml). */
+  arn: (s: unknown) => new Handlebars.SafeString(typeof s === 'string' ? breakableHtml(s) : '')
 }
 
 /**

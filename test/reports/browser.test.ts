@@ -29,8 +29,10 @@ t.test('the file itself names no URL and carries no script', async t => {
   t.notMatch(html, /\bsrc=|\bhref=|url\(|@import/i)
   t.match(html, /@page \{ size: A4/)
   t.match(html, /Content-Security-Policy" content="default-src 'none'/)
-  t.match(html, /user\/\{\{constructor\.constructor\(&#x27;alert\(3\)&#x27;\)\(\)\}\}/, 'hostile values are escaped (by Handlebars)')
-  t.match(html, /bucket\/&#x27;; DROP TABLE denials; --/)
+  // Identifiers come in segments that break only after ":" and "/" (<span>, <wbr>): the text without them.
+  const text = html.replace(/<\/?(span|wbr)\b[^>]*>/g, '')
+  t.match(text, /user\/\{\{constructor\.constructor\(&#x27;alert\(3\)&#x27;\)\(\)\}\}/, 'hostile values are escaped (by Handlebars)')
+  t.match(text, /bucket\/&#x27;; DROP TABLE denials; --/)
 })
 
 const found = findChromium()

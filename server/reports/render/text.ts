@@ -2,6 +2,9 @@
 import type { Report, ReportGroup } from '../build.js'
 import { showBidiControls } from '../../util/bidi.js'
 
+/** "1 occurrence", "2 occurrences": raw numbers (Markdown stays diffable), the noun agreeing with them. */
+const n = (count: number, one: string, many = `${one}s`): string => `${count} ${count === 1 ? one : many}`
+
 // ---------- Markdown ----------
 
 /** Text safe in Markdown: no HTML, no emphasis, links or tables made by the data. */
@@ -32,7 +35,7 @@ function mdGroup (g: ReportGroup, i: number): string {
   const lines = [
     `#### ${i}. ${mdCode(g.action)} on ${mdCode(g.resource)} (${g.status})`,
     '',
-    `- ${g.occurrences} occurrences (${g.previousOccurrences} in the previous period), ${g.sessions} sessions/principals`,
+    `- ${n(g.occurrences, 'occurrence')} (${g.previousOccurrences} in the previous period), ${n(g.sessions, 'session/principal', 'sessions/principals')}`,
     `- Principal ${mdCode(g.principal)}, ${g.decision}, first ${g.firstSeen.slice(0, 10)}, last ${g.lastSeen.slice(0, 10)}`,
     `- Trend: ${sparkText(g.days)}`
   ]
@@ -56,17 +59,17 @@ export function sparkText (days: number[]): string {
 
 export function renderMarkdown (r: Report): string {
   const out: string[] = [`# ${mdText(r.title)}`, '',
-    `Period ${r.period.since} to ${r.period.until}, compared with ${r.period.previousSince} to ${r.period.since}. Generated ${r.generatedAt}.` +
+    `Period ${r.period.since} to ${r.period.until} (exact instants, UTC; the end excluded), compared with ${r.period.previousSince} to ${r.period.since}. Generated ${r.generatedAt}.` +
     (r.redacted ? ' **Redacted**: account IDs, names and identifiers are pseudonyms.' : ''),
     `Growing means at least ${r.growth.factor}× the previous period and at least ${r.growth.minIncrease} more occurrences.`, '',
-    `**${r.totals.occurrences}** occurrences in ${r.totals.groups} groups (${r.totals.previousOccurrences} before); ${r.totals.new} new, ${r.totals.growing} growing, ${r.totals.quiet} gone quiet; ${r.totals.suppressedOccurrences} suppressed.`]
+    `**${r.totals.occurrences}** ${r.totals.occurrences === 1 ? 'occurrence' : 'occurrences'} in ${n(r.totals.groups, 'group')} (${r.totals.previousOccurrences} before); ${r.totals.new} new, ${r.totals.growing} growing, ${r.totals.quiet} gone quiet; ${r.totals.suppressedOccurrences} suppressed.`]
   for (const s of r.teams) {
     out.push('', `## Team ${mdText(s.team)}`, '',
-      `${s.totals.occurrences} occurrences in ${s.totals.groups} groups (${s.totals.previousOccurrences} before); ${s.totals.new} new, ${s.totals.growing} growing, ${s.totals.ongoing} ongoing, ${s.totals.quiet} gone quiet; ${s.totals.principals} principals.`,
+      `${n(s.totals.occurrences, 'occurrence')} in ${n(s.totals.groups, 'group')} (${s.totals.previousOccurrences} before); ${s.totals.new} new, ${s.totals.growing} growing, ${s.totals.ongoing} ongoing, ${s.totals.quiet} gone quiet; ${n(s.totals.principals, 'principal')}.`,
       '', '### Recurring denials', '')
     if (s.groups.length === 0) out.push('No denials in this period.')
     s.groups.forEach((g, i) => out.push(mdGroup(g, i + 1), ''))
-    if (s.omittedGroups > 0) out.push(`${s.omittedGroups} more groups not listed (limit ${r.limit}).`, '')
+    if (s.omittedGroups > 0) out.push(`${n(s.omittedGroups, 'more group', 'more groups')} not listed (limit ${r.limit}).`, '')
     for (const [title, list, which] of [['New this period', s.newGroups, 'new'], ['Gone quiet', s.quietGroups, 'quiet']] as const) {
       out.push(`### ${title}`, '')
       if (list.length === 0) { out.push('None.', ''); continue }

@@ -5,7 +5,7 @@
  */
 import type { Report, ReportGroup, SectionTotals, TeamSection } from '../build.js'
 import { periodChart, sparkline, type ChartModel } from '../../render/chart.js'
-import { formatNumber } from '../../render/helpers.js'
+import { formatNumber, plural } from '../../render/helpers.js'
 
 /** A value shown as code, or "(none)" when null (the partial report-code draws both). */
 export type CodeValue = { text: string } | null
@@ -21,6 +21,8 @@ export interface GroupView {
   spark: ChartModel
   occurrences: number
   previousOccurrences: number
+  /** "1 occurrence (3 in the previous period)". */
+  occurrencesText: string
   sessions: string
   decision: string
   firstSeen: string
@@ -52,10 +54,27 @@ export interface TeamView {
   explicit: Array<{ action: CodeValue, resource: CodeValue, principal: CodeValue, occurrences: number, statements: string }>
 }
 
+/** The period for people: whole days, with the exact instants for a tooltip and the footnote. */
+export interface PeriodView {
+  since: string
+  /** The last day of the period, inclusive. */
+  until: string
+  previousSince: string
+  previousUntil: string
+  sinceExact: string
+  untilExact: string
+  previousSinceExact: string
+  /** The footnote: the exact half-open ranges. */
+  exact: string
+}
+
 export interface ReportView {
   title: string
   period: Report['period']
+  periodView: PeriodView
   generatedAt: string
+  /** Set when nothing occurred in either period: what that means, instead of a row of zeros. */
+  empty: string | null
   redacted: boolean
   growth: Report['growth']
   figures: Figure[]
@@ -66,9 +85,33 @@ export interface ReportView {
 const code = (s: string | null): CodeValue => s === null ? null : { text: s }
 const s = (n: number): string => n === 1 ? '' : 's'
 
-function figures (t: SectionTotals, last: [string, number]): Figure[] {
-  const items: Array<[string, number]> = [['occurrences', t.occurrences], ['before', t.previousOccurrences], ['groups', t.groups], ['new', t.new], ['growing', t.growing], ['gone quiet', t.quiet], last]
-  return items.map(([label, v]) => ({ label, value: formatNumber(v) }))
+/** An instant to the second, in UTC ("2026-11-30 04:35:44 UTC"): milliseconds say nothing to a reader. */
+export function instantText (iso: string): string {
+  const t = Date.parse(iso)
+  return Number.isNaN(t) ? iso : `${new Date(t).toISOString().slice(0, 19).replace('T', ' ')} UTC`
+}
+
+/** The day of an instant, and the last day a period that ends (exclusive) at that instant covers. */
+const dayOf = (iso: string): string => new Date(Date.parse(iso)).toISOString().slice(0, 10)
+const lastDayBefore = (iso: string): string => new Date(Date.parse(iso) - 1).toISOString().slice(0, 10)
+
+export function periodView (p: Report['period']): PeriodView {
+  return {
+    since: dayOf(p.since),
+    until: lastDayBefore(p.until),
+    previousSince: dayOf(p.previousSince),
+    previousUntil: lastDayBefore(p.since),
+    sinceExact: instantText(p.since),
+    untilExact: instantText(p.until),
+    previousSinceExact: instantText(p.previousSince),
+    exact: `Exact period: from ${instantText(p.since)} up to (not including) ${instantText(p.until)}; the previous period from ${instantText(p.previousSince)} up to ${instantText(p.since)}.`
+  }
+}
+
+/** Each figure's label agrees with its number: "1 group", "2 groups". */
+function figures (t: SectionTotals, last: [string, string, number]): Figure[] {
+  const items: Array<[string, string, number]> = [['occurrence', 'occurrences', t.occurrences], ['before', 'before', t.previousOccurrences], ['group', 'groups', t.groups], ['new', 'new', t.new], ['growing', 'growing', t.growing], ['gone quiet', 'gone quiet', t.quiet], last]
+  return items.map(([one, many, v]) => ({ label: v === 1 ? one : many, value: formatNumber(v) }))
 }
 
 function groupView (g: ReportGroup, report: Report, rank: number): GroupView {
@@ -82,6 +125,7 @@ function groupView (g: ReportGroup, report: Report, rank: number): GroupView {
     spark: sparkline(report.days, g.days, report.periodStart, `Occurrences per day of ${g.action ?? 'this denial'}: ${g.occurrences} in the period, ${g.previousOccurrences} before`),
     occurrences: g.occurrences,
     previousOccurrences: g.previousOccurrences,
+    occurrencesText: `${plural(g.occurrences, 'occurrence')} (${formatNumber(g.previousOccurrences)} in the previous period)`,
     sessions: `${formatNumber(g.sessions)} session${s(g.sessions)}/principal${s(g.sessions)}`,
     decision: g.decision,
     firstSeen: g.firstSeen,
@@ -113,7 +157,7 @@ function teamView (t: TeamSection, report: Report): TeamView {
   return {
     team: t.team,
     id: `team-${t.team}`,
-    figures: figures(t.totals, ['principals', t.totals.principals]),
+    figures: figures(t.totals, ['principal', 'principals', t.totals.principals]),
     chart: t.groups.length > 0 ? periodChart(report.days, t.perDay, report.periodStart, `Occurrences per day of team ${t.team}'s listed groups`) : null,
     groups: t.groups.map((g, i) => groupView(g, report, i + 1)),
     omitted: t.omittedGroups > 0 ? `${formatNumber(t.omittedGroups)} more group${s(t.omittedGroups)} with fewer occurrences not listed (limit ${report.limit}).` : null,
@@ -138,10 +182,14 @@ export function reportView (report: Report): ReportView {
   return {
     title: report.title,
     period: report.period,
-    generatedAt: report.generatedAt,
+    periodView: periodView(report.period),
+    generatedAt: instantText(report.generatedAt),
+    empty: report.totals.occurrences === 0 && report.totals.previousOccurrences === 0 && report.totals.suppressedOccurrences === 0
+      ? 'No denial occurred in this period or in the one before it.'
+      : null,
     redacted: report.redacted,
     growth: report.growth,
-    figures: figures(report.totals, ['suppressed', report.totals.suppressedOccurrences]),
+    figures: figures(report.totals, ['suppressed', 'suppressed', report.totals.suppressedOccurrences]),
     teams: report.teams.map(t => teamView(t, report)),
     suppressed: report.suppressed.length === 0
       ? null

@@ -3,11 +3,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { StatsRepository } from '../../db/repositories/stats.js'
 import { barChart } from '../../render/chart.js'
-import { formatDay, formatNumber } from '../../render/helpers.js'
+import { formatDay, formatInstant, formatNumber } from '../../render/helpers.js'
+import { resolvePeriod } from '../../reports/period.js'
 import { layoutModel } from '../../render/layout.js'
 import { denialRow, FormatParam, importRow } from './view-models.js'
-
-const DAY = 86_400_000
 
 export const PERIODS = [
   { id: '7d', label: '7 days', days: 7 },
@@ -23,11 +22,14 @@ const DashboardQuery = Type.Object({
   format: FormatParam
 })
 
-/** The start of the period: midnight UTC `days - 1` days before today, so the chart shows whole days. */
+/**
+ * The start of the period: "30 days" is the 30 × 24 hours up to now, exactly as a report's
+ * `since=30d` and the denial list's `since=30d` (one definition: resolvePeriod), so the same data
+ * gives the same counts on every page.
+ */
 export function periodStart (days: number | null, now: Date): string | null {
   if (days === null) return null
-  const today = Math.floor(now.getTime() / DAY) * DAY
-  return new Date(today - (days - 1) * DAY).toISOString()
+  return resolvePeriod(`${days}d`, undefined, now).since
 }
 
 const dashboard: FastifyPluginAsyncTypebox<{ stats: StatsRepository }> = async (app, opts) => {
@@ -48,12 +50,17 @@ const dashboard: FastifyPluginAsyncTypebox<{ stats: StatsRepository }> = async (
     }
 
     const chartFrom = since ?? stats.firstOccurrence() ?? now.toISOString()
-    const anyData = app.repos.imports.list(1).length > 0 || totals.occurrences > 0
+    // Nothing stored at all (an import whose records were all rejected stores none): the empty state.
+    const empty = (since === null ? totals : stats.totals(null)).denials === 0
     return reply.viewAsync('pages/dashboard.hbs', {
       ...layoutModel(req, reply, 'Dashboard', 'dashboard'),
       periods: PERIODS.map(p => ({ label: p.label, href: p.id === '30d' ? '/' : `/?period=${p.id}`, current: p.id === period.id })),
       periodLabel: period.days === null ? 'all time' : `the last ${period.label}`,
       rangeText: `${formatDay(chartFrom)} to ${formatDay(now.toISOString())}`,
+      // Says what "30 days" means, and that reports and the list count it the same way.
+      periodNote: period.days === null
+        ? `All time: every occurrence stored, up to ${formatInstant(now.toISOString())}.`
+        : `The last ${period.label}: from ${formatInstant(since)} up to now (${formatInstant(now.toISOString())}), ${formatNumber(period.days * 24)} hours; reports and the denial list count since=${period.id} the same way.`,
       totals: [
         { label: 'Denials', value: formatNumber(totals.denials), note: 'distinct messages seen' },
         { label: 'Occurrences', value: formatNumber(totals.occurrences), note: 'times they were seen' },
@@ -63,7 +70,7 @@ const dashboard: FastifyPluginAsyncTypebox<{ stats: StatsRepository }> = async (
       chart: barChart(perDay, chartFrom, now.toISOString(), 'occurrence', 1),
       recurring: recurring.map(denialRow),
       imports: imports.map(importRow),
-      empty: !anyData,
+      empty,
       jsonHref: period.id === '30d' ? '/?format=json' : `/?period=${period.id}&format=json`
     })
   })

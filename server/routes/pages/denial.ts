@@ -55,13 +55,23 @@ function contextRows (d: DenialDetail): Array<{ label: string, value: string, hr
     .map(r => ({ label: r.label, value: r.value!, href: r.href ?? null, note: r.note ?? null }))
 }
 
+/**
+ * What the page says about a stored denial: the one-sentence summary, why it was denied and how to fix
+ * it. Also the Import page's decode result, so a decoded message reads as on its own page.
+ */
+export function denialExplanationView (d: DenialDetail): { summary: string, explanation: object } {
+  // The summary says how often and when; the explanation sticks to why.
+  const explanation = explainDenial({ ...d, occurrences: undefined, firstSeen: undefined, lastSeen: undefined })
+  return { summary: summarySentence(d), explanation: explanationModel(explanation) }
+}
+
 function explanationModel (e: Explanation): object {
   const fix = e.fix
   return {
     summary: e.summary,
     detail: e.detail,
     // The page labels each hint itself, so the text drops its own "Hint:" prefix.
-    hints: e.hints.map(h => ({ id: h.id, text: capitalize(h.text.replace(/^Hint:\s*/i, '')) })),
+    hints: e.hints.map(h => ({ id: h.id, text: hintText(h.text) })),
     statements: e.statements.map((s, i) => ({
       label: s.sid ? `Sid "${s.sid}"` : `Statement ${i + 1} (no Sid)`,
       effect: s.effect ?? '(no effect given)',
@@ -79,8 +89,13 @@ function explanationModel (e: Explanation): object {
   }
 }
 
-function capitalize (s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1)
+/**
+ * A hint without its "Hint:" label, as a sentence: a plain first word is capitalised ("if the…" →
+ * "If the…"), an identifier is left as written ("iam:PassRole was checked…", never "Iam:PassRole").
+ */
+export function hintText (text: string): string {
+  const s = text.replace(/^Hint:\s*/i, '')
+  return /^[a-z]+(?=[\s,;]|$)/.test(s) ? s.charAt(0).toUpperCase() + s.slice(1) : s
 }
 
 const denialPage: FastifyPluginAsyncTypebox<{ stats: StatsRepository }> = async (app, opts) => {

@@ -19,11 +19,16 @@ import { denialRow, FormatParam } from './view-models.js'
 
 const ListQuery = Type.Object({ ...DenialQuerySchema.properties, format: FormatParam })
 
+type FacetValueModel = { label: string, title: string, count: string, href: string, active: boolean }
+
 interface FacetModel {
   id: string
   title: string
-  values: Array<{ label: string, title: string, count: string, href: string, active: boolean }>
+  values: Array<FacetValueModel & { children?: { id: string, title: string, values: FacetValueModel[] } }>
 }
+
+/** Where a condition key's link lands: its facet, where the key's values then appear under it (not the top of the page). */
+const CONDITION_FACET_ANCHOR = '#facet-conditionKey'
 
 const FACETS: Array<{ facet: keyof NonNullable<SearchResult['facets']>, title: string, param: ScalarFilter | 'condition' }> = [
   { facet: 'decision', title: 'Decision', param: 'decision' },
@@ -56,16 +61,37 @@ function facetValues (values: FacetValue[], toggle: (v: string) => { href: strin
 function facetModels (state: ListState, result: SearchResult, drill: Array<{ key: string, values: FacetValue[] }>): FacetModel[] {
   const out: FacetModel[] = []
   const f = result.facets
+  const placed = new Set<number>()
+  const drillModel = (i: number): { id: string, title: string, values: FacetValueModel[] } => {
+    const d = drill[i]!
+    return { id: `facet-values-${i}`, title: `Values of ${d.key}`, values: facetValues(d.values, v => toggleConditionValue(state, d.key, v)) }
+  }
   if (f) {
     for (const def of FACETS) {
-      const values = def.param === 'condition'
-        ? facetValues(f.conditionKey, v => toggleConditionKey(state, v))
-        : facetValues(f[def.facet], v => toggleScalar(state, def.param as ScalarFilter, v), def.param === 'decision' ? decisionLabel : def.param === 'principal' ? shortArn : undefined)
+      let values: FacetModel['values']
+      if (def.param === 'condition') {
+        values = facetValues(f.conditionKey, v => {
+          const t = toggleConditionKey(state, v)
+          return { ...t, href: t.href + CONDITION_FACET_ANCHOR }
+        }).map(v => {
+          // The values of a key filtered on go right under it, where the user clicked.
+          const i = drill.findIndex(d => d.key.toLowerCase() === v.title.toLowerCase())
+          if (i < 0 || placed.has(i)) return v
+          placed.add(i)
+          return { ...v, children: drillModel(i) }
+        })
+      } else {
+        values = facetValues(f[def.facet], v => toggleScalar(state, def.param as ScalarFilter, v), def.param === 'decision' ? decisionLabel : def.param === 'principal' ? shortArn : undefined)
+      }
       if (values.length > 0) out.push({ id: `facet-${def.facet}`, title: def.title, values })
     }
   }
-  drill.forEach((d, i) => {
-    out.push({ id: `facet-values-${i}`, title: `Values of ${d.key}`, values: facetValues(d.values, v => toggleConditionValue(state, d.key, v)) })
+  // A key filtered on but not among the facet's top keys: its values in a facet of their own.
+  drill.forEach((_, i) => {
+    if (!placed.has(i)) {
+      const m = drillModel(i)
+      out.push({ id: m.id, title: m.title, values: m.values })
+    }
   })
   return out
 }
@@ -112,10 +138,15 @@ const denialList: FastifyPluginAsyncTypebox = async (app) => {
       ...state.condition.map((c, i) => ({ label: `Condition: ${c}`, removeHref: withoutCondition(state, i) }))
     ]
     const shown = result.items.length
+    const filtered = chips.length > 0
     return reply.viewAsync('pages/denials.hbs', {
       ...layoutModel(req, reply, 'Denials', 'denials'),
       error,
+      // Nothing stored at all (not "nothing matches"): say so, and where to import.
+      noData: !filtered && error === null && result.total === 0 && !state.cursor,
       form: {
+        // Open when a filter is refused, so its field is in view; the chips show the others.
+        open: error !== null,
         q: state.q ?? '',
         action: state.action ?? '',
         service: state.service ?? '',

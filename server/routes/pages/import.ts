@@ -14,6 +14,8 @@ import { SERVER_IMPORT_OPTIONS, SummaryBuilder, type ImportSummary } from '../..
 import { formatNumber, plural, prettyJson, truncate } from '../../render/helpers.js'
 import { csrfToken, layoutModel } from '../../render/layout.js'
 import { FormatParam, importRow } from './view-models.js'
+import { denialExplanationView } from './denial.js'
+import type { DenialDetail } from '../../authz/types.js'
 import { decodeAnswer, type DecodeAnswer } from '../api/decode.js'
 import type { Decoder } from '../../services/decode.js'
 import { acceptMultipart, isMultipart, UploadReader, type UploadPart } from '../../plugins/uploads.js'
@@ -205,23 +207,32 @@ const importPage: FastifyPluginAsyncTypebox<{ decoder: Decoder }> = async (app, 
       reply.code(statusCode)
       return renderPage(req, reply, { decodeError: decodeErrorModel(answer, statusCode) })
     }
-    return renderPage(req, reply, { decoded: decodedModel(answer) })
+    return renderPage(req, reply, { decoded: decodedModel(answer, id => app.repos.denials.get(id)) })
   })
 }
 
 export default importPage
 
-export function decodedModel (answer: DecodeAnswer): object {
+/**
+ * The decode result: each message with the same summary, explanation and fix as its denial page (from
+ * the stored denial), and the decoded JSON folded under them.
+ */
+export function decodedModel (answer: DecodeAnswer, denial: (id: number) => DenialDetail | null | undefined): object {
   const results = answer.results ?? []
   const imported = results.filter(r => r.stored === 'imported').length
   return {
     headline: `Decoded ${plural(results.length, 'message')}: ${plural(imported, 'new occurrence')} stored, ${plural(results.length - imported, 'duplicate')}.`,
-    items: results.map(r => ({
-      token: truncate(r.token, 48),
-      stored: r.stored === 'imported' ? 'Stored' : 'Already stored',
-      href: r.denialId !== undefined ? `/denials/${r.denialId}` : null,
-      json: prettyJson(r.DecodedMessage)
-    }))
+    items: results.map((r, i) => {
+      const d = r.denialId !== undefined ? denial(r.denialId) : null
+      return {
+        id: `decoded-${i + 1}`,
+        token: truncate(r.token, 48),
+        stored: r.stored === 'imported' ? 'Stored' : 'Already stored',
+        href: r.denialId !== undefined ? `/denials/${r.denialId}` : null,
+        view: d ? { ...denialExplanationView(d), idPrefix: `decoded-${i + 1}-` } : null,
+        json: prettyJson(r.DecodedMessage)
+      }
+    })
   }
 }
 

@@ -69,7 +69,10 @@ const reportPages: FastifyPluginAsyncTypebox = async (app) => {
       },
       teamsFile: file,
       problem,
-      downloads: report ? Formats.map((f, i) => ({ href: `/reports/download?${queryString(q, f)}`, label: f === 'html' ? 'HTML (standalone)' : f === 'md' ? 'Markdown' : f.toUpperCase(), last: i === Formats.length - 1 })) : null,
+      downloads: report ? Formats.map(f => ({ href: `/reports/download?${queryString(q, f)}`, label: f === 'html' ? 'HTML (standalone)' : f === 'md' ? 'Markdown' : f.toUpperCase() })) : null,
+      // An empty report says why: nothing stored at all, or nothing in this period.
+      noData: report !== null && app.repos.stats.totals(null).denials === 0,
+      widerHref: `/reports?${queryString({ ...q, since: '90d', until: undefined })}`,
       // Drawn by the report partials, as in the standalone file.
       report: report ? reportView(report) : null
     })

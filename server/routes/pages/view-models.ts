@@ -2,7 +2,7 @@
 import { Type } from 'typebox'
 import type { DenialSummary } from '../../authz/types.js'
 import type { ImportSummaryRow } from '../../db/repositories/imports.js'
-import { decisionClass, decisionLabel, formatInstant, formatNumber, truncate } from '../../render/helpers.js'
+import { decisionClass, decisionLabel, elideMiddle, formatInstant, formatNumber } from '../../render/helpers.js'
 
 export interface DenialRowModel {
   id: number
@@ -17,6 +17,9 @@ export interface DenialRowModel {
   region: string
   occurrences: string
   lastSeen: string
+  /** The date and the time apart: a narrow column puts them on two lines, never breaking the date. */
+  lastSeenDay: string
+  lastSeenTime: string
   firstSeen: string
 }
 
@@ -30,12 +33,14 @@ export function denialRow (d: DenialSummary & { periodOccurrences?: number }): D
     decisionClass: decisionClass(d.decision),
     action: d.action ?? '(no action)',
     principal,
-    principalShort: truncate(principal, 90),
+    principalShort: elideMiddle(principal, 160),
     resource,
-    resourceShort: truncate(resource, 90),
+    resourceShort: elideMiddle(resource, 160),
     region: d.region ?? '',
     occurrences: formatNumber(d.periodOccurrences ?? d.occurrences),
     lastSeen: formatInstant(d.lastSeen).replace(/ UTC$/, ''),
+    lastSeenDay: formatInstant(d.lastSeen).slice(0, 10),
+    lastSeenTime: formatInstant(d.lastSeen).slice(11, 16),
     firstSeen: formatInstant(d.firstSeen)
   }
 }
@@ -44,6 +49,7 @@ export interface ImportRowModel {
   id: number
   when: string
   source: string
+  sourceFull: string
   imported: string
   duplicates: string
   rejected: string
@@ -54,7 +60,8 @@ export function importRow (i: ImportSummaryRow): ImportRowModel {
   return {
     id: i.id,
     when: formatInstant(i.finishedAt ?? i.startedAt),
-    source: truncate(i.source, 80),
+    source: elideMiddle(i.source, 80),
+    sourceFull: i.source,
     imported: formatNumber(i.imported),
     duplicates: formatNumber(i.duplicates),
     rejected: formatNumber(i.rejected),

@@ -1,18 +1,32 @@
 /** GET / : totals for a period, denials per day as a chart, most recurring denials, latest imports; JSON twin. */
 import t from 'tap'
 import { buildTestApp, sqlOf } from '../../helpers/build.js'
-import { html, seedFixtures, seedSynthetic, texts } from './support.js'
+import { parseEnvelope } from '../../../server/authz/parse.js'
+import { fixtureText, html, seedFixtures, seedSynthetic, texts } from './support.js'
 
-t.test('an empty database shows an empty state that points at the import page', async t => {
+t.test('an empty database shows an empty state that points at the import page and the CLI, instead of zeros', async t => {
   const app = await buildTestApp(t)
   const res = await app.inject({ url: '/' })
   t.equal(res.statusCode, 200)
   t.match(res.headers['content-type'], /text\/html/)
   const doc = html(res)
   t.equal(doc.querySelector('h1')?.text, 'Dashboard')
-  t.ok(doc.querySelector('.empty-state a[href="/import"]'), 'links to the import page')
-  t.same(texts(doc, '.stat-value'), ['0', '0', '0', '0'])
-  t.match(doc.querySelector('.chart figcaption')?.text, /No occurrences/)
+  const empty = doc.querySelector('#empty-state')!
+  t.equal(empty.querySelector('h2')?.text, 'No denials yet')
+  t.ok(empty.querySelector('a[href="/import"]'), 'links to the import page')
+  t.match(texts(empty, 'code').join(' '), /whydenied import FILE/, 'names the CLI command')
+  t.same(texts(doc, '.stat-value'), [], 'no row of zeros')
+  t.notOk(doc.querySelector('.chart'), 'no empty chart')
+
+  // A period with nothing in it (while the database holds older denials): the chart's axis has no "0" at its top.
+  app.repos.writer.storeBatch([{ message: parseEnvelope(JSON.parse(fixtureText('kms-decrypt.json'))).message, source: 'old', line: 1, observedAt: '2020-01-01T00:00:00Z' }], [], null)
+  const week = html(await app.inject({ url: '/?period=7d' }))
+  t.notOk(week.querySelector('#empty-state'), 'not empty any more')
+  t.same(texts(week, '.stat-value'), ['0', '0', '0', '0'])
+  t.match(week.querySelector('.chart figcaption')?.text, /No occurrences/)
+  t.same(texts(week, '.chart .chart-y span'), [], 'no maximum label: "0" appears once, not twice')
+  t.equal(week.querySelectorAll('.chart text').length, 0, 'no SVG text either')
+  t.match(week.querySelector('.chart .chart-empty')?.text, 'Nothing in this period')
 })
 
 t.test('with data: totals, chart bars, most recurring denials and latest imports', async t => {

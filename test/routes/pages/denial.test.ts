@@ -77,7 +77,8 @@ t.test('denial page', async t => {
     t.ok(hints.length >= 1)
     t.ok(hints.every(h => h.querySelector('.hint-label')?.text === 'Hint'), 'each hint is labelled as a hint')
     t.match(texts(doc, '.hint').join(' '), /PassRole|dependent/i)
-    t.match(doc.querySelector('#explanation')!.text, 'Implicit deny: no policy allowed this request')
+    t.match(doc.querySelector('#summary')!.text, 'an implicit deny: no policy allowed it')
+    t.match(doc.querySelector('#explanation')!.text, 'no statement in the policies that apply allowed it')
   })
 
   t.test('explicit deny: the matched statement and what made it match; no Allow suggested', async t => {

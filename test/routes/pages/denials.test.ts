@@ -5,9 +5,20 @@
  */
 import t from 'tap'
 import { buildTestApp } from '../../helpers/build.js'
-import { html, seedFixtures, seedSynthetic } from './support.js'
+import { html, seedFixtures, seedSynthetic, texts } from './support.js'
 
 const decodeHref = (href: string | undefined): URL => new URL(href ?? '', 'http://x')
+
+t.test('an empty database: "no denials yet", with the Import page and the CLI command', async t => {
+  const app = await buildTestApp(t)
+  const doc = html(await app.inject({ url: '/denials' }))
+  const empty = doc.querySelector('#empty-state')!
+  t.equal(empty.querySelector('h2')?.text, 'No denials yet')
+  t.ok(empty.querySelector('a[href="/import"]'), 'links to the Import page')
+  t.match(texts(empty, 'code').join(' '), /whydenied import FILE/)
+  t.notMatch(doc.text, /No denial matches these filters/, 'no talk of filters: none is set')
+  t.notOk(doc.querySelector('.facets'), 'no empty sidebar')
+})
 
 t.test('denial list', async t => {
   const app = await buildTestApp(t)
@@ -27,6 +38,39 @@ t.test('denial list', async t => {
       const id = input.getAttribute('id')
       t.ok(id && form.querySelector(`label[for="${id}"]`), `${input.getAttribute('name')} has a label`)
     }
+  })
+
+  t.test('the form is compact: one search line; every other filter folded in a closed <details>, chips for the active ones', async t => {
+    const doc = html(await app.inject({ url: '/denials' }))
+    const form = doc.querySelector('form.filters')!
+    const line = form.querySelector('.search-line')!
+    t.same(line.querySelectorAll('input').map(i => i.getAttribute('name')), ['q'], 'the search line holds the text search only')
+    t.ok(line.querySelector('button[type="submit"]'), 'and its button')
+    const more = form.querySelector('details.more-filters')!
+    t.match(more.querySelector('summary')!.text, /^More filters/)
+    t.notOk(more.hasAttribute('open'), 'closed by default')
+    const folded = new Set(more.querySelectorAll('input, select').map(e => e.getAttribute('name')))
+    for (const n of ['action', 'service', 'principal', 'account', 'resource', 'condition', 'decision', 'since', 'until', 'sort', 'limit']) t.ok(folded.has(n), `${n} is under More filters`)
+    t.notOk(doc.querySelector('.chips'), 'no chips without filters')
+
+    const filtered = html(await app.inject({ url: '/denials?action=iam:PassRole&since=30d' }))
+    t.notOk(filtered.querySelector('details.more-filters')!.hasAttribute('open'), 'still closed: the chips show the filters')
+    t.same(texts(filtered, 'form.filters .chips .chip > span'), ['Action: iam:PassRole', 'Since: 30d'])
+    t.equal(filtered.querySelector('form.filters .clear-all')?.getAttribute('href'), '/denials')
+
+    const bad = await app.inject({ url: '/denials?since=not-a-date' })
+    t.equal(bad.statusCode, 400)
+    t.ok(html(bad).querySelector('details.more-filters')!.hasAttribute('open'), 'open when a filter is refused, so its field is in view')
+    const badDoc = html(bad)
+    t.notOk(badDoc.querySelector('#result-total'), 'no "0 denials" under a refused filter')
+    t.ok(badDoc.querySelector('.notice-error + form.filters'), 'the reason comes first, above the form')
+  })
+
+  t.test('no match under filters: says so, with a link that clears them (not the empty-database text)', async t => {
+    const doc = html(await app.inject({ url: '/denials?action=nope:Nothing' }))
+    t.match(doc.querySelector('.empty-results')?.text, 'No denial matches these filters')
+    t.equal(doc.querySelector('.empty-results a')?.getAttribute('href'), '/denials')
+    t.notOk(doc.querySelector('#empty-state'))
   })
 
   t.test('results: the same items as the API, each linking to its page', async t => {
@@ -83,10 +127,16 @@ t.test('denial list', async t => {
     t.ok(key, 'aws:Service is a condition key facet')
     const keyHref = key!.getAttribute('href')!
     t.same(decodeHref(keyHref).searchParams.getAll('condition'), ['aws:Service'])
+    t.equal(decodeHref(keyHref).hash, '#facet-conditionKey', 'the link lands on the facet that was clicked, not the top of the page')
 
     const keyDoc = html(await app.inject({ url: keyHref }))
-    const drill = keyDoc.querySelectorAll('.facet').find(f => f.querySelector('h3')?.text === 'Values of aws:Service')
-    t.ok(drill, 'the values of the chosen key are listed')
+    // Where the user clicked: right under the chosen key, inside the condition-key facet.
+    const chosen = keyDoc.querySelector('#facet-conditionKey a.facet-value.active')!
+    t.equal(chosen.getAttribute('title'), 'aws:Service')
+    const drill = chosen.parentNode!.querySelector('.facet-children')
+    t.ok(drill, 'the values of the chosen key are listed under it')
+    t.equal(drill!.querySelector('.facet-children-title')?.text, 'Values of aws:Service')
+    t.same(keyDoc.querySelectorAll('.facet > h3').map(h => h.text).filter(h => h.startsWith('Values of')), [], 'not in a facet of their own at the bottom')
     const s3 = drill!.querySelectorAll('a.facet-value').find(a => a.getAttribute('title') === 's3')!
     t.ok(s3)
     const valueHref = s3.getAttribute('href')!
@@ -100,7 +150,7 @@ t.test('denial list', async t => {
     const activeValue = vdoc.querySelectorAll('.facet a.facet-value.active').find(a => a.getAttribute('title') === 's3')!
     t.same(decodeHref(activeValue.getAttribute('href')!).searchParams.getAll('condition'), ['aws:Service'], 'clicking the value again goes back to the key')
     const activeKey = vdoc.querySelector('#facet-conditionKey a.facet-value.active')!
-    t.equal(activeKey.getAttribute('href'), '/denials', 'clicking the key again removes it')
+    t.equal(activeKey.getAttribute('href'), '/denials#facet-conditionKey', 'clicking the key again removes it')
   })
 
   t.test('keyset pagination: the next page continues where the first ended', async t => {

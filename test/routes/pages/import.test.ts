@@ -102,7 +102,7 @@ t.test('error text with an encoded message is decoded through STS and stored', a
   t.match(doc.querySelector('#decode-result')!.text, 'Decoded 1 message: 1 new occurrence stored')
   const link = doc.querySelector('#decode-result a')!.getAttribute('href')!
   t.match(link, /^\/denials\/\d+$/)
-  const decoded = JSON.parse(doc.querySelector('#decode-result pre')!.text)
+  const decoded = JSON.parse(doc.querySelector('#decode-result details.raw-json pre')!.text)
   t.equal(decoded.context.action, 'iam:PassRole')
   const page = html(await app.inject({ url: link }))
   t.match(page.querySelector('#summary')!.text, 'was denied iam:PassRole')

@@ -17,7 +17,7 @@ t.test('chart: whole days, gaps filled, long ranges bucketed, nothing outside th
   t.match(c.description, '6 occurrences from 2025-03-01 to 2025-03-03')
 
   const short = barChart([{ day: '2025-03-01', count: 1 }], '2025-03-01', '2025-03-01')
-  t.match(short.labels[0]!.text, '2025-02-16', 'a one-day history still spans two weeks')
+  t.equal(short.axis!.first, '2025-02-16', 'a one-day history still spans two weeks')
 
   const weeks = barChart([{ day: '2025-01-01', count: 3 }, { day: '2025-01-02', count: 1 }, { day: '2025-06-30', count: 5 }], '2025-01-01', '2025-06-30')
   t.ok(weeks.bars.every(b => b.title.startsWith('week of ')))
@@ -28,13 +28,17 @@ t.test('chart: whole days, gaps filled, long ranges bucketed, nothing outside th
   const none = barChart([], '2025-01-01', '2025-01-31')
   t.ok(none.empty)
   t.same(none.bars, [])
+  t.equal(none.axis!.max, null, 'an empty chart has no maximum: its axis is not labelled "0" twice')
+  t.same(none.lines.map(l => l.className), ['chart-axis'], 'and no grid line at a maximum')
+  t.equal(c.axis!.max, '4')
 })
 
 t.test('report charts: the previous period drawn apart, a split where the period starts, nothing outside the plot', async t => {
   const days = ['2026-10-30', '2026-10-31', '2026-11-01', '2026-11-02']
   for (const [c, className] of [[periodChart(days, [2, 0, 1, 4], 2, 'Per day'), 'wr-chart'], [sparkline(days, [2, 0, 1, 4], 2, 'Trend'), 'wr-spark']] as const) {
     t.equal(c.className, className)
-    t.ok(c.fixedSize, 'report charts keep their size on paper')
+    t.equal(c.fixedSize, className === 'wr-spark', 'sparklines keep their size; the period chart takes the width')
+    t.equal(c.stretch, className === 'wr-chart')
     t.same(c.bars.map(b => [b.title, b.className]), [
       ['2026-10-30: 2', 'chart-bar chart-bar-before'],
       ['2026-11-01: 1', 'chart-bar'],
@@ -49,7 +53,7 @@ t.test('report charts: the previous period drawn apart, a split where the period
     t.equal(split.x1, c.plotLeft + (c.plotRight - c.plotLeft) / 2, 'the split sits where the period starts')
     t.ok(c.bars[0]!.x + c.bars[0]!.width <= split.x1 && c.bars[1]!.x >= split.x1)
   }
-  t.same(periodChart(days, [0, 0, 1, 4], 2, 'x').labels.map(l => l.text), ['2026-10-30', '2026-11-02', '4', '0'])
+  t.same(periodChart(days, [0, 0, 1, 4], 2, 'x').axis, { max: '4', first: '2026-10-30', last: '2026-11-02' }, 'the axis labels, drawn in HTML')
   t.same(sparkline(days, [1, 2, 3, 4], 0, 'x').lines.map(l => l.className), ['chart-axis'], 'no split when the whole range is the period')
   t.ok(sparkline(days, [0, 0, 0, 0], 2, 'x').empty)
 })
