@@ -5,6 +5,7 @@ import type { AppConfig } from './config.js'
 import type { LookupAll } from './util/binding.js'
 import { jsonErrorHandler } from './errors.js'
 import dbPlugin from './plugins/db.js'
+import openapiPlugin from './plugins/openapi.js'
 import { Decoder, localTarget } from './services/decode.js'
 import securityPlugin from './plugins/security.js'
 import { createStsSetup, stsMock } from './sts/plugin.js'
@@ -33,6 +34,8 @@ export async function buildApp (config: AppConfig, opts: BuildOptions = {}): Pro
 
   // Order matters: the database first, then everything that uses it.
   await app.register(dbPlugin, { dbPath: config.dbPath })
+  // Before any route: it collects the routes' schemas into the OpenAPI document (GET /api/openapi.json).
+  await app.register(openapiPlugin)
 
   // Headers and connection handling for everything registered after them; the request checks
   // (Host, cross-origin, token) are registered by the pages and API contexts themselves.
@@ -48,7 +51,7 @@ export async function buildApp (config: AppConfig, opts: BuildOptions = {}): Pro
   // The app's own mock is reached with app.inject(): the real SDK signs a real request, the mounted
   // /sts plugin verifies and answers it, and no socket is involved, so this works whether or not the
   // app listens, on whatever address, and needs no credentials outside the identities file.
-  const decoder = new Decoder(config.stsEndpoint !== null ? { kind: 'endpoint', endpoint: config.stsEndpoint } : localTarget(app, sts.identities), app.repos.importer, app.repos.denials)
+  const decoder = new Decoder(config.stsEndpoint !== null ? { kind: 'endpoint', endpoint: config.stsEndpoint } : localTarget(app, sts.identities, undefined, sts.secretOrigin), app.repos.importer, app.repos.denials)
   app.addHook('onClose', async () => { decoder.close() })
   await app.register(api, { prefix: '/api', codec: sts.codec, decoder })
   await app.register(pages, { decoder })

@@ -36,7 +36,7 @@ export const DEFAULT_PORT = 3000
 /** The longest lifetime of a minted message (ten years), for --ttl, ?ttl= and $WHYDENIED_STS_TTL. */
 export const MAX_TTL_SECONDS = 10 * 365 * 86400
 
-const LogLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export const LogLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 const Text = (description: string): TSchema => Type.String({ minLength: 1, maxLength: 4096, description })
 

@@ -14,6 +14,27 @@ export const DatabaseTooNewError = createError<[string, number, number]>(
   500
 )
 
+/** A read-only command (search, report) was pointed at a file that does not exist: it creates nothing. */
+export const NoDatabaseError = createError<[string]>(
+  'WHYDENIED_NO_DATABASE',
+  'No database at %s: check --db (or $WHYDENIED_DB); `whydenied import`, `decode --store`, `mock-sts` and `serve` create one',
+  404
+)
+
+/** --db names a file (or directory) SQLite cannot use as a database. */
+export const NotADatabaseError = createError<[string, string]>(
+  'WHYDENIED_NOT_A_DATABASE',
+  '%s is not a whydenied database (%s): check --db (or $WHYDENIED_DB)',
+  500
+)
+
+/** SQLite cannot open --db at all (a directory, no permission). */
+export const DatabaseOpenError = createError<[string, string]>(
+  'WHYDENIED_DB_OPEN',
+  'Cannot open the database %s (%s): check that --db (or $WHYDENIED_DB) names a file, not a directory, that you may read and write',
+  500
+)
+
 export const MigrationFailedError = createError<[number, string, string]>(
   'WHYDENIED_MIGRATION_FAILED',
   'Migration %s (%s) failed: %s',

@@ -1,6 +1,7 @@
 /** Parse one decoded authorization message (any accepted envelope) into a normalised ParsedMessage. */
 import { createHash } from 'node:crypto'
 import type { ConditionValue, Decision, MatchedStatement, ParsedMessage } from './types.js'
+import { explainJsonError } from '../util/json-errors.js'
 
 /** Bounds for untrusted input; documented in README ("Limits"). */
 export const Limits = {
@@ -87,7 +88,7 @@ function parseDecodedString (text: string): Obj {
     if (ELISION.test(text)) {
       throw new RecordError('DecodedMessage has been elided ("..." or "(...)"): copy the complete message, not a shortened one from a web page', 'DecodedMessage')
     }
-    throw new RecordError(`DecodedMessage is not valid JSON: ${(err as Error).message}`, 'DecodedMessage')
+    throw new RecordError(`DecodedMessage is not valid JSON: ${explainJsonError(text, err as Error, 'DecodedMessage').sentence}`, 'DecodedMessage')
   }
   // The tree walk is exact but costs as much as parsing; the text tells us when it is needed.
   if (!textIsPlain(text)) checkTree(parsed, 'DecodedMessage')

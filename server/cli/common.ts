@@ -1,12 +1,12 @@
 /** Helpers shared by the CLI commands: the --db option, output, and turning errors into exit codes. */
-import { InvalidArgumentError, type Command } from 'commander'
-import { MAX_TTL_SECONDS, resolveDbPath } from '../config.js'
+import { InvalidArgumentError, Option, type Command } from 'commander'
+import { LogLevels, MAX_TTL_SECONDS, readEnv, resolveDbPath } from '../config.js'
 
 export interface DbOption { db?: string }
 
 /** Every command takes --db FILE (default: $WHYDENIED_DB, else ./data/whydenied.db). */
 export function withDb (cmd: Command): Command {
-  return cmd.option('--db <file>', 'SQLite database file (default: $WHYDENIED_DB, else ./data/whydenied.db; created on first use)')
+  return cmd.option('--db <file>', 'SQLite database file (default: $WHYDENIED_DB, else ./data/whydenied.db; import, decode --store, mock-sts and serve create it)')
 }
 
 export function dbPath (opts: DbOption): string {
@@ -43,6 +43,31 @@ const ttlNumber = wholeNumber(0, MAX_TTL_SECONDS, `Give whole seconds from 0 (ne
 export function parseTtl (value: string): number | null {
   const n = ttlNumber(value)
   return n === 0 ? null : n
+}
+
+/** --log-level: the log levels of $WHYDENIED_LOG_LEVEL. */
+export function logLevelOption (): Option {
+  return new Option('--log-level <level>', 'log level (default: $WHYDENIED_LOG_LEVEL, else warn: one line per start, none per request; info logs every request as JSON)').choices(LogLevels)
+}
+
+/**
+ * The log level of a server command: --log-level, else --quiet (warn), else $WHYDENIED_LOG_LEVEL, else
+ * warn. A person starting it sees its URL, not a JSON line per request; the environment still gives more.
+ */
+export function serverLogLevel (opts: { logLevel?: string, quiet?: boolean }): string {
+  return opts.logLevel ?? (opts.quiet ? 'warn' : readEnv().WHYDENIED_LOG_LEVEL ?? 'warn')
+}
+
+/**
+ * Listening failed: EADDRINUSE and EACCES say what to do (choose another port), anything else as it is.
+ * `portFlag` is how this command sets its port.
+ */
+export function listenFailure (err: unknown, host: string, port: number, portFlag: string): unknown {
+  const code = (err as NodeJS.ErrnoException).code
+  if (code === 'EADDRINUSE') return new Error(`port ${port} on ${host} is taken: another whydenied, or another program, is listening there. Choose another port with ${portFlag}, or --port 0 to pick a free one`)
+  if (code === 'EACCES') return new Error(`not allowed to listen on port ${port} on ${host} (ports below 1024 need privileges). Choose another port with ${portFlag}, or --port 0 to pick a free one`)
+  if (code === 'EADDRNOTAVAIL') return new Error(`cannot listen on ${host}: it is not an address of this machine. Choose another with --host`)
+  return err
 }
 
 export function collect (value: string, previous: string[] = []): string[] {

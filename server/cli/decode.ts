@@ -6,7 +6,7 @@
 import type { Command } from 'commander'
 import { loadConfig } from '../config.js'
 import { openStore } from '../db/index.js'
-import { createStsClient, describeTarget, type StsTarget } from '../decode/client.js'
+import { contextOf, createStsClient, type StsTarget } from '../decode/client.js'
 import { excerpt, extractTokens } from '../decode/extract.js'
 import { decodeAll, localTarget, storeDecoded } from '../services/decode.js'
 import { Importer } from '../services/importer.js'
@@ -34,7 +34,8 @@ export function register (program: Command): void {
       '',
       'Messages are rejoined when broken across lines, and quotes and trailing punctuation are removed; a message',
       'that is elided ("...", "…"), truncated, lower-cased or too short is refused before anything is sent.',
-      'The local mock decodes the messages that `whydenied mock-sts encode` (same --db) minted; real messages need --aws.',
+      'The local mock decodes the messages that `whydenied mock-sts encode` (same --db) minted: they start with whyDeniedMock-v2.',
+      'A message from AWS needs --aws (credentials allowed sts:DecodeAuthorizationMessage), or decode it with the AWS CLI and `whydenied import -` its output.',
       'Exit status: 0 every message decoded (and stored); 1 otherwise.'
     ].join('\n'))
     .action(async (words: string[], opts: DecodeOptions) => {
@@ -56,16 +57,16 @@ export function register (program: Command): void {
         if (opts.aws) target = { kind: 'aws', region: opts.region }
         else if (endpoint) target = { kind: 'endpoint', endpoint: checkedUrl(endpoint), region: opts.region }
         else {
-          mock = await buildStsMock({ identitiesFile: opts.identities ?? config.stsIdentitiesFile, secret: config.stsSecret, dbPath: dbPath(opts), logger: false })
+          // Decoding reads the key next to --db and creates nothing (no key file, no directory).
+          mock = await buildStsMock({ identitiesFile: opts.identities ?? config.stsIdentitiesFile, secret: config.stsSecret, dbPath: dbPath(opts), createKey: false, logger: false })
           await mock.ready()
-          target = localTarget(mock, mock.sts.identities, opts.region)
+          target = localTarget(mock, mock.sts.identities, opts.region, mock.sts.secretOrigin)
         }
       } catch (err) {
         fail(err)
       }
       const client = createStsClient(target)
-      const label = describeTarget(target)
-      const outcomes = await decodeAll(client, tokens, label)
+      const outcomes = await decodeAll(client, tokens, contextOf(target))
       client.destroy()
       await mock?.close()
 

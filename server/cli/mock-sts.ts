@@ -9,9 +9,9 @@ import { loadConfig } from '../config.js'
 import { buildStsMock } from '../sts/plugin.js'
 import { loadStsSecret, TokenCodec } from '../sts/token.js'
 import { mintRecords } from '../sts/mint.js'
-import { dbPath, Exit, fail, withDb, type DbOption, parsePort, parseTtl } from './common.js'
+import { dbPath, Exit, fail, listenFailure, logLevelOption, serverLogLevel, withDb, type DbOption, parsePort, parseTtl } from './common.js'
 
-interface MockOptions extends DbOption { host: string, port: number, token?: string, identities?: string, ttl?: number | null, quiet?: boolean }
+interface MockOptions extends DbOption { host: string, port: number, token?: string, identities?: string, ttl?: number | null, quiet?: boolean, logLevel?: string }
 interface EncodeOptions extends DbOption { ttl?: number | null }
 
 export const DEFAULT_MOCK_PORT = 3001
@@ -28,7 +28,8 @@ export function register (program: Command): void {
     .option('--token <token>', 'required by POST /api/mock-sts/encode as "Authorization: Bearer TOKEN" (env WHYDENIED_TOKEN)')
     .option('--identities <file>', 'identities JSON file (default: $WHYDENIED_STS_IDENTITIES, else fixtures/sts/identities.json: test/test may decode, denied/denied may not)')
     .option('--ttl <seconds>', 'lifetime of messages minted by POST /api/mock-sts/encode (default: $WHYDENIED_STS_TTL, else never expire)', parseTtl)
-    .option('--quiet', 'log warnings and errors only')
+    .option('--quiet', 'log warnings and errors only (the default, unless $WHYDENIED_LOG_LEVEL says otherwise)')
+    .addOption(logLevelOption())
     .addHelpText('after', '\nThe secret that encodes messages is kept next to --db (mock-sts.key), or set with $WHYDENIED_STS_SECRET.\nExample:\n  aws --endpoint-url http://127.0.0.1:3001/sts sts decode-authorization-message --encoded-message TOKEN')
     .action(async (opts: MockOptions) => {
       const port = opts.port
@@ -40,13 +41,18 @@ export function register (program: Command): void {
           secret: base.stsSecret,
           dbPath: dbPath(opts),
           ttlSeconds: opts.ttl !== undefined ? opts.ttl : base.stsTtlSeconds,
-          logger: { level: opts.quiet ? 'warn' : base.logLevel },
+          logger: { level: serverLogLevel(opts) },
           host: opts.host,
           token: opts.token ?? base.token
         })
-        await app.listen({ host: opts.host, port })
       } catch (err) {
         fail(err)
+      }
+      try {
+        await app.listen({ host: opts.host, port })
+      } catch (err) {
+        await app.close()
+        fail(listenFailure(err, opts.host, port, '--port N'))
       }
       const addr = app.server.address()
       const actualPort = typeof addr === 'object' && addr ? addr.port : port

@@ -35,7 +35,7 @@ export function register (program: Command): void {
         const period = resolvePeriod(opts.since, opts.until)
         const teamsFile = opts.teams ?? loadConfig().teamsFile
         const teams = teamsFile ? loadTeamsFile(teamsFile) : EMPTY_TEAMS
-        const store = openStore(dbPath(opts))
+        const store = openStore(dbPath(opts), { mustExist: true })
         try {
           const report = buildReport(store.repos.reports, { period, teams, team: opts.team ?? null, redact: Boolean(opts.redact), limit: opts.limit })
           output = render(report, opts.format)

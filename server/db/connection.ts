@@ -1,14 +1,20 @@
 /** Open the SQLite file with the pragmas whydenied relies on, and bring its schema up to date. */
 import Database from 'better-sqlite3'
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, statSync } from 'node:fs'
 import path from 'node:path'
+import { DatabaseOpenError, NoDatabaseError, NotADatabaseError } from '../errors.js'
 import { migrate } from './migrate.js'
 
 export type DB = Database.Database
 
 export interface OpenOptions {
   readonly?: boolean
+  /** A reader: the file must exist (NoDatabaseError otherwise); no directory or file is created. */
+  mustExist?: boolean
 }
+
+/** SQLite's answers for a file that is not a database. */
+const NOT_A_DB = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT'])
 
 const BUSY_TIMEOUT_MS = 10_000
 
@@ -37,8 +43,23 @@ function enableWal (db: DB): void {
 }
 
 export function openDatabase (file: string, opts: OpenOptions = {}): DB {
-  if (file !== ':memory:' && !opts.readonly) mkdirSync(path.dirname(path.resolve(file)), { recursive: true })
-  const db = new Database(file, { readonly: opts.readonly ?? false, timeout: BUSY_TIMEOUT_MS })
+  const memory = file === ':memory:'
+  if (!memory && opts.mustExist) {
+    let isFile = false
+    try {
+      isFile = statSync(file).isFile()
+    } catch {
+      throw new NoDatabaseError(path.resolve(file))
+    }
+    if (!isFile) throw new NotADatabaseError(path.resolve(file), 'not a regular file')
+  }
+  if (!memory && !opts.readonly && !opts.mustExist) mkdirSync(path.dirname(path.resolve(file)), { recursive: true })
+  let db: DB
+  try {
+    db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.mustExist ?? false, timeout: BUSY_TIMEOUT_MS })
+  } catch (err) {
+    throw notADatabase(file, err)
+  }
   try {
     if (!opts.readonly) {
       // WAL first: one writer and many readers at once; NORMAL is durable across crashes in WAL mode.
@@ -55,7 +76,16 @@ export function openDatabase (file: string, opts: OpenOptions = {}): DB {
     if (!opts.readonly) migrate(db)
   } catch (err) {
     db.close()
-    throw err
+    throw notADatabase(file, err)
   }
   return db
+}
+
+/** SQLite's "file is not a database" and "unable to open" name no file: say which one. Any other error passes unchanged. */
+function notADatabase (file: string, err: unknown): unknown {
+  const code = (err as { code?: string }).code
+  if (code === undefined) return err
+  if (NOT_A_DB.has(code)) return new NotADatabaseError(path.resolve(file), (err as Error).message)
+  if (code === 'SQLITE_CANTOPEN') return new DatabaseOpenError(path.resolve(file), (err as Error).message)
+  return err
 }

@@ -26,7 +26,7 @@ export interface Store {
   close: () => void
 }
 
-/** Open (creating and migrating as needed) the database file and build its repositories. */
+/** Open (creating and migrating as needed; with mustExist, only an existing file) the database file and build its repositories. */
 export function openStore (file: string, opts: OpenOptions = {}): Store {
   const db = openDatabase(file, opts)
   try {

@@ -8,6 +8,7 @@ import { DecodeAuthorizationMessageCommand, STSClient, type STSClientConfig } fr
 import { HttpResponse, type HttpRequest } from '@smithy/protocol-http'
 import type { FastifyInstance } from 'fastify'
 import { excerpt } from './extract.js'
+import { isMockToken, MOCK_MARKER } from '../sts/token.js'
 
 // The SDK warns on every start that its releases after January 2027 need Node 22. whydenied supports
 // Node 20 (package.json engines) and pins the SDK, so the warning says nothing to our users.
@@ -20,7 +21,21 @@ export type StsTarget =
   /** Any STS-compatible endpoint (e.g. a `whydenied mock-sts`), with the default credential chain. */
   | { kind: 'endpoint', endpoint: string, region?: string | undefined }
   /** whydenied's mock, called in process through app.inject: no socket, the same wire protocol. */
-  | { kind: 'local', app: FastifyInstance, credentials: { accessKeyId: string, secretAccessKey: string, sessionToken?: string }, region?: string | undefined }
+  | { kind: 'local', app: FastifyInstance, credentials: { accessKeyId: string, secretAccessKey: string, sessionToken?: string }, region?: string | undefined, secretOrigin?: string | undefined }
+
+/** What a failure message may say beyond the STS error: the message itself, and where the local mock's secret is. */
+export interface DecodeContext {
+  /** The label of describeTarget. */
+  target: string
+  /** Set for whydenied's own mock (local or at --endpoint), never for AWS. */
+  mock?: { secretOrigin?: string | undefined } | undefined
+}
+
+/** The decode context of a target: its label, and for anything but AWS, the mock's secret if known. */
+export function contextOf (t: StsTarget): DecodeContext {
+  if (t.kind === 'aws') return { target: describeTarget(t) }
+  return { target: describeTarget(t), mock: { secretOrigin: t.kind === 'local' ? t.secretOrigin : undefined } }
+}
 
 /** How long to wait: a local STS answers in milliseconds, AWS in well under a second. */
 export const TIMEOUTS = { connectionMs: 3000, requestMs: 10_000 } as const
@@ -89,15 +104,15 @@ export class DecodeError extends Error {
 }
 
 /** Call DecodeAuthorizationMessage; the DecodedMessage exactly as STS returned it, or a DecodeError. */
-export async function decodeMessage (client: STSClient, token: string, targetLabel: string): Promise<string> {
+export async function decodeMessage (client: STSClient, token: string, ctx: DecodeContext): Promise<string> {
   let out
   try {
     out = await client.send(new DecodeAuthorizationMessageCommand({ EncodedMessage: token }))
   } catch (err) {
-    throw toDecodeError(err, targetLabel)
+    throw toDecodeError(err, ctx.target, { token, mock: ctx.mock })
   }
   if (typeof out.DecodedMessage !== 'string') {
-    throw new DecodeError(`${targetLabel} answered without a DecodedMessage: is the endpoint really STS?`, 502, 'WHYDENIED_STS_BAD_RESPONSE')
+    throw new DecodeError(`${ctx.target} answered without a DecodedMessage: is the endpoint really STS?`, 502, 'WHYDENIED_STS_BAD_RESPONSE')
   }
   return out.DecodedMessage
 }
@@ -108,8 +123,30 @@ const AUTH_CODES = new Set(['InvalidClientTokenId', 'SignatureDoesNotMatch', 'Mi
 
 const WHERE_TO = 'Start the mock with `whydenied mock-sts` (or `whydenied serve`, at http://HOST:PORT/sts), or point --endpoint URL (WHYDENIED_STS_ENDPOINT for the server) at a reachable STS; --aws uses real AWS.'
 
+/** Where a message from AWS can be decoded: said whenever one reaches a mock. */
+export const REAL_MESSAGE_ADVICE = 'Decode it against AWS with `whydenied decode --aws` (credentials, in the account where the error happened, that are allowed sts:DecodeAuthorizationMessage), ' +
+  'or run `aws sts decode-authorization-message --encoded-message ...` yourself and paste the decoded JSON into `whydenied import -` (or the Import page).'
+
+/**
+ * Why a mock could not decode `token`, and what to do. A token without the mock's marker most likely
+ * comes from AWS (the usual first try of a new user); one with it was minted with another secret, or damaged.
+ */
+function invalidMessageAdvice (token: string | undefined, mock: DecodeContext['mock']): string {
+  if (mock === undefined || token === undefined) {
+    return 'It was damaged in copying (truncated, line-wrapped, changed), it has expired, or another STS issued it: messages from AWS decode only with AWS credentials of the same account. Copy the complete message again, or reproduce the error for a fresh one.'
+  }
+  if (!isMockToken(token)) {
+    return `This looks like a message from AWS, not one a whydenied mock minted (those start with ${MOCK_MARKER}), and only AWS can decode it. ${REAL_MESSAGE_ADVICE}`
+  }
+  const key = mock.secretOrigin === undefined || mock.secretOrigin === 'config' || mock.secretOrigin === 'ephemeral'
+    ? mock.secretOrigin === 'config' ? 'the secret $WHYDENIED_STS_SECRET' : 'its secret'
+    : `its secret, ${mock.secretOrigin}`
+  return `A whydenied mock minted it, but not with ${key}: the mock's secret lives next to the database (mock-sts.key beside the --db file), so decode with the --db it was minted with (or the same $WHYDENIED_STS_SECRET). ` +
+    'Otherwise it was damaged in copying (truncated, changed) or has expired: copy the complete message again.'
+}
+
 /** Map anything the SDK throws to a DecodeError whose message says what happened and what to do. */
-export function toDecodeError (err: unknown, target: string): DecodeError {
+export function toDecodeError (err: unknown, target: string, about: { token?: string, mock?: DecodeContext['mock'] } = {}): DecodeError {
   const e = err as Error & { name?: string, code?: string, $metadata?: { httpStatusCode?: number }, $fault?: string, $response?: { statusCode?: number } }
   const name = e?.name ?? 'Error'
   const msg = e?.message ?? String(err)
@@ -120,9 +157,8 @@ export function toDecodeError (err: unknown, target: string): DecodeError {
     403, 'WHYDENIED_STS_ACCESS_DENIED', name, msg)
   }
   if (name === 'InvalidAuthorizationMessageException') {
-    return new DecodeError(`${target} cannot decode this message (InvalidAuthorizationMessageException: ${msg}). ` +
-      'It was damaged in copying (truncated, line-wrapped, changed), it has expired, or another STS issued it: messages from AWS decode only with AWS credentials of the same account, and the mock decodes only the messages it minted with its own secret. Copy the complete message again, or reproduce the error for a fresh one.',
-    400, 'WHYDENIED_STS_INVALID_MESSAGE', name, msg)
+    return new DecodeError(`${target} cannot decode this message (InvalidAuthorizationMessageException: ${msg}). ${invalidMessageAdvice(about.token, about.mock)}`,
+      400, 'WHYDENIED_STS_INVALID_MESSAGE', name, msg)
   }
   if (AUTH_CODES.has(name)) {
     return new DecodeError(`${target} rejected the credentials (${name}: ${msg}). Check the access key, secret key and session token in use${target === 'AWS STS' ? ' (aws sts get-caller-identity shows which ones)' : '; the mock\'s default identity is access key "test", secret "test"'}.`,

@@ -78,7 +78,7 @@ export function * lineRecord (l: Line, source: string): Generator<InputItem> {
       yield * concatenatedRecords(text, source, l.line)
       return
     }
-    yield reject(source, l.line, jsonError(text, err as Error, 'line'))
+    yield reject(source, l.line, jsonError(text, err as Error, 'line', l.line))
     return
   }
   yield * valueRecords(value, l.bytes.length, deep, source, l.line)

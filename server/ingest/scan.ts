@@ -131,7 +131,7 @@ export function * concatenatedRecords (text: string, source: string, firstLine =
     try {
       value = JSON.parse(slice)
     } catch (err) {
-      yield reject(source, line, jsonError(slice, err as Error, 'document'))
+      yield reject(source, line, jsonError(slice, err as Error, 'document', line))
       continue
     }
     yield * valueRecords(value, slice.length, nestingExceeds(Buffer.from(slice), Limits.maxDepth + 1), source, line)

@@ -49,6 +49,37 @@ export const DenialSummarySchema = Type.Object({
   lastSeen: Type.String()
 })
 
+const KeyValues = Type.Array(Type.Object({ key: Type.String(), values: Type.Array(Type.String()) }))
+
+/** GET /api/denials/:id: the whole record. Every field is declared: the schema also serializes (undeclared fields would be dropped). */
+export const DenialDetailSchema = Type.Object({
+  ...DenialSummarySchema.properties,
+  contentHash: Type.String({ description: 'SHA-256 of the canonical decoded JSON: the denial\'s identity' }),
+  actionRaw: Nullable(Type.String({ description: 'The action as the message gave it' })),
+  principal: Type.Object({
+    arn: Nullable(Type.String()),
+    id: Nullable(Type.String()),
+    name: Nullable(Type.String()),
+    type: Nullable(Type.String()),
+    account: Nullable(Type.String()),
+    roleArn: Nullable(Type.String({ description: 'For an assumed-role session: its role' })),
+    sessionName: Nullable(Type.String())
+  }),
+  conditions: Type.Array(Type.Object({ key: Type.String(), values: Type.Array(Type.String()) }), { description: 'The request context: every condition key with its values' }),
+  statements: Type.Array(Type.Object({
+    statementId: Nullable(Type.String()),
+    effect: Nullable(Type.String()),
+    principals: Type.Array(Type.String()),
+    principalGroups: Type.Array(Type.String()),
+    actions: Type.Array(Type.String()),
+    resources: Type.Array(Type.String()),
+    conditions: KeyValues
+  }), { description: 'Matched statements' }),
+  failures: Type.Array(Type.Unknown(), { description: 'The failures of the message, as it gave them' }),
+  occurrenceList: Type.Array(Type.Object({ observedAt: Type.String(), source: Type.String(), line: Type.Integer() }), { description: 'The latest occurrences' }),
+  raw: Type.String({ description: 'The decoded JSON exactly as stored' })
+})
+
 const FacetList = Type.Array(Type.Object({ value: Type.String(), count: Type.Integer() }))
 
 export const SearchResultSchema = Type.Object({

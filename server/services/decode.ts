@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import { parseEnvelope } from '../authz/parse.js'
 import type { DenialsRepository } from '../db/repositories/denials.js'
 import { decodingIdentity, type IdentityTable } from '../sts/identities.js'
-import { createStsClient, decodeMessage, DecodeError, describeTarget, type StsTarget } from '../decode/client.js'
+import { contextOf, createStsClient, decodeMessage, DecodeError, type DecodeContext, type StsTarget } from '../decode/client.js'
 import { extractTokens, type TokenProblem } from '../decode/extract.js'
 import type { Importer } from './importer.js'
 
@@ -22,11 +22,11 @@ export interface DecodedItem {
 export type DecodeOutcome = { ok: true, item: DecodedItem } | { ok: false, token: string, error: DecodeError }
 
 /** Decode every token, in order, one call each; a failure does not stop the others. */
-export async function decodeAll (client: STSClient, tokens: string[], targetLabel: string): Promise<DecodeOutcome[]> {
+export async function decodeAll (client: STSClient, tokens: string[], ctx: DecodeContext): Promise<DecodeOutcome[]> {
   const out: DecodeOutcome[] = []
   for (const token of tokens) {
     try {
-      out.push({ ok: true, item: { token, DecodedMessage: await decodeMessage(client, token, targetLabel) } })
+      out.push({ ok: true, item: { token, DecodedMessage: await decodeMessage(client, token, ctx) } })
     } catch (err) {
       if (!(err instanceof DecodeError)) throw err
       out.push({ ok: false, token, error: err })
@@ -63,9 +63,9 @@ export async function storeDecoded (importer: Importer, denials: DenialsReposito
  * The target for a mock served by `app` (at /sts), signed as the first identity allowed to decode; if none
  * is, as the first identity, so that the mock answers AccessDenied and the user learns why.
  */
-export function localTarget (app: FastifyInstance, identities: IdentityTable, region?: string): StsTarget {
+export function localTarget (app: FastifyInstance, identities: IdentityTable, region?: string, secretOrigin?: string): StsTarget {
   const id = decodingIdentity(identities) ?? identities.values().next().value!
-  return { kind: 'local', app, region, credentials: { accessKeyId: id.accessKeyId, secretAccessKey: id.secretAccessKey, ...(id.sessionToken ? { sessionToken: id.sessionToken } : {}) } }
+  return { kind: 'local', app, region, secretOrigin, credentials: { accessKeyId: id.accessKeyId, secretAccessKey: id.secretAccessKey, ...(id.sessionToken ? { sessionToken: id.sessionToken } : {}) } }
 }
 
 /** What decoding a text gave: every message decoded (and stored, if asked), or why not. */
@@ -81,16 +81,18 @@ export class Decoder {
   /** A human label for messages: "the local mock STS", "the STS at URL". */
   readonly label: string
   private readonly client: STSClient
+  private readonly context: DecodeContext
 
   constructor (target: StsTarget, private readonly importer: Importer, private readonly denials: DenialsRepository) {
     this.client = createStsClient(target)
-    this.label = describeTarget(target)
+    this.context = contextOf(target)
+    this.label = this.context.target
   }
 
   async decodeText (text: string, store: { source: string } | null): Promise<DecodeTextOutcome> {
     const { tokens, problems } = extractTokens(text)
     if (problems.length > 0) return { ok: false, problems }
-    const outcomes = await decodeAll(this.client, tokens, this.label)
+    const outcomes = await decodeAll(this.client, tokens, this.context)
     const index = outcomes.findIndex(o => !o.ok)
     const failed = outcomes[index]
     if (failed !== undefined && !failed.ok) return { ok: false, token: failed.token, index, count: tokens.length, error: failed.error }

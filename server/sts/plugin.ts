@@ -31,9 +31,9 @@ export interface StsMockOptions extends StsSetup {
 }
 
 /** Load the identities and the secret once, at startup: a bad file stops the server with a clear error. */
-export function createStsSetup (opts: { identitiesFile: string | null, secret?: string | null, dbPath: string }): StsSetup {
+export function createStsSetup (opts: { identitiesFile: string | null, secret?: string | null, dbPath: string, createKey?: boolean }): StsSetup {
   const identities = loadIdentities(opts.identitiesFile)
-  const { secret, origin } = loadStsSecret({ secret: opts.secret, dbPath: opts.dbPath })
+  const { secret, origin } = loadStsSecret({ secret: opts.secret, dbPath: opts.dbPath, create: opts.createKey })
   return { identities, codec: new TokenCodec(secret), secretOrigin: origin }
 }
 
@@ -120,6 +120,8 @@ export interface StandaloneOptions {
   identitiesFile: string | null
   secret?: string | null
   dbPath: string
+  /** false: a missing key file is not created (a reader such as `whydenied decode`). */
+  createKey?: boolean
   /** Default lifetime of tokens minted by POST /api/mock-sts/encode. */
   ttlSeconds?: number | null
   logger?: FastifyServerOptions['logger']

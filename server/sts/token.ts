@@ -1,11 +1,14 @@
 /**
  * Encoded authorization messages minted by the mock STS: opaque, self-contained, authenticated.
  *
- * Format (version 1): base64url without padding of
- *   version (1 byte, 0x01) | IV (12 bytes) | AES-256-GCM ciphertext | GCM tag (16 bytes)
- * and the plaintext is
+ * Format (version 2): base64url without padding of
+ *   marker (12 bytes) | IV (12 bytes) | AES-256-GCM ciphertext | GCM tag (16 bytes)
+ * where the 12 marker bytes are chosen so that every token starts with the text `whyDeniedMock-v2`
+ * (MOCK_MARKER): a person, and `whydenied decode`, can tell a mock's message from one AWS issued.
+ * Version 1 (before the marker) had a single version byte 0x01 instead; such tokens still decode.
+ * The plaintext is
  *   expiry (uint32 BE, Unix seconds; 0 = never) | pad length (1 byte) | deflateRaw(decoded JSON, UTF-8) | pad
- * The version byte is authenticated as additional data, so changing any character fails the tag check.
+ * The marker (or version byte) is authenticated as additional data, so changing any character fails the tag check.
  * The key is HKDF-SHA256 of a local secret (see loadStsSecret), so any process that shares the
  * secret decodes any token without a lookup table, also after a restart.
  */
@@ -23,10 +26,14 @@ export const MIN_ENCODED_LENGTH = 100
 /** A decoded message this large cannot fit anyway; refuse before compressing. */
 const MAX_DECODED_BYTES = 4 * 1024 * 1024
 
-const VERSION = 0x01
+/** Every token the mock mints starts with this text (12 bytes, so base64url keeps it intact). */
+export const MOCK_MARKER = 'whyDeniedMock-v2'
+const MARKER_BYTES = Buffer.from(MOCK_MARKER, 'base64url')
+/** The version byte of tokens minted before the marker (still opened). */
+const VERSION_1 = 0x01
 const IV_BYTES = 12
 const TAG_BYTES = 16
-const HEADER_BYTES = 1 + IV_BYTES
+const HEADER_BYTES = MARKER_BYTES.length + IV_BYTES
 const PLAIN_HEADER = 5
 const TOKEN_RE = /^[A-Za-z0-9_-]+$/
 
@@ -81,11 +88,10 @@ export class TokenCodec {
     body.copy(plain, PLAIN_HEADER)
     randomBytes(padLen).copy(plain, PLAIN_HEADER + body.length)
     const iv = randomBytes(IV_BYTES)
-    const version = Buffer.from([VERSION])
     const cipher = createCipheriv('aes-256-gcm', this.key, iv)
-    cipher.setAAD(version)
+    cipher.setAAD(MARKER_BYTES)
     const ct = Buffer.concat([cipher.update(plain), cipher.final()])
-    const token = Buffer.concat([version, iv, ct, cipher.getAuthTag()]).toString('base64url')
+    const token = Buffer.concat([MARKER_BYTES, iv, ct, cipher.getAuthTag()]).toString('base64url')
     if (token.length > MAX_ENCODED_LENGTH) {
       throw new CannotMintError(`the encoded message would be ${token.length} characters, over STS's limit of ${MAX_ENCODED_LENGTH}: the decoded message (${json.length} bytes, ${body.length} compressed) is too large`)
     }
@@ -97,16 +103,20 @@ export class TokenCodec {
     if (!TOKEN_RE.test(token)) throw new InvalidTokenError('malformed', 'the message contains characters outside base64url (A-Z a-z 0-9 - _), such as line breaks or quotes')
     if (token.length % 4 === 1) throw new InvalidTokenError('malformed', 'the message has an impossible length (truncated?)')
     const bytes = Buffer.from(token, 'base64url')
-    if (bytes.length < HEADER_BYTES + PLAIN_HEADER + TAG_BYTES || bytes[0] !== VERSION) {
-      throw new InvalidTokenError('malformed', 'the message is not one this STS issued (or it is truncated)')
+    const marked = isMockToken(token)
+    // Version 1 tokens (no marker) are told apart by their first byte; anything else is not ours.
+    const header = marked ? MARKER_BYTES.length : bytes[0] === VERSION_1 ? 1 : 0
+    if (header === 0) throw new InvalidTokenError('malformed', NOT_MINTED_HERE)
+    if (bytes.length < header + IV_BYTES + PLAIN_HEADER + TAG_BYTES) {
+      throw new InvalidTokenError('malformed', 'the message is too short to be one this mock minted (truncated?)')
     }
-    const iv = bytes.subarray(1, HEADER_BYTES)
+    const iv = bytes.subarray(header, header + IV_BYTES)
     const tag = bytes.subarray(bytes.length - TAG_BYTES)
-    const ct = bytes.subarray(HEADER_BYTES, bytes.length - TAG_BYTES)
+    const ct = bytes.subarray(header + IV_BYTES, bytes.length - TAG_BYTES)
     let plain: Buffer
     try {
       const decipher = createDecipheriv('aes-256-gcm', this.key, iv)
-      decipher.setAAD(bytes.subarray(0, 1))
+      decipher.setAAD(bytes.subarray(0, header))
       decipher.setAuthTag(tag)
       plain = Buffer.concat([decipher.update(ct), decipher.final()])
     } catch {
@@ -120,6 +130,14 @@ export class TokenCodec {
     const decoded = inflateRawSync(plain.subarray(PLAIN_HEADER, plain.length - padLen)).toString('utf8')
     return { decoded, expiresAt: expiry === 0 ? null : expiry * 1000 }
   }
+}
+
+/** What the mock answers for a message without its marker: most likely a real one, from AWS. */
+export const NOT_MINTED_HERE = `the message is not one a whydenied mock minted (those start with ${MOCK_MARKER}); a message from AWS decodes only with AWS STS`
+
+/** Whether a token carries the mock's marker (was minted by a whydenied mock STS, with some secret). */
+export function isMockToken (token: string): boolean {
+  return token.startsWith(MOCK_MARKER)
 }
 
 /** Where the mock STS secret lives for a database: next to it. Null for an in-memory database. */
@@ -136,10 +154,11 @@ export interface StsSecret {
 
 /**
  * The mock STS secret: the configured one, else the key file next to the database (created on first
- * use, mode 0600, atomically so that two processes starting together agree), else a random one for
- * an in-memory database (its tokens do not survive a restart).
+ * use, mode 0600, atomically so that two processes starting together agree; with create: false a
+ * missing file gives a random secret instead), else a random one for an in-memory database (its
+ * tokens do not survive a restart).
  */
-export function loadStsSecret (opts: { secret?: string | null, dbPath: string }): StsSecret {
+export function loadStsSecret (opts: { secret?: string | null, dbPath: string, create?: boolean }): StsSecret {
   if (opts.secret) return { secret: Buffer.from(opts.secret, 'utf8'), origin: 'config' }
   const file = stsKeyFile(opts.dbPath)
   if (file === null) return { secret: randomBytes(32), origin: 'ephemeral' }
@@ -148,6 +167,8 @@ export function loadStsSecret (opts: { secret?: string | null, dbPath: string })
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new StsKeyError(file, (err as Error).message)
   }
+  // A reader (`whydenied decode`) creates nothing: with no key file, no message minted for this --db exists.
+  if (opts.create === false) return { secret: randomBytes(32), origin: `${file}, which does not exist (nothing was minted with this --db)` }
   try {
     mkdirSync(path.dirname(file), { recursive: true })
     const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`

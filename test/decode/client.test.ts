@@ -15,14 +15,14 @@ const DECODED = '{"allowed":false,"explicitDeny":false,"context":{"action":"iam:
 
 const failure = async (t: Test, err: unknown): Promise<DecodeError> => {
   sts.on(DecodeAuthorizationMessageCommand).rejects(err as Error)
-  const e = await decodeMessage(client, TOKEN, 'the STS at http://127.0.0.1:9/sts').then(() => null, (x: unknown) => x)
+  const e = await decodeMessage(client, TOKEN, { target: 'the STS at http://127.0.0.1:9/sts' }).then(() => null, (x: unknown) => x)
   t.type(e, DecodeError)
   return e as DecodeError
 }
 
 t.test('success: the DecodedMessage exactly, for exactly the token given', async t => {
   sts.on(DecodeAuthorizationMessageCommand, { EncodedMessage: TOKEN }).resolves({ DecodedMessage: DECODED })
-  t.equal(await decodeMessage(client, TOKEN, 'STS'), DECODED)
+  t.equal(await decodeMessage(client, TOKEN, { target: 'STS' }), DECODED)
   t.equal(sts.commandCalls(DecodeAuthorizationMessageCommand).length, 1)
   t.same(sts.commandCalls(DecodeAuthorizationMessageCommand)[0]!.args[0].input, { EncodedMessage: TOKEN })
 })
@@ -80,6 +80,6 @@ t.test('decodeAll: each token separately; a failure does not stop the others', a
   sts.on(DecodeAuthorizationMessageCommand, { EncodedMessage: 'good1' }).resolves({ DecodedMessage: '{"a":1}' })
     .on(DecodeAuthorizationMessageCommand, { EncodedMessage: 'bad' }).rejects(new InvalidAuthorizationMessageException({ message: 'invalid', $metadata: { httpStatusCode: 400 } }))
     .on(DecodeAuthorizationMessageCommand, { EncodedMessage: 'good2' }).resolves({ DecodedMessage: '{"a":2}' })
-  const out = await decodeAll(client, ['good1', 'bad', 'good2'], 'STS')
+  const out = await decodeAll(client, ['good1', 'bad', 'good2'], { target: 'STS' })
   t.same(out.map(o => o.ok ? o.item.DecodedMessage : (o.error).stsCode), ['{"a":1}', 'InvalidAuthorizationMessageException', '{"a":2}'])
 })

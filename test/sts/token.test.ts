@@ -1,10 +1,11 @@
 /** Encoded messages: exact round trip, authentication, expiry, size limits, and the persisted secret. */
 import t from 'tap'
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
-import { randomBytes } from 'node:crypto'
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { createCipheriv, hkdfSync, randomBytes } from 'node:crypto'
+import { deflateRawSync } from 'node:zlib'
 import path from 'node:path'
 import { DECODED_FIXTURES, tempDir } from '../helpers/build.js'
-import { InvalidTokenError, loadStsSecret, MAX_ENCODED_LENGTH, MIN_ENCODED_LENGTH, stsKeyFile, TokenCodec } from '../../server/sts/token.js'
+import { InvalidTokenError, isMockToken, loadStsSecret, MAX_ENCODED_LENGTH, MIN_ENCODED_LENGTH, MOCK_MARKER, stsKeyFile, TokenCodec } from '../../server/sts/token.js'
 
 const fixtures = readdirSync(DECODED_FIXTURES).filter(f => f.endsWith('.json')).map(f => ({ name: f, raw: JSON.parse(readFileSync(path.join(DECODED_FIXTURES, f), 'utf8')).DecodedMessage as string }))
 const codec = new TokenCodec('unit-test-secret-0123456789')
@@ -93,4 +94,33 @@ t.test('the secret: a key file next to the database (0600), reused after a resta
 
   writeFileSync(file, 'short\n')
   t.throws(() => loadStsSecret({ dbPath: db }), { code: 'WHYDENIED_STS_KEY', message: /fewer than 16 characters/ })
+})
+
+t.test('every minted token carries the documented marker; tokens minted before it still open', async t => {
+  const token = codec.mint(fixtures[0]!.raw)
+  t.ok(token.startsWith(MOCK_MARKER), `starts with ${MOCK_MARKER}`)
+  t.ok(isMockToken(token))
+  // Version 1, as minted before the marker: 0x01 | IV | AES-256-GCM(...) | tag, the version byte as AAD.
+  const key = Buffer.from(hkdfSync('sha256', Buffer.from('unit-test-secret-0123456789'), 'whydenied-mock-sts', 'encoded-authorization-message v1', 32))
+  const body = deflateRawSync(Buffer.from(fixtures[0]!.raw))
+  const plain = Buffer.concat([Buffer.alloc(5), body])
+  const iv = randomBytes(12)
+  const cipher = createCipheriv('aes-256-gcm', key, iv)
+  cipher.setAAD(Buffer.from([1]))
+  const ct = Buffer.concat([cipher.update(plain), cipher.final()])
+  const v1 = Buffer.concat([Buffer.from([1]), iv, ct, cipher.getAuthTag()]).toString('base64url')
+  t.notOk(isMockToken(v1))
+  t.equal(codec.open(v1).decoded, fixtures[0]!.raw, 'a version 1 token decodes')
+
+  // What AWS issues carries no marker: the mock says it did not mint it.
+  const foreign = 'Rk9yZWlnbi' + randomBytes(600).toString('base64url')
+  t.throws(() => codec.open(foreign), { reason: 'malformed', message: /not one a whydenied mock minted \(those start with whyDeniedMock-v2\)/ })
+})
+
+t.test('a reader (create: false) does not create the key file or its directory', async t => {
+  const dir = tempDir(t)
+  const db = path.join(dir, 'typo', 'x.db')
+  const s = loadStsSecret({ dbPath: db, create: false })
+  t.match(s.origin, /mock-sts\.key, which does not exist/)
+  t.notOk(existsSync(path.join(dir, 'typo')), 'no directory')
 })

@@ -1,7 +1,8 @@
 /** GET /api/denials (search with facets) and GET /api/denials/:id (the whole record). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { DenialQuerySchema, SearchResultSchema } from '../../schemas/denials.js'
+import { DenialDetailSchema, DenialQuerySchema, SearchResultSchema } from '../../schemas/denials.js'
+import { ErrorBodySchema } from '../../schemas/errors.js'
 import { DenialNotFoundError } from '../../errors.js'
 import { toFilters } from '../../services/filters.js'
 
@@ -22,7 +23,8 @@ const denials: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       tags: ['denials'],
       summary: 'One denial: parsed fields, conditions, statements, failures, occurrences and raw JSON',
-      params: Type.Object({ id: Type.Integer({ minimum: 1 }) })
+      params: Type.Object({ id: Type.Integer({ minimum: 1 }) }),
+      response: { 200: DenialDetailSchema, 404: ErrorBodySchema }
     }
   }, async (req) => {
     const d = app.repos.denials.get(req.params.id)

@@ -3,6 +3,7 @@
  * every failure (a refusal before routing and a 404 included) and every API route.
  */
 import type { FastifyPluginAsync } from 'fastify'
+import { Type } from 'typebox'
 import { jsonErrorHandler, jsonNotFound } from '../../errors.js'
 import { guard } from '../../plugins/security.js'
 import type { Decoder } from '../../services/decode.js'
@@ -29,6 +30,14 @@ const api: FastifyPluginAsync<ApiOptions> = async (app, opts) => {
   await app.register(mockStsApi, { codec: opts.codec, ttlSeconds: app.config.stsTtlSeconds })
   await app.register(decodeApi, { decoder: opts.decoder })
   await app.register(reportsApi)
+  // The document describes this context's routes (plugins/openapi.ts collects them).
+  app.get('/openapi.json', {
+    schema: {
+      tags: ['meta'],
+      summary: 'This API described as OpenAPI 3.1 (generated from the route schemas)',
+      response: { 200: Type.Object({ openapi: Type.String(), info: Type.Unknown(), paths: Type.Unknown() }, { additionalProperties: true }) }
+    }
+  }, async () => app.swagger())
 }
 
 export default api
