@@ -59,6 +59,16 @@ export const BadCursorError = createError('WHYDENIED_BAD_CURSOR', 'The cursor is
 
 export const BadFilterError = createError<[string]>('WHYDENIED_BAD_FILTER', '%s', 400)
 
+// Requests: policy snapshots, evaluation and what-if
+
+export const NoPolicySnapshotError = createError<[string]>('WHYDENIED_NO_POLICY_SNAPSHOT', 'No policy snapshot covers account %s: import one with whydenied policies import', 404)
+
+export const PolicyNotFoundError = createError<[string]>('WHYDENIED_POLICY_NOT_FOUND', 'No policy with id %s', 404)
+
+export const BadPolicyDocumentError = createError<[string]>('WHYDENIED_BAD_POLICY_DOCUMENT', '%s', 400)
+
+export const UnknownPolicyError = createError<[string]>('WHYDENIED_UNKNOWN_POLICY', '%s', 400)
+
 // Requests: importing and decoding
 
 export const NothingToImportError = createError<[string]>('WHYDENIED_NOTHING_TO_IMPORT', '%s', 400)

@@ -219,7 +219,10 @@ function normalise (d: Obj, raw: string): ParsedMessage {
   return {
     raw,
     contentHash: contentHash(d),
+    kind: 'decoded',
     decision,
+    policyType: null,
+    policyArn: null,
     principal,
     action,
     actionRaw,

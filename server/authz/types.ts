@@ -33,11 +33,24 @@ export interface Principal {
   sessionName: string | null
 }
 
-/** One decoded message, parsed and normalised; `raw` is the source of truth. */
+/** Where a denial was read from: a decoded authorization message, or an access-denied sentence (plain text, CloudTrail). */
+export const DenialKinds = ['decoded', 'text'] as const
+export type DenialKind = (typeof DenialKinds)[number]
+
+/** The kind of policy an access-denied sentence names (null: it names none). */
+export const PolicyTypes = ['identity', 'resource', 'boundary', 'scp', 'rcp', 'session', 'vpc-endpoint'] as const
+export type PolicyType = (typeof PolicyTypes)[number]
+
+/** One decoded message (or access-denied sentence), parsed and normalised; `raw` is the source of truth. */
 export interface ParsedMessage {
   raw: string
   contentHash: string
+  kind: DenialKind
   decision: Decision
+  /** For a text denial: the policy type its sentence names. */
+  policyType: PolicyType | null
+  /** For a text denial: the ARN of the denying policy, when the sentence gives it. */
+  policyArn: string | null
   principal: Principal
   action: string | null
   actionRaw: string | null
@@ -61,6 +74,8 @@ export interface SourceRecord {
   encodedSha256?: string
   /** Size of its JSON text, when known: bounds the work in flight by bytes rather than by count. */
   bytes?: number
+  /** A plain-text access-denied sentence (value is then null). */
+  text?: string
 }
 
 /** A record that could not be used, with the reason a person can act on. */
@@ -86,12 +101,36 @@ export interface ImportRecord {
   encodedSha256?: string | undefined
   /** ISO-8601 instant, or null when the input did not say (the import time is used). */
   observedAt: string | null
+  /** For a CloudTrail event: its identity (eventID) and context; the event, not the place, identifies the occurrence. */
+  event?: EventContext | undefined
+}
+
+/** What identifies a CloudTrail event and where it came from: kept with each occurrence it made. */
+export interface EventFields {
+  eventId: string
+  eventTime: string
+  eventSource: string | null
+  eventName: string | null
+  errorCode: string | null
+  region: string | null
+  sourceIp: string | null
+  userAgent: string | null
+}
+
+/** What whydenied keeps of a CloudTrail event besides the denial. */
+export interface EventContext extends EventFields {
+  /** An encoded authorization message in errorMessage, to decode (pending) or cut short by CloudTrail (truncated). */
+  token: string | null
+  tokenState: 'pending' | 'truncated' | null
 }
 
 /** A stored denial as lists show it: one distinct message with its occurrence counters. */
 export interface DenialSummary {
   id: number
+  kind: DenialKind
   decision: Decision
+  policyType: PolicyType | null
+  policyArn: string | null
   action: string | null
   service: string | null
   principalArn: string | null
@@ -111,5 +150,14 @@ export interface DenialDetail extends DenialSummary {
   statements: MatchedStatement[]
   failures: unknown[]
   occurrenceList: Array<{ observedAt: string, source: string, line: number }>
+  /** The CloudTrail events behind its occurrences (newest first, at most 100). */
+  events: SourceEvent[]
+  /** For a text denial: whether an encoded message waits to be decoded (pending) or was cut short (truncated). */
+  encodedMessage: 'pending' | 'truncated' | null
   raw: string
+}
+
+/** A CloudTrail event as a denial's page shows it. */
+export interface SourceEvent extends EventFields {
+  encodedMessage: 'pending' | 'truncated' | 'decoded' | 'undecodable' | null
 }

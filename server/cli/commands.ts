@@ -14,7 +14,10 @@ export const commands: ReadonlyArray<{ name: string, load: () => Promise<Command
   { name: 'search', load: async () => await import('./search.js') },
   { name: 'decode', load: async () => await import('./decode.js') },
   { name: 'mock-sts', load: async () => await import('./mock-sts.js') },
-  { name: 'report', load: async () => await import('./report.js') }
+  { name: 'report', load: async () => await import('./report.js') },
+  { name: 'policies', load: async () => await import('./policies.js') },
+  { name: 'explain', load: async () => await import('./explain.js') },
+  { name: 'what-if', load: async () => await import('./what-if.js') }
 ]
 
 /** The modules to register for these arguments (argv without node and the script). */

@@ -8,12 +8,15 @@ import { loadConfig } from '../config.js'
 import { openStore } from '../db/index.js'
 import { contextOf, createStsClient, type StsTarget } from '../decode/client.js'
 import { excerpt, extractTokens } from '../decode/extract.js'
-import { decodeAll, localTarget, storeDecoded } from '../services/decode.js'
+import { decodeAll, localTarget, storeDecoded, textDenialsOnly } from '../services/decode.js'
+import { readTextRecords } from '../ingest/index.js'
 import { Importer } from '../services/importer.js'
+import { decodePending, type PendingSummary } from '../services/pending.js'
+import { checkedUrl, openSts, pendingLine } from './sts.js'
 import { buildStsMock } from '../sts/plugin.js'
 import { dbPath, Exit, fail, readStdin, withDb, type DbOption } from './common.js'
 
-interface DecodeOptions extends DbOption { endpoint?: string, aws?: boolean, region?: string, store?: boolean, source?: string, identities?: string }
+interface DecodeOptions extends DbOption { endpoint?: string, aws?: boolean, region?: string, store?: boolean, source?: string, identities?: string, pending?: boolean }
 
 /** Exactly the AWS CLI's output for one decoded message (json.dump indent=4, then a newline). */
 export function cliOutput (decodedMessage: string): string {
@@ -30,6 +33,7 @@ export function register (program: Command): void {
     .option('--store', 'import the decoded messages into the database')
     .option('--source <name>', 'with --store: label the occurrences (default "decode")')
     .option('--identities <file>', 'local mock only: identities file (default: $WHYDENIED_STS_IDENTITIES, else fixtures/sts/identities.json)')
+    .option('--pending', 'decode the encoded messages of imported CloudTrail events that wait for it (imported with --decode none), instead of text')
     .addHelpText('after', [
       '',
       'Messages are rejoined when broken across lines, and quotes and trailing punctuation are removed; a message',
@@ -40,9 +44,48 @@ export function register (program: Command): void {
     ].join('\n'))
     .action(async (words: string[], opts: DecodeOptions) => {
       if (opts.aws && opts.endpoint) fail('--aws and --endpoint exclude each other: --aws means AWS\'s own endpoint')
+      if (opts.pending) {
+        if (words.length > 0) fail('--pending decodes what is stored: give no text with it')
+        let summary: PendingSummary
+        try {
+          const store = openStore(dbPath(opts))
+          const sts = await openSts(opts)
+          try {
+            summary = await decodePending(store.repos.events, store.repos.writer, sts.client, sts.label)
+          } finally {
+            await sts.close()
+            store.close()
+          }
+        } catch (err) {
+          fail(err)
+        }
+        process.stdout.write(pendingLine(summary) + '\n')
+        if (summary.error !== null) process.stderr.write(`whydenied: stopped: ${summary.error}\n`)
+        process.exitCode = summary.error === null && summary.remaining === 0 ? Exit.ok : Exit.failed
+        return
+      }
       const fromStdin = words.length === 0 || (words.length === 1 && words[0] === '-')
       if (fromStdin && words.length === 0 && process.stdin.isTTY) fail('give the error text (or the message) as an argument, or - to read it from stdin')
       const text = fromStdin ? (await readStdin()).toString('utf8') : words.join(' ')
+      // No encoded message, but access-denied sentences: nothing to send to STS; they are shown (and stored) as text denials.
+      const sentences = textDenialsOnly(text)
+      if (sentences !== null) {
+        for (const d of sentences) process.stdout.write(JSON.stringify({ kind: 'text', ...d }, null, 4) + '\n')
+        if (opts.store) {
+          try {
+            const store = openStore(dbPath(opts))
+            const s = await new Importer(store.repos.writer, store.repos.imports).run(readTextRecords(text, opts.source ?? 'decode'), { source: opts.source ?? 'decode', label: opts.source ?? 'decode' })
+            store.close()
+            process.stderr.write(`stored: imported ${s.imported}, duplicates ${s.duplicates}, rejected ${s.rejectedCount} (text denials: no encoded message to decode)\n`)
+          } catch (err) {
+            fail(err)
+          }
+        } else {
+          process.stderr.write('whydenied: no encoded message in the text: the access-denied message is shown as read (--store stores it as a text denial)\n')
+        }
+        process.exitCode = Exit.ok
+        return
+      }
       const { tokens, problems } = extractTokens(text)
       if (problems.length > 0) {
         for (const p of problems) process.stderr.write(`whydenied: not sent to STS: ${p.excerpt}: ${p.reason}\n`)
@@ -96,15 +139,4 @@ export function register (program: Command): void {
       }
       process.exitCode = failed === 0 ? Exit.ok : Exit.failed
     })
-}
-
-function checkedUrl (value: string): string {
-  let u: URL
-  try {
-    u = new URL(value)
-  } catch {
-    fail(`--endpoint ${value} is not a URL: give e.g. http://127.0.0.1:3001/sts`)
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') fail(`--endpoint ${value}: use an http:// or https:// URL`)
-  return value
 }

@@ -1,5 +1,5 @@
 /** `whydenied import`: files, directories and stdin into the database, with a summary and exit code. */
-import type { Command } from 'commander'
+import { Option, type Command } from 'commander'
 import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { SingleBar, Presets } from 'cli-progress'
@@ -7,15 +7,19 @@ import { expandPath, readStreamRecords } from '../ingest/index.js'
 import type { InputItem } from '../authz/types.js'
 import { openStore } from '../db/index.js'
 import { CLI_IMPORT_OPTIONS, Importer, SummaryBuilder } from '../services/importer.js'
+import type { PendingSummary } from '../services/pending.js'
 import { dbPath, Exit, fail, wholeNumber, withDb, type DbOption } from './common.js'
 
-interface ImportOptions extends DbOption { json?: boolean, source?: string, progress?: boolean, batchSize?: number }
+interface ImportOptions extends DbOption { json?: boolean, source?: string, progress?: boolean, batchSize?: number, decode: 'none' | 'mock' | 'aws', endpoint?: string, region?: string }
 
 export function register (program: Command): void {
   withDb(program.command('import'))
-    .description('Import decoded messages (JSON, JSON array, NDJSON; files, directories, or - for stdin)')
-    .argument('<paths...>', 'files, directories (searched for .json, .jsonl, .ndjson) or - for stdin')
-    .option('--json', 'print the summary as JSON: {"imported","duplicates","rejected":[{source,line,reason}] (the first 1000),"rejectedCount","rejectedReasons"}')
+    .description('Import denials: decoded messages (JSON, JSON array, NDJSON), CloudTrail logs (also .json.gz, lookup-events output), access-denied text; files, directories, or - for stdin')
+    .argument('<paths...>', 'files, directories (searched for .json, .jsonl, .ndjson and their .gz) or - for stdin')
+    .option('--json', 'print the summary as JSON: {"imported","duplicates","skipped","rejected":[{source,line,reason}] (the first 1000),"rejectedCount","rejectedReasons"}')
+    .addOption(new Option('--decode <mode>', 'encoded messages in CloudTrail errorMessages: none (store the text denial, decode later with `whydenied decode --pending`), mock (the built-in mock STS), aws (real STS, default credential chain)').choices(['none', 'mock', 'aws']).default('none'))
+    .option('--endpoint <url>', 'with --decode aws: the STS endpoint to call instead of AWS\'s (any STS-compatible one, e.g. `whydenied mock-sts`)')
+    .option('--region <region>', 'with --decode aws: the signing region')
     .option('--source <name>', 'label the occurrences with NAME instead of the file name')
     .option('--no-progress', 'no progress bar, even on a terminal')
     .option('--batch-size <n>', 'records per transaction (default 20000): smaller commits more often, larger is faster', wholeNumber(1, Number.MAX_SAFE_INTEGER, 'Give a whole number of records, at least 1.'))
@@ -87,14 +91,34 @@ export function register (program: Command): void {
         fail(err)
       }
       bar?.stop()
+      // Encoded messages of the CloudTrail events just stored (and any left pending before), decoded now.
+      let decoded: PendingSummary | null = null
+      if (opts.decode !== 'none') {
+        try {
+          // Loaded only when asked for: the STS client is most of a second of start-up.
+          const { openSts } = await import('./sts.js')
+          const { decodePending } = await import('../services/pending.js')
+          const sts = await openSts({ db: opts.db, aws: opts.decode === 'aws', endpoint: opts.decode === 'aws' ? opts.endpoint : undefined, region: opts.region })
+          try {
+            decoded = await decodePending(store.repos.events, store.repos.writer, sts.client, sts.label)
+          } finally {
+            await sts.close()
+          }
+        } catch (err) {
+          store.close()
+          fail(err)
+        }
+      }
       store.close()
       const summary = total.summary()
       if (opts.json) {
-        process.stdout.write(JSON.stringify(summary) + '\n')
+        process.stdout.write(JSON.stringify(decoded === null ? summary : { ...summary, decoded }) + '\n')
       } else {
         const secs = (Date.now() - started) / 1000
         const shown = summary.rejected.length < summary.rejectedCount ? ` (first ${summary.rejected.length} shown)` : ''
-        process.stdout.write(`imported ${summary.imported}, duplicates ${summary.duplicates}, rejected ${summary.rejectedCount}${shown} (${secs.toFixed(1)} s)\n`)
+        process.stdout.write(`imported ${summary.imported}, duplicates ${summary.duplicates}, rejected ${summary.rejectedCount}${shown}${summary.skipped > 0 ? `, skipped ${summary.skipped} (not denials)` : ''} (${secs.toFixed(1)} s)\n`)
+        if (decoded !== null) process.stdout.write((await import('./sts.js')).pendingLine(decoded) + '\n')
+        if (decoded?.error) process.stderr.write(`whydenied: decoding stopped: ${decoded.error}\n`)
         // Written in pieces, not joined: 150,000 rejections stay out of one giant string.
         for (const r of summary.rejected) process.stdout.write(`  rejected ${r.source}${r.line > 0 ? `:${r.line}` : ''}: ${r.reason}\n`)
         if (shown !== '') {

@@ -4,7 +4,9 @@ import { writeFileSync } from 'node:fs'
 import { loadConfig } from '../config.js'
 import { openStore } from '../db/index.js'
 import { buildReport, DEFAULT_LIMIT, EMPTY_TEAMS, Formats, loadTeamsFile, render, resolvePeriod, type Format } from '../reports/index.js'
+import { DenialKinds, type DenialKind } from '../authz/types.js'
 import { dbPath, fail, wholeNumber, withDb, type DbOption } from './common.js'
+import { fixResolver } from '../services/policies.js'
 
 interface ReportOptions extends DbOption {
   teams?: string
@@ -15,6 +17,7 @@ interface ReportOptions extends DbOption {
   redact?: boolean
   out?: string
   limit: number
+  kind?: DenialKind
 }
 
 export function register (program: Command): void {
@@ -27,6 +30,7 @@ export function register (program: Command): void {
     .addOption(new Option('--format <format>', 'output format').choices(Formats).default('html'))
     .option('--redact', 'replace account IDs, names and identifiers with stable pseudonyms, to share outside the team')
     .option('--out <file>', 'write to FILE instead of stdout')
+    .addOption(new Option('--kind <kind>', 'only decoded messages or only access-denied text (default: both, counted together)').choices(DenialKinds))
     .option('--limit <n>', 'groups listed per team and list (0: all)', wholeNumber(0, 100_000, 'Give a whole number from 0 to 100000.'), DEFAULT_LIMIT)
     .addHelpText('after', '\nThe period is compared with the one of the same length before it: groups are new, ongoing,\ngrowing (at least 1.5x and at least 3 more occurrences) or gone quiet.')
     .action((opts: ReportOptions) => {
@@ -37,7 +41,7 @@ export function register (program: Command): void {
         const teams = teamsFile ? loadTeamsFile(teamsFile) : EMPTY_TEAMS
         const store = openStore(dbPath(opts), { mustExist: true })
         try {
-          const report = buildReport(store.repos.reports, { period, teams, team: opts.team ?? null, redact: Boolean(opts.redact), limit: opts.limit })
+          const report = buildReport(store.repos.reports, { period, teams, team: opts.team ?? null, redact: Boolean(opts.redact), limit: opts.limit, resolveFix: fixResolver(store.repos), kind: opts.kind ?? null })
           output = render(report, opts.format)
         } finally {
           store.close()

@@ -3,7 +3,7 @@ import { Option, type Command } from 'commander'
 import { Compile } from 'typebox/compile'
 import { openStore } from '../db/index.js'
 import { toFilters } from '../services/filters.js'
-import { Decisions, type DenialSummary } from '../authz/types.js'
+import { Decisions, DenialKinds, PolicyTypes, type DenialSummary } from '../authz/types.js'
 import { DenialFiltersSchema, type DenialFilters, type SortOrder } from '../schemas/denials.js'
 import { schemaProblem } from '../util/schema-errors.js'
 import { showBidiControls } from '../util/bidi.js'
@@ -24,8 +24,8 @@ const filtersValidator = Compile(DenialFiltersSchema)
 
 /** The filters among the options, checked by the schema (the message names the option). */
 function filtersOf (opts: SearchOptions): DenialFilters {
-  const { action, service, principal, account, resource, condition, decision, since, until, q } = opts
-  const filters: DenialFilters = { action, service, principal, account, resource, condition, decision, since, until, q }
+  const { action, service, principal, account, resource, condition, decision, kind, policyType, policyArn, since, until, q } = opts
+  const filters: DenialFilters = { action, service, principal, account, resource, condition, decision, kind, policyType, policyArn, since, until, q }
   for (const k of Object.keys(filters) as Array<keyof DenialFilters>) if (filters[k] === undefined) delete filters[k]
   const problem = schemaProblem(filtersValidator, filters)
   if (problem) fail(`--${problem.field?.replace(/\[\d+\]$/, '') ?? 'filters'}: ${problem.reason}`)
@@ -44,6 +44,9 @@ export function register (program: Command): void {
     .option('--resource <arn>', 'resource ARN, exact or glob')
     .option('--condition <k[=v]>', 'condition KEY=VALUE, or KEY for "key present"; repeatable', collect, [])
     .addOption(new Option('--decision <decision>', 'only this decision').choices(Decisions))
+    .addOption(new Option('--kind <kind>', 'decoded (from an encoded message) or text (an access-denied sentence: plain text, CloudTrail)').choices(DenialKinds))
+    .addOption(new Option('--policy-type <type>', 'the policy type a text denial names').choices(PolicyTypes))
+    .option('--policy-arn <arn>', 'ARN of the denying policy, exact or glob (arn:aws:organizations::*:policy/*)')
     .option('--since <when>', 'occurrences since a date, an ISO instant, or a span (30d, 12h)')
     .option('--until <when>', 'occurrences before (a date is inclusive)')
     .option('--q <text>', 'case-insensitive substring over ARNs, action and condition values')

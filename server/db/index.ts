@@ -5,8 +5,11 @@
 import { openDatabase, type DB, type OpenOptions } from './connection.js'
 import { DenialWriter } from './repositories/denial-writer.js'
 import { DenialsRepository } from './repositories/denials.js'
+import { EventsRepository } from './repositories/events.js'
 import { ImportsRepository } from './repositories/imports.js'
+import { PoliciesRepository } from './repositories/policies.js'
 import { ReportsRepository } from './repositories/reports.js'
+import { Rollups } from './repositories/rollups.js'
 import { SearchRepository } from './repositories/search.js'
 import { StatsRepository } from './repositories/stats.js'
 
@@ -16,9 +19,13 @@ export interface Repositories {
   /** Storing parsed messages. */
   writer: DenialWriter
   imports: ImportsRepository
+  /** CloudTrail events: occurrence identities, and encoded messages waiting to be decoded. */
+  events: EventsRepository
   search: SearchRepository
   stats: StatsRepository
   reports: ReportsRepository
+  /** Policy snapshots and their policies. */
+  policies: PoliciesRepository
 }
 
 export interface Store {
@@ -40,12 +47,17 @@ export function openStore (file: string, opts: OpenOptions = {}): Store {
 /** Every repository on an open connection (openStore's; tests that hold their own connection). */
 export function repositoriesOn (db: DB): Repositories {
   const imports = new ImportsRepository(db)
+  // Shared: the writer and the events' relinking both change what the rollups count.
+  const rollups = new Rollups(db)
+  const events = new EventsRepository(db, rollups)
   return {
     denials: new DenialsRepository(db),
-    writer: new DenialWriter(db, imports),
+    writer: new DenialWriter(db, imports, events, rollups),
     imports,
+    events,
     search: new SearchRepository(db),
     stats: new StatsRepository(db),
-    reports: new ReportsRepository(db)
+    reports: new ReportsRepository(db),
+    policies: new PoliciesRepository(db)
   }
 }

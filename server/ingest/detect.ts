@@ -5,8 +5,10 @@
  */
 import type { InputItem } from '../authz/types.js'
 import { reject } from './errors.js'
+import { GunzipError, gunzipBounded, isGzip } from './gzip.js'
 import { isBlank, lineRecord, splitLines, type Line } from './lines.js'
 import { documentRecords, MAX_DOCUMENT_BYTES, utf8 } from './scan.js'
+import { looksLikeText, textRecords } from './text.js'
 
 const NL = Buffer.from('\n')
 
@@ -47,6 +49,17 @@ async function * readRecords (chunks: AsyncIterable<Buffer> | Iterable<Buffer>, 
     peekedLength += n.value.length
   }
   const start = peeked.length === 1 ? peeked[0]! : Buffer.concat(peeked)
+  // A .gz file (CloudTrail delivers .json.gz): decompressed as it streams, with its output bounded.
+  if (isGzip(start)) {
+    try {
+      yield * readRecords(gunzipBounded(ended ? [start] : prepend(start, it)), source)
+    } catch (err) {
+      // What was read before the bad part is kept; the rest of the file is refused with the reason.
+      if (!(err instanceof GunzipError)) throw err
+      yield reject(source, 1, err.message)
+    }
+    return
+  }
   const utf16 = utf16Encoding(start)
   const bytes = ended ? [start] : prepend(start, it)
   const lines = splitLines(utf16 === null ? bytes : transcodeUtf16(bytes, utf16))
@@ -73,6 +86,11 @@ async function * readRecords (chunks: AsyncIterable<Buffer> | Iterable<Buffer>, 
   }
   const candidates = buffered.filter(l => !isBlank(l.bytes)).slice(0, 2)
   const ndjson = buffered.length > 1 && candidates.some(l => parsesAlone(l.bytes))
+  // Text (a log, pasted error output): the lines holding access-denied messages, streamed.
+  if (!ndjson && looksLikeText(candidates[0]!.bytes)) {
+    yield * textRecords(buffered, lines, source)
+    return
+  }
   if (ndjson) {
     for (const l of buffered) yield * lineRecord(l, source)
     for await (const l of lines) yield * lineRecord(l, source)

@@ -5,7 +5,11 @@ import path from 'node:path'
 import type { InputItem, RejectedRecord } from '../authz/types.js'
 import { readStreamRecords } from './detect.js'
 
-export const IMPORT_EXTENSIONS = ['.json', '.jsonl', '.ndjson'] as const
+/**
+ * Read in a directory: JSON, NDJSON and their gzip (CloudTrail delivers .json.gz). Text files (.txt,
+ * .log) are read when named, not picked up from a directory, where they are mostly notes and READMEs.
+ */
+export const IMPORT_EXTENSIONS = ['.json', '.jsonl', '.ndjson', '.json.gz', '.jsonl.gz', '.ndjson.gz'] as const
 
 /**
  * Every file to read for `PATH`: the file itself, or the import files under a directory, sorted.

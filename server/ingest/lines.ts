@@ -2,6 +2,7 @@
 import { Limits } from '../authz/parse.js'
 import type { InputItem } from '../authz/types.js'
 import { jsonError, reject, TOO_LARGE_REASON } from './errors.js'
+import { textLineRecord } from './text.js'
 import { CONCATENATED, concatenatedRecords, MAX_DOCUMENT_BYTES, nestingExceeds, utf8, valueRecords } from './scan.js'
 
 const TURN_MS = 20
@@ -73,6 +74,13 @@ export function * lineRecord (l: Line, source: string): Generator<InputItem> {
   try {
     value = JSON.parse(text)
   } catch (err) {
+    // A plain-text access-denied message among JSON lines (a log mixing both) is a record too. Before
+    // the next check: a log line starting with a date ("2026-11-28 …") parses as a number and more.
+    const asText = /^\s*[{["]/.test(text) ? null : textLineRecord(l, source)
+    if (asText !== null && asText.kind === 'record') {
+      yield asText
+      return
+    }
     // Several documents on one line (`{…} {…}`): each is a record, as in a whole file.
     if (CONCATENATED.test((err as Error).message)) {
       yield * concatenatedRecords(text, source, l.line)

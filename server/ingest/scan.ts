@@ -4,6 +4,8 @@
  */
 import { Limits } from '../authz/parse.js'
 import type { InputItem } from '../authz/types.js'
+import { containerRecords } from './cloudtrail.js'
+import { nestingExceeds, valueNestingExceeds } from './nesting.js'
 import { DEPTH_REASON, jsonError, reject, TOO_LARGE_REASON } from './errors.js'
 
 /** A whole-document (non-NDJSON) input may not exceed this; larger data should be NDJSON. */
@@ -11,36 +13,7 @@ export const MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
 
 export const utf8 = new TextDecoder('utf-8', { fatal: true })
 
-/**
- * True when brackets outside strings nest deeper than `limit`: a linear byte scan, run before
- * JSON.parse so that nothing recursive (structured clone to the parse worker, JSON.stringify)
- * ever sees a hostile record. The exact check (checkTree) runs later, iteratively.
- */
-export function nestingExceeds (bytes: Uint8Array, limit: number): boolean {
-  let depth = 0
-  let inString = false
-  for (let i = 0; i < bytes.length; i++) {
-    const c = bytes[i]!
-    if (inString) {
-      if (c === 0x5c) i++
-      else if (c === 0x22) inString = false
-    } else if (c === 0x22) inString = true
-    else if (c === 0x7b || c === 0x5b) { if (++depth > limit) return true } else if (c === 0x7d || c === 0x5d) depth--
-  }
-  return false
-}
-
-/** The same bound over an already-parsed value, iteratively (for the elements of one big array). */
-function valueNestingExceeds (root: unknown, limit: number): boolean {
-  const stack: Array<[unknown, number]> = [[root, 1]]
-  while (stack.length > 0) {
-    const [v, depth] = stack.pop()!
-    if (typeof v !== 'object' || v === null) continue
-    if (depth > limit) return true
-    for (const x of Array.isArray(v) ? v : Object.values(v)) stack.push([x, depth + 1])
-  }
-  return false
-}
+export { nestingExceeds }
 
 export function * documentRecords (bytes: Buffer, source: string): Generator<InputItem> {
   let text: string
@@ -63,6 +36,12 @@ export function * documentRecords (bytes: Buffer, source: string): Generator<Inp
     const pos = /at position (\d+)/.exec((err as Error).message)
     const line = pos ? lineAt(text, Number(pos[1])) : lineAt(text, text.trimEnd().length)
     yield reject(source, line, jsonError(text, err as Error, 'document'))
+    return
+  }
+  // A CloudTrail log file or lookup-events output: its events, each a record (the file may be large).
+  const events = containerRecords(value, bytes.length, nestingExceeds(bytes, Limits.maxDepth + 1), source, firstContentLine(text))
+  if (events !== null) {
+    yield * events
     return
   }
   if (!Array.isArray(value)) {
@@ -110,6 +89,11 @@ export const CONCATENATED = /after JSON|Unexpected non-whitespace/
  * nests too deep somewhere (`deep`) are they walked, iteratively, and a too-deep one is rejected alone.
  */
 export function * valueRecords (value: unknown, textBytes: number, deep: boolean, source: string, line: number): Generator<InputItem> {
+  const events = containerRecords(value, textBytes, deep, source, line)
+  if (events !== null) {
+    yield * events
+    return
+  }
   const values = Array.isArray(value) ? value : [value]
   const bytes = Math.ceil(textBytes / Math.max(values.length, 1))
   for (const v of values) {

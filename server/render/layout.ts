@@ -14,7 +14,8 @@ const NAV: Array<{ href: string, label: string, section: string }> = [
   { href: '/', label: 'Dashboard', section: 'dashboard' },
   { href: '/denials', label: 'Denials', section: 'denials' },
   { href: '/import', label: 'Import', section: 'import' },
-  { href: '/reports', label: 'Reports', section: 'reports' }
+  { href: '/reports', label: 'Reports', section: 'reports' },
+  { href: '/policies', label: 'Policies', section: 'policies' }
 ]
 
 /** A CSRF token for the page's forms (sets the secret cookie on first use). */

@@ -4,7 +4,7 @@
  * team. The result is a plain data model that every renderer (html, md, json, csv) reads.
  */
 import { explainDenial, policyDocument, type Explanation, type PolicyStatement } from '../authz/explain.js'
-import type { Decision } from '../authz/types.js'
+import type { Decision, DenialKind } from '../authz/types.js'
 import type { GroupRow, ReportsRepository } from '../db/repositories/reports.js'
 import { UnknownTeamError } from '../errors.js'
 import { daysOf, GROWTH_FACTOR, GROWTH_MIN_INCREASE, statusOf, type Period, type Status } from './period.js'
@@ -24,7 +24,20 @@ export interface BuildReportOptions {
   /** Groups listed per section and list (recurring, new, quiet); 0 lists them all. */
   limit?: number
   now?: Date
+  /**
+   * The fix of a denial in the policy a policy snapshot resolves (services/policies.ts fixResolver).
+   * Left out of redacted reports: it names policies and accounts.
+   */
+  resolveFix?: ((denialId: number) => ResolvedFix | null) | null
+  /** Only denials of this kind; absent: decoded and text denials counted together. */
+  kind?: DenialKind | null
 }
+
+/** A fix in the policy that decides the denial, from the policy snapshot. */
+export interface ResolvedFix { policy: string, policyType: string, kind: string, verified: boolean, note: string, json: string }
+
+/** The resolved fixes of a section, grouped by the policy they change. */
+export interface FixesByPolicy { policy: string, policyType: string, fixes: Array<{ action: string | null, resource: string | null, kind: string, verified: boolean, note: string, json: string }> }
 
 export interface ReportGroup {
   team: string
@@ -47,6 +60,8 @@ export interface ReportGroup {
   sids: string[]
   explanation: Pick<Explanation, 'summary' | 'detail' | 'hints'>
   fix: Explanation['fix']
+  /** The fix in the resolved policy, when a policy snapshot covers the principal's account. */
+  resolvedFix: ResolvedFix | null
 }
 
 export interface CountedValue { value: string, occurrences: number }
@@ -78,6 +93,8 @@ export interface TeamSection {
   topPrincipals: CountedValue[]
   /** One policy that allows every listed implicit deny, statements merged where that stays least-privilege. */
   policy: { statements: PolicyStatement[], json: string, groups: number } | null
+  /** The resolved fixes of the listed groups, one entry per policy to change. */
+  fixesByPolicy: FixesByPolicy[]
   /** Explicit denies: no Allow helps; the Deny statement named must change. */
   explicitDenies: Array<{ principal: string | null, action: string | null, resource: string | null, occurrences: number, statements: string[], text: string }>
   /** Occurrences per day of the listed groups, over report.days. */
@@ -98,6 +115,8 @@ export interface Report {
   /** Days of the previous and the reported period; the reported period starts at index periodStart. */
   days: string[]
   periodStart: number
+  /** The kind the report is restricted to, or null (both). */
+  kind: DenialKind | null
   team: string | null
   redacted: boolean
   teamsFile: string | null
@@ -141,6 +160,7 @@ export function buildReport (repo: ReportsRepository, opts: BuildReportOptions):
   const { period, teams } = opts
   const limit = opts.limit ?? DEFAULT_LIMIT
   const redactor = opts.redact instanceof Redactor ? opts.redact : opts.redact ? new Redactor() : null
+  const resolveFix = redactor ? null : opts.resolveFix ?? null
   const teamNames = [...teams.teams.map(t => t.name), UNASSIGNED]
   if (opts.team && !teamNames.includes(opts.team)) {
     throw new UnknownTeamError(`no team "${opts.team}"${teams.file ? ` in ${teams.file}` : ''}: use one of ${teamNames.join(', ')}`)
@@ -153,7 +173,7 @@ export function buildReport (repo: ReportsRepository, opts: BuildReportOptions):
     return t
   }
   const days = daysOf({ since: period.previousSince, until: period.until })
-  const scan = repo.groups({ from: period.previousSince, mid: period.since, until: period.until, days },
+  const scan = repo.groups({ from: period.previousSince, mid: period.since, until: period.until, days, kind: opts.kind ?? null },
     opts.team ? (p, a) => teamFor(p, a) === opts.team : undefined,
     opts.team ? teamPrefilter(teams, opts.team) ?? undefined : undefined)
   const rows = scan.groups
@@ -215,7 +235,8 @@ export function buildReport (repo: ReportsRepository, opts: BuildReportOptions):
       // AWS lists matched statements for explicit denies only: an implicit deny has no Sid to look up.
       sids: row.decision === 'implicit-deny' ? [] : repo.sids(row.ids),
       explanation: { summary: explanation.summary, detail: explanation.detail, hints: explanation.hints },
-      fix: explanation.fix
+      fix: explanation.fix,
+      resolvedFix: resolveFix && sample ? resolveFix(Math.max(...row.ids)) : null
     }
     detailCache.set(row, g)
     return g
@@ -279,9 +300,18 @@ export function buildReport (repo: ReportsRepository, opts: BuildReportOptions):
       statements: (g.fix as { statements: string[] }).statements,
       text: (g.fix as { text: string }).text
     }))
+    const byPolicy = new Map<string, FixesByPolicy>()
+    for (const g of new Set([...listed, ...newGroups])) {
+      const f = g.resolvedFix
+      if (!f) continue
+      const entry = byPolicy.get(f.policy) ?? { policy: f.policy, policyType: f.policyType, fixes: [] }
+      entry.fixes.push({ action: g.action, resource: g.resource, kind: f.kind, verified: f.verified, note: f.note, json: f.json })
+      byPolicy.set(f.policy, entry)
+    }
     return {
       team: name,
       totals,
+      fixesByPolicy: [...byPolicy.values()].sort((a, b) => b.fixes.length - a.fixes.length || a.policy.localeCompare(b.policy)),
       groups: listed,
       omittedGroups: current.length - listed.length,
       newGroups,
@@ -303,7 +333,7 @@ export function buildReport (repo: ReportsRepository, opts: BuildReportOptions):
     }
     totals.principals += s.totals.principals
   }
-  const scope = opts.team ? `team ${opts.team}` : 'all teams'
+  const scope = (opts.team ? `team ${opts.team}` : 'all teams') + (opts.kind === 'text' ? ', access-denied text only' : opts.kind === 'decoded' ? ', decoded messages only' : '')
   return {
     title: `Recurring denials, ${scope}, ${period.since.slice(0, 10)} to ${new Date(Date.parse(period.until) - 1).toISOString().slice(0, 10)}`,
     generatedAt: (opts.now ?? new Date()).toISOString(),
@@ -311,6 +341,7 @@ export function buildReport (repo: ReportsRepository, opts: BuildReportOptions):
     days,
     periodStart,
     team: opts.team ?? null,
+    kind: opts.kind ?? null,
     redacted: redactor !== null,
     // A path can name a person (/home/alice/…): a redacted report keeps only the file name.
     teamsFile: teams.file && redactor ? teams.file.split(/[\\/]/).pop()! : teams.file,

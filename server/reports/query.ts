@@ -1,7 +1,7 @@
 /** The report a query asks for: its period resolved, the teams file read, the options applied. */
 import type { ReportsRepository } from '../db/repositories/reports.js'
 import type { ReportQuery } from '../schemas/reports.js'
-import { buildReport, type Report } from './build.js'
+import { buildReport, type Report, type ResolvedFix } from './build.js'
 import { resolvePeriod } from './period.js'
 import { EMPTY_TEAMS, loadTeamsFile, type TeamsConfig } from './teams.js'
 
@@ -14,7 +14,7 @@ export function teamsFor (file: string | null): TeamsConfig {
 }
 
 /** Build the report a query asks for (errors carry statusCode 400 with a message a person can act on). */
-export function reportFor (repo: ReportsRepository, teamsFile: string | null, q: ReportQuery): Report {
+export function reportFor (repo: ReportsRepository, teamsFile: string | null, q: ReportQuery, resolveFix: ((id: number) => ResolvedFix | null) | null = null): Report {
   const period = resolvePeriod(q.since || undefined, q.until || undefined)
-  return buildReport(repo, { period, teams: teamsFor(teamsFile), team: q.team || null, redact: isOn(q.redact), limit: q.limit })
+  return buildReport(repo, { period, teams: teamsFor(teamsFile), team: q.team || null, redact: isOn(q.redact), limit: q.limit, resolveFix, kind: q.kind || null })
 }

@@ -5,6 +5,9 @@ const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => T
 
 export const DecisionSchema = Type.Union([Type.Literal('explicit-deny'), Type.Literal('implicit-deny'), Type.Literal('allowed')])
 
+export const KindSchema = Type.Union([Type.Literal('decoded'), Type.Literal('text')], { description: 'decoded (from an encoded authorization message) or text (an access-denied sentence: plain text, CloudTrail)' })
+export const PolicyTypeSchema = Type.Union([Type.Literal('identity'), Type.Literal('resource'), Type.Literal('boundary'), Type.Literal('scp'), Type.Literal('rcp'), Type.Literal('session'), Type.Literal('vpc-endpoint')], { description: 'The policy type a text denial names' })
+
 export const SortOrderSchema = Type.Union([Type.Literal('lastSeen'), Type.Literal('occurrences')], { description: 'lastSeen (default) or occurrences, newest/most first' })
 export type SortOrder = Static<typeof SortOrderSchema>
 
@@ -21,6 +24,9 @@ export const DenialFiltersSchema = Type.Object({
   resource: Type.Optional(Type.String({ maxLength: 2048, description: 'Resource ARN, exact or glob' })),
   condition: Type.Optional(Type.Array(Type.String({ maxLength: 4096 }), { maxItems: 20, description: 'KEY=VALUE, or KEY for "key present"; repeatable' })),
   decision: Type.Optional(DecisionSchema),
+  kind: Type.Optional(KindSchema),
+  policyType: Type.Optional(PolicyTypeSchema),
+  policyArn: Type.Optional(Type.String({ maxLength: 2048, description: 'ARN of the denying policy (text denials that name it), exact or glob' })),
   since: Type.Optional(Type.String({ maxLength: 64, description: 'Date, ISO instant, or span (30d, 12h): occurrences at or after' })),
   until: Type.Optional(Type.String({ maxLength: 64, description: 'Date (inclusive), ISO instant, or span: occurrences before' })),
   q: Type.Optional(Type.String({ maxLength: 512, description: 'Case-insensitive substring over ARNs, action and condition values' }))
@@ -38,7 +44,10 @@ export type DenialQuery = Static<typeof DenialQuerySchema>
 
 export const DenialSummarySchema = Type.Object({
   id: Type.Integer(),
+  kind: KindSchema,
   decision: DecisionSchema,
+  policyType: Nullable(PolicyTypeSchema),
+  policyArn: Nullable(Type.String()),
   action: Nullable(Type.String()),
   service: Nullable(Type.String()),
   principalArn: Nullable(Type.String()),
@@ -77,7 +86,19 @@ export const DenialDetailSchema = Type.Object({
   }), { description: 'Matched statements' }),
   failures: Type.Array(Type.Unknown(), { description: 'The failures of the message, as it gave them' }),
   occurrenceList: Type.Array(Type.Object({ observedAt: Type.String(), source: Type.String(), line: Type.Integer() }), { description: 'The latest occurrences' }),
-  raw: Type.String({ description: 'The decoded JSON exactly as stored' })
+  events: Type.Array(Type.Object({
+    eventId: Type.String(),
+    eventTime: Type.String(),
+    eventSource: Nullable(Type.String()),
+    eventName: Nullable(Type.String()),
+    errorCode: Nullable(Type.String()),
+    region: Nullable(Type.String()),
+    sourceIp: Nullable(Type.String()),
+    userAgent: Nullable(Type.String()),
+    encodedMessage: Nullable(Type.Union([Type.Literal('pending'), Type.Literal('truncated'), Type.Literal('decoded'), Type.Literal('undecodable')]))
+  }), { description: 'The CloudTrail events behind its occurrences (newest first, at most 100)' }),
+  encodedMessage: Nullable(Type.Union([Type.Literal('pending'), Type.Literal('truncated')], { description: 'Text denial: an encoded message waits to be decoded, or CloudTrail cut it short' })),
+  raw: Type.String({ description: 'The decoded JSON exactly as stored; for a text denial, the access-denied sentence' })
 })
 
 const FacetList = Type.Array(Type.Object({ value: Type.String(), count: Type.Integer() }))
@@ -92,7 +113,9 @@ export const SearchResultSchema = Type.Object({
     account: FacetList,
     conditionKey: FacetList,
     service: FacetList,
-    decision: FacetList
+    decision: FacetList,
+    kind: FacetList,
+    policyType: FacetList
   }, { description: 'Top values with counts under the current filters (omitted with facets=false)' }))
 })
 
@@ -101,6 +124,7 @@ export const RejectedSchema = Type.Object({ source: Type.String(), line: Type.In
 export const ImportSummarySchema = Type.Object({
   imported: Type.Integer(),
   duplicates: Type.Integer(),
+  skipped: Type.Integer({ description: 'Records that are not denials (CloudTrail events without an access-denied errorCode)' }),
   rejected: Type.Array(RejectedSchema, { description: 'The first 1,000 rejections in full' }),
   rejectedCount: Type.Integer({ description: 'Every rejection, counted' }),
   rejectedReasons: Type.Record(Type.String(), Type.Integer(), { description: 'Rejections per reason, with quoted text, indices and positions replaced' })

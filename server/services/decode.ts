@@ -3,6 +3,7 @@ import type { STSClient } from '@aws-sdk/client-sts'
 import { createHash } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { parseEnvelope } from '../authz/parse.js'
+import { MAX_LINE, parseDenialText, type TextDenial } from '../authz/text.js'
 import type { DenialsRepository } from '../db/repositories/denials.js'
 import { decodingIdentity, type IdentityTable } from '../sts/identities.js'
 import { contextOf, createStsClient, decodeMessage, DecodeError, type DecodeContext, type StsTarget } from '../decode/client.js'
@@ -20,6 +21,20 @@ export interface DecodedItem {
 }
 
 export type DecodeOutcome = { ok: true, item: DecodedItem } | { ok: false, token: string, error: DecodeError }
+
+/**
+ * The access-denied sentences of a text that holds no encoded message (nothing to decode), or null:
+ * `whydenied decode` and the Import page's decode form then show and store them as text denials.
+ */
+export function textDenialsOnly (text: string): TextDenial[] | null {
+  if (text.length > 16 * MAX_LINE || extractTokens(text).tokens.length > 0 || /encoded\s+(?:authori[sz]ation\s+)?failure\s+message/i.test(text)) return null
+  const found: TextDenial[] = []
+  for (const line of text.split(/\r?\n/)) {
+    const r = parseDenialText(line)
+    if (r?.ok === true) found.push(r.denial)
+  }
+  return found.length > 0 ? found : null
+}
 
 /** Decode every token, in order, one call each; a failure does not stop the others. */
 export async function decodeAll (client: STSClient, tokens: string[], ctx: DecodeContext): Promise<DecodeOutcome[]> {

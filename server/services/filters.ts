@@ -21,6 +21,9 @@ export function toFilters (q: DenialFilters, now = new Date()): DenialFilters {
     resource: q.resource || undefined,
     condition: q.condition?.filter(c => c !== ''),
     decision: q.decision,
+    kind: q.kind,
+    policyType: q.policyType,
+    policyArn: q.policyArn || undefined,
     since: bound(q.since, 'since'),
     until: bound(q.until, 'until'),
     q: q.q || undefined

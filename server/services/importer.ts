@@ -1,5 +1,8 @@
 /** Import: records from any input → parsed messages → stored in batches, with a summary of what happened. */
+import { isDenialCode, looksLikeEvent, parseEvent, type TokenClassifier } from '../authz/cloudtrail.js'
 import { notAnObject, parseEnvelope, RecordError } from '../authz/parse.js'
+import { messageFromText, parseDenialText } from '../authz/text.js'
+import { extractTokens } from '../decode/extract.js'
 import { Worker } from 'node:worker_threads'
 import { collectGarbage } from './memory.js'
 import type { ImportRecord, InputItem, RejectedRecord, SourceRecord } from '../authz/types.js'
@@ -9,6 +12,8 @@ import type { ImportsRepository } from '../db/repositories/imports.js'
 export interface ImportSummary {
   imported: number
   duplicates: number
+  /** Records that are not denials (CloudTrail events with no access-denied errorCode): read and left out. */
+  skipped: number
   /** The first MAX_REJECTED_DETAIL rejections, in input order, each with its source, line and reason. */
   rejected: RejectedRecord[]
   /** Every rejection, counted: `rejected` may hold only the first of them. */
@@ -48,6 +53,7 @@ export function reasonCategory (reason: string): string {
 export class SummaryBuilder {
   imported = 0
   duplicates = 0
+  skipped = 0
   rejectedCount = 0
   readonly rejected: RejectedRecord[] = []
   private readonly reasons = new Map<string, number>()
@@ -68,6 +74,7 @@ export class SummaryBuilder {
   add (s: ImportSummary): void {
     this.imported += s.imported
     this.duplicates += s.duplicates
+    this.skipped += s.skipped
     this.rejectedCount += s.rejectedCount
     // A loop, not push(...s.rejected): spreading a large array into a call overflows the stack.
     for (const r of s.rejected) {
@@ -81,6 +88,7 @@ export class SummaryBuilder {
     return {
       imported: this.imported,
       duplicates: this.duplicates,
+      skipped: this.skipped,
       rejected: this.rejected,
       rejectedCount: this.rejectedCount,
       // fromEntries defines own properties: a category named "__proto__" stays a plain key.
@@ -131,8 +139,28 @@ export const SERVER_IMPORT_OPTIONS = { batchSize: 250, batchBytes: 1024 * 1024 }
 /** For `whydenied import` (and the benchmark, which must measure the same thing): a process of its own. */
 export const CLI_IMPORT_OPTIONS = { collectGarbageAboveMb: 256 } as const
 
+/** A record that is not a denial (a CloudTrail event that succeeded, or failed for another reason). */
+export const SKIPPED = null
+export type Skipped = typeof SKIPPED
+
+/**
+ * An encoded authorization message in a CloudTrail errorMessage: whole (to decode, now or later), or cut
+ * short (CloudTrail truncates long error messages), by the same hygiene rules `whydenied decode` applies.
+ */
+export const classifyToken: TokenClassifier = (errorMessage) => {
+  if (!/encoded\s+(?:authori[sz]ation\s+)?failure\s+message/i.test(errorMessage)) return null
+  const { tokens, problems } = extractTokens(errorMessage)
+  if (tokens.length === 1 && problems.length === 0) return { token: tokens[0]!, state: 'pending' }
+  return { token: null, state: 'truncated' }
+}
+
 /** Parse one input record; a problem becomes a rejection that names the field. */
-export function toImportRecord (item: SourceRecord, sourceOverride?: string): ImportRecord | RejectedRecord {
+export function toImportRecord (item: SourceRecord, sourceOverride?: string): ImportRecord | RejectedRecord | Skipped {
+  if (item.text !== undefined) {
+    const r = parseDenialText(item.text)
+    if (r === null || !r.ok) return { source: item.source, line: item.line, reason: r?.reason ?? 'no access-denied message in the text' }
+    return { message: messageFromText(r.denial), source: sourceOverride ?? item.source, line: item.line, index: item.index, observedAt: null }
+  }
   // The commonest garbage (numbers, strings, bare words that parse) is refused without a throw.
   const notObject = notAnObject(item.value)
   if (notObject !== null) return { source: item.source, line: item.line, reason: notObject }
@@ -141,6 +169,12 @@ export function toImportRecord (item: SourceRecord, sourceOverride?: string): Im
   const stackTraceLimit = Error.stackTraceLimit
   Error.stackTraceLimit = 0
   try {
+    if (looksLikeEvent(item.value)) {
+      const e = parseEvent(item.value, classifyToken)
+      if (e.skipped) return SKIPPED
+      // The event identifies the occurrence: its source is the file (or --source) and the event id.
+      return { message: e.message, source: sourceOverride ?? item.source, line: item.line, index: item.index, observedAt: e.observedAt, event: e.event }
+    }
     const env = parseEnvelope(item.value)
     return { message: env.message, source: sourceOverride ?? env.source ?? item.source, line: item.line, index: item.index, encodedSha256: item.encodedSha256, observedAt: env.observedAt }
   } catch (err) {
@@ -156,11 +190,11 @@ export function toImportRecord (item: SourceRecord, sourceOverride?: string): Im
  * What the parse worker answers per record: the stored record, or only the reason of a rejection
  * (its source and line are in the request): small strings clone much faster than objects.
  */
-export type WorkerResult = ImportRecord | string
+export type WorkerResult = ImportRecord | string | Skipped
 
 export function toWorkerResult (item: SourceRecord, sourceOverride?: string): WorkerResult {
   const r = toImportRecord(item, sourceOverride)
-  return 'message' in r ? r : r.reason
+  return r === SKIPPED || 'message' in r ? r : r.reason
 }
 
 /** Imports smaller than this stay on one thread: a worker costs more to start than it saves. */
@@ -179,7 +213,7 @@ const DEFAULT_RECORD_BYTES = 1024
 /** Longest stretch of work between two turns of the event loop (a server keeps answering). */
 const YIELD_AFTER_MS = 20
 
-type Parsed = ImportRecord | RejectedRecord
+type Parsed = ImportRecord | RejectedRecord | Skipped
 
 /** The parse worker, with requests answered in order. */
 class ParseWorker {
@@ -234,8 +268,11 @@ interface Chunk { items: InputItem[], sent: SourceRecord[], bytes: number, resul
 
 const newChunk = (): Chunk => ({ items: [], sent: [], bytes: 0, result: null })
 
-/** Whether a record is worth sending to the worker: anything but an object is rejected in no time. */
-const worthSending = (r: SourceRecord): boolean => notAnObject(r.value) === null
+/**
+ * Whether a record is worth sending to the worker: anything but an object is rejected in no time, and a
+ * CloudTrail event that is not a denial (most of a log) is skipped in no time: cloning it would cost more.
+ */
+const worthSending = (r: SourceRecord): boolean => notAnObject(r.value) === null && !(looksLikeEvent(r.value) && !isDenialCode(r.value.errorCode))
 
 const yieldToLoop = (): Promise<void> => new Promise(resolve => setImmediate(resolve))
 
@@ -279,6 +316,10 @@ export class Importer {
     }
     /** Add one outcome to the open batch; true when the batch is full (the caller flushes). */
     const accept = (r: Parsed): boolean => {
+      if (r === SKIPPED) {
+        out.skipped++
+        return false
+      }
       if ('message' in r) {
         batch.push(r)
         bytesInBatch += r.message.raw.length

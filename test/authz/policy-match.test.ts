@@ -76,8 +76,9 @@ t.test('missing keys: IfExists, negated operators, Null', async t => {
   t.equal(conditionMismatch('Null', 'aws:SourceVpc', 'true', r), null)
   t.not(conditionMismatch('Null', 'aws:RequestedRegion', 'true', r), null)
   t.equal(conditionMismatch('Null', 'aws:RequestedRegion', 'false', r), null)
-  t.match(conditionMismatch('IpAddress', 'aws:SourceIp', '10.0.0.0/8', r), /not checked/)
-  t.match(conditionMismatch('Frobnicate', 'aws:SourceIp', 'x', r), /not supported/)
+  t.match(conditionMismatch('IpAddress', 'aws:SourceIp', '10.0.0.0/8', r), /request has no aws:SourceIp/)
+  t.equal(conditionMismatch('IpAddress', 'aws:SourceIp', '10.0.0.0/8', { ...r, conditions: { 'aws:SourceIp': ['10.1.2.3'] } }), null)
+  t.match(conditionMismatch('Frobnicate', 'aws:SourceIp', 'x', r), /not a condition operator whydenied knows/)
 })
 
 t.test('set operators ForAnyValue / ForAllValues', async t => {

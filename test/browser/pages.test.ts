@@ -138,7 +138,7 @@ for (const width of [1400, 390]) {
       await screenshot(page, `${p.name}-${width}`)
       const m = await page.evaluate<{ scrollWidth: number, innerWidth: number, nav: Array<{ label: string, inView: boolean, onTop: boolean }>, broken: string[], arnStyles: number, segs: number }>(MEASURE)
       t.ok(m.scrollWidth <= m.innerWidth, `${p.name}: no sideways scrolling (${m.scrollWidth} <= ${m.innerWidth})`)
-      t.same(m.nav.map(n => n.label), ['Dashboard', 'Denials', 'Import', 'Reports'], `${p.name}: the navigation`)
+      t.same(m.nav.map(n => n.label), ['Dashboard', 'Denials', 'Import', 'Reports', 'Policies'], `${p.name}: the navigation`)
       t.same(m.nav.filter(n => !n.inView || !n.onTop).map(n => n.label), [], `${p.name}: every navigation link in view, none covered`)
       t.same(m.broken, [], `${p.name}: no account ID broken across lines`)
       t.equal(m.arnStyles, 0, `${p.name}: identifiers never styled to break anywhere`)

@@ -57,7 +57,7 @@ t.test('3,000 records of 100 KB: all stored, peak memory under 400 MB', async t 
   const db = path.join(dir, 'b.db')
   const r = await runMeasured(dir, ['import', '--db', db, '--json', file])
   t.equal(r.code, 0, r.stderr)
-  t.same(JSON.parse(r.stdout), { imported: 3000, duplicates: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} })
+  t.same(JSON.parse(r.stdout), { imported: 3000, duplicates: 0, skipped: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} })
   // Before: 20,000-record batches held every record (1 GB for 50 KB records), and 500-record
   // worker chunks exhausted the worker's heap.
   t.ok(r.peakMb < 400, `peak RSS ${Math.round(r.peakMb)} MB`)

@@ -9,9 +9,9 @@ t.test('import a directory, then again: all duplicates; --json shape; exit codes
   const db = path.join(dir, 'w.db')
   let r = await runCli(['import', '--db', db, '--json', DECODED_FIXTURES])
   t.equal(r.code, 0, r.stderr)
-  t.same(JSON.parse(r.stdout), { imported: 9, duplicates: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} })
+  t.same(JSON.parse(r.stdout), { imported: 9, duplicates: 0, skipped: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} })
   r = await runCli(['import', '--db', db, '--json', DECODED_FIXTURES])
-  t.same(JSON.parse(r.stdout), { imported: 0, duplicates: 9, rejected: [], rejectedCount: 0, rejectedReasons: {} })
+  t.same(JSON.parse(r.stdout), { imported: 0, duplicates: 9, skipped: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} })
   t.equal(r.code, 0)
 
   const mixed = path.join(dir, 'mixed.ndjson')
@@ -20,7 +20,7 @@ t.test('import a directory, then again: all duplicates; --json shape; exit codes
   r = await runCli(['import', '--db', db, '--json', mixed])
   t.equal(r.code, 2, 'some rejected: exit 2')
   const s = JSON.parse(r.stdout)
-  t.same(Object.keys(s), ['imported', 'duplicates', 'rejected', 'rejectedCount', 'rejectedReasons'])
+  t.same(Object.keys(s), ['imported', 'duplicates', 'skipped', 'rejected', 'rejectedCount', 'rejectedReasons'])
   t.equal(s.rejectedCount, 1)
   t.same(s.rejected, [{ source: mixed, line: 2, reason: 'DecodedMessage has been elided ("..." or "(...)"): copy the complete message, not a shortened one from a web page (field DecodedMessage)' }])
 
@@ -89,18 +89,29 @@ t.test('--db defaults: $WHYDENIED_DB, else ./data/whydenied.db created on first 
   t.ok(existsSync(path.join(dir, 'data', 'whydenied.db')))
   mkdirSync(path.join(dir, 'other'))
   r = await runCli(['import', '--json', fixture], { cwd: dir, env: { WHYDENIED_DB: path.join(dir, 'other', 'env.db') } })
-  t.same(JSON.parse(r.stdout), { imported: 1, duplicates: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} }, 'a fresh database from the environment')
+  t.same(JSON.parse(r.stdout), { imported: 1, duplicates: 0, skipped: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} }, 'a fresh database from the environment')
   t.ok(existsSync(path.join(dir, 'other', 'env.db')))
 })
 
-t.test('every command has --help that names --db', async t => {
-  const r = await runCli(['--help'])
-  const names = [...r.stdout.matchAll(/^ {2}([a-z-]+) /gm)].map(m => m[1]).filter(n => n !== 'help')
-  t.ok(names.includes('serve') && names.includes('import') && names.includes('search'))
+t.test('every command has --help that names --db (a command group: each of its commands)', async t => {
+  const commandsIn = (help: string): string[] => {
+    const list = help.split(/^Commands:$/m)[1] ?? ''
+    return [...list.matchAll(/^ {2}([a-z-]+) /gm)].map(m => m[1]!).filter(n => n !== 'help')
+  }
+  const names = commandsIn((await runCli(['--help'])).stdout)
+  t.ok(names.includes('serve') && names.includes('import') && names.includes('search') && names.includes('policies'))
   for (const name of names) {
-    const h = await runCli([name!, '--help'])
+    const h = await runCli([name, '--help'])
     t.equal(h.code, 0, `${name} --help`)
-    t.match(h.stdout, /--db <file>/, `${name} takes --db`)
+    const sub = commandsIn(h.stdout)
+    if (!h.stdout.includes('--db <file>') && sub.length > 0) {
+      for (const s of sub) {
+        const hs = await runCli([name, s, '--help'])
+        t.match(hs.stdout, /--db <file>/, `${name} ${s} takes --db`)
+      }
+    } else {
+      t.match(h.stdout, /--db <file>/, `${name} takes --db`)
+    }
   }
 })
 

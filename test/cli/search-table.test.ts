@@ -4,7 +4,7 @@ import { fitArn, printable, table } from '../../server/cli/search.js'
 import type { DenialSummary } from '../../server/authz/types.js'
 
 const item = (principalArn: string, resource: string, action = 'iam:PassRole'): DenialSummary => ({
-  id: 12, decision: 'implicit-deny', action, service: 'iam', principalArn, resource, region: 'us-east-1', occurrences: 3, firstSeen: '2026-11-01T10:00:00.000Z', lastSeen: '2026-11-02T10:00:00.000Z'
+  id: 12, kind: 'decoded', decision: 'implicit-deny', policyType: null, policyArn: null, action, service: 'iam', principalArn, resource, region: 'us-east-1', occurrences: 3, firstSeen: '2026-11-01T10:00:00.000Z', lastSeen: '2026-11-02T10:00:00.000Z'
 })
 const session = 'arn:aws:sts::111122223333:assumed-role/ci-runner/session-0ab51ed10'
 const resource = 'arn:aws:iam::111122223333:role/EC2_instance_Profile_role'

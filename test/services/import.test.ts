@@ -27,22 +27,22 @@ t.test('counts, then every record a duplicate on re-import', async t => {
   const db = open(t)
   const { importer } = makeRepositories(db)
   const first = await importer.run(readTextRecords(ndjson, 'batch.ndjson'))
-  t.same(first, { imported: 9, duplicates: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} })
+  t.same(first, { imported: 9, duplicates: 0, skipped: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} })
   const again = await importer.run(readTextRecords(ndjson, 'batch.ndjson'))
-  t.same(again, { imported: 0, duplicates: 9, rejected: [], rejectedCount: 0, rejectedReasons: {} })
+  t.same(again, { imported: 0, duplicates: 9, skipped: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} })
   t.equal(count(db, 'denials'), 9)
   t.equal(count(db, 'occurrences'), 9)
   t.equal(count(db, 'conditions'), db.prepare('SELECT count(*) FROM conditions').pluck().get())
   // Same content from another file, or at another observedAt: a new occurrence of the same denial.
   const other = await importer.run(readTextRecords(ndjson, 'other.ndjson'))
-  t.same(other, { imported: 9, duplicates: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} })
+  t.same(other, { imported: 9, duplicates: 0, skipped: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} })
   t.equal(count(db, 'denials'), 9, 'stored once')
   t.equal(count(db, 'occurrences'), 18)
   const text = JSON.parse(fixtureBodies[0]!).DecodedMessage
   const stamped = (at: string) => JSON.stringify({ DecodedMessage: text, observedAt: at, source: 'ticket-7' })
-  t.same(await importer.run(readTextRecords(stamped('2026-10-01T00:00:00Z'), 'api')), { imported: 1, duplicates: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} })
-  t.same(await importer.run(readTextRecords(stamped('2026-10-01T00:00:00Z'), 'api')), { imported: 0, duplicates: 1, rejected: [], rejectedCount: 0, rejectedReasons: {} })
-  t.same(await importer.run(readTextRecords(stamped('2026-10-02T00:00:00Z'), 'api')), { imported: 1, duplicates: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} })
+  t.same(await importer.run(readTextRecords(stamped('2026-10-01T00:00:00Z'), 'api')), { imported: 1, duplicates: 0, skipped: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} })
+  t.same(await importer.run(readTextRecords(stamped('2026-10-01T00:00:00Z'), 'api')), { imported: 0, duplicates: 1, skipped: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} })
+  t.same(await importer.run(readTextRecords(stamped('2026-10-02T00:00:00Z'), 'api')), { imported: 1, duplicates: 0, skipped: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} })
   const d = db.prepare('SELECT occurrences, first_seen FROM denials d JOIN messages m ON m.denial_id = d.id WHERE m.raw = ?').get(text) as { occurrences: number, first_seen: string }
   t.equal(d.occurrences, 4, 'occurrence count kept in step')
   t.equal(d.first_seen, '2026-10-01T00:00:00.000Z', 'first seen from the envelope')
@@ -67,8 +67,8 @@ t.test('an occurrence is a place in the input: records sharing a line count as w
     ['appended.json', `${JSON.stringify([m, m], null, 2)}\n${JSON.stringify([m])}${c}\n`, 4]
   ]
   for (const [name, body, records] of inputs) {
-    t.same(await importer.run(readTextRecords(body, name)), { imported: records, duplicates: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} }, `${name}: every record counted`)
-    t.same(await importer.run(readTextRecords(body, name)), { imported: 0, duplicates: records, rejected: [], rejectedCount: 0, rejectedReasons: {} }, `${name}: again, only duplicates`)
+    t.same(await importer.run(readTextRecords(body, name)), { imported: records, duplicates: 0, skipped: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} }, `${name}: every record counted`)
+    t.same(await importer.run(readTextRecords(body, name)), { imported: 0, duplicates: records, skipped: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} }, `${name}: again, only duplicates`)
   }
   const counts = db.prepare('SELECT d.occurrences FROM denials d ORDER BY d.id').pluck().all()
   t.same(counts, [16, 1], 'one denial, 16 occurrences; the other, 1')
@@ -86,7 +86,7 @@ t.test('a rejected record keeps its place: mending it later does not recount the
   const first = await importer.run(readTextRecords(`[{"foo": 1}, ${m}]`, 'f.json'))
   t.equal(first.imported, 1)
   t.equal(first.rejected.length, 1)
-  t.same(await importer.run(readTextRecords(`[${n}, ${m}]`, 'f.json')), { imported: 1, duplicates: 1, rejected: [], rejectedCount: 0, rejectedReasons: {} }, 'the mended record is new, the other a duplicate')
+  t.same(await importer.run(readTextRecords(`[${n}, ${m}]`, 'f.json')), { imported: 1, duplicates: 1, skipped: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} }, 'the mended record is new, the other a duplicate')
   t.equal(miscounted(db), 0)
 })
 
@@ -125,7 +125,7 @@ t.test('a failed write leaves no half-record: the whole batch rolls back', async
   await t.rejects(repos.importer.run(readTextRecords(ndjson, 'x')), /disk full/)
   for (const table of ['denials', 'messages', 'conditions', 'occurrences', 'statements', 'failures', 'strings', 'denial_terms', 'daily_counts', 'facet_counts']) t.equal(count(db, table), 0, `${table} empty`)
   stmt.run = real
-  t.same(await repos.importer.run(readTextRecords(ndjson, 'x')), { imported: 9, duplicates: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} }, 'retry completes')
+  t.same(await repos.importer.run(readTextRecords(ndjson, 'x')), { imported: 9, duplicates: 0, skipped: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} }, 'retry completes')
   // The ids handed out by the rolled-back batch were forgotten: every reference resolves.
   t.equal(db.prepare('SELECT count(*) FROM conditions c WHERE NOT EXISTS (SELECT 1 FROM strings WHERE id = c.value_id) OR NOT EXISTS (SELECT 1 FROM strings WHERE id = c.key_sid)').pluck().get(), 0, 'conditions refer to stored strings')
   t.equal(db.prepare('SELECT count(*) FROM denial_terms t WHERE NOT EXISTS (SELECT 1 FROM strings WHERE id = t.string_id)').pluck().get(), 0, 'terms refer to stored strings')
@@ -262,7 +262,7 @@ t.test('summaries add up without growing: SummaryBuilder and reasonCategory', as
   const { SummaryBuilder, reasonCategory, MAX_REASON_CATEGORIES, OTHER_REASONS } = await import('../../server/services/importer.js')
   const b = new SummaryBuilder()
   for (let i = 0; i < 1500; i++) b.reject({ source: 's', line: i + 1, reason: `not JSON: the line starts with "${i}"` })
-  const big = { imported: 3, duplicates: 1, rejected: Array.from({ length: 200_000 }, (_, i) => ({ source: 't', line: i, reason: 'r' })), rejectedCount: 200_000, rejectedReasons: { r: 200_000 } }
+  const big = { imported: 3, duplicates: 1, skipped: 2, rejected: Array.from({ length: 200_000 }, (_, i) => ({ source: 't', line: i, reason: 'r' })), rejectedCount: 200_000, rejectedReasons: { r: 200_000 } }
   b.add(big)
   const s = b.summary()
   t.equal(s.imported, 3)

@@ -1,11 +1,14 @@
 /** Row mappers shared by the repositories: denial rows to the domain types of authz/types.ts. */
-import type { Decision, DenialSummary, MatchedStatement, Principal } from '../../authz/types.js'
+import type { Decision, DenialKind, DenialSummary, MatchedStatement, PolicyType, Principal } from '../../authz/types.js'
 
 export interface DenialRow {
   id: number
   content_hash: string
   raw: string
+  kind: DenialKind
   decision: Decision
+  policy_type: PolicyType | null
+  policy_arn: string | null
   principal_arn: string | null
   principal_id: string | null
   principal_name: string | null
@@ -23,12 +26,15 @@ export interface DenialRow {
   last_seen: string
 }
 
-export const SUMMARY_COLUMNS = 'd.id, d.decision, d.action, d.service, d.principal_arn, d.resource, d.region, d.occurrences, d.first_seen, d.last_seen'
+export const SUMMARY_COLUMNS = 'd.id, d.kind, d.decision, d.policy_type, d.policy_arn, d.action, d.service, d.principal_arn, d.resource, d.region, d.occurrences, d.first_seen, d.last_seen'
 
-export function rowToSummary (r: Pick<DenialRow, 'id' | 'decision' | 'action' | 'service' | 'principal_arn' | 'resource' | 'region' | 'occurrences' | 'first_seen' | 'last_seen'>): DenialSummary {
+export function rowToSummary (r: Pick<DenialRow, 'id' | 'kind' | 'decision' | 'policy_type' | 'policy_arn' | 'action' | 'service' | 'principal_arn' | 'resource' | 'region' | 'occurrences' | 'first_seen' | 'last_seen'>): DenialSummary {
   return {
     id: r.id,
+    kind: r.kind,
     decision: r.decision,
+    policyType: r.policy_type,
+    policyArn: r.policy_arn,
     action: r.action,
     service: r.service,
     principalArn: r.principal_arn,

@@ -1,7 +1,16 @@
 /** Storing parsed messages: denials with their parts, occurrences, sources, the string dictionary and its substring index, and the rollups, a batch per transaction. */
 import type { DB } from '../connection.js'
-import type { ImportRecord, RejectedRecord } from '../../authz/types.js'
+import type { EventContext, ImportRecord, RejectedRecord } from '../../authz/types.js'
 import type { ImportsRepository } from './imports.js'
+import type { Rollups } from './rollups.js'
+
+/** What the writer needs of events.ts's EventsRepository. */
+export interface EventIdentities {
+  claim: (e: EventContext) => number | undefined
+  attach: (eventRow: number, occurrenceId: number) => void
+  pendingFor: (tokenSha256: Buffer) => Array<{ id: number, occurrenceId: number }>
+  relink: (eventRow: number, occurrenceId: number, to: number, tokenSha256: Buffer) => void
+}
 
 export type RecordOutcome = 'imported' | 'duplicate'
 
@@ -9,8 +18,6 @@ export type RecordOutcome = 'imported' | 'duplicate'
 const ROWS_PER_INSERT = 32
 /** Strings whose ids are remembered across batches; beyond it the cache starts over (memory stays bounded). */
 const STRING_CACHE_MAX = 200_000
-
-const day = (iso: string): string => iso.slice(0, 10)
 
 /** Rows of `width` columns, written ROWS_PER_INSERT at a time by one multi-row statement. */
 class RowBuffer {
@@ -40,22 +47,6 @@ class RowBuffer {
   clear (): void { this.values = [] }
 }
 
-interface BatchState {
-  /** Per denial: occurrences added, earliest and latest observedAt. */
-  bumps: Map<number, { n: number, min: string, max: string }>
-  /** Denials inserted by this batch, with their first observedAt. */
-  created: Map<number, string>
-  /** Occurrences added per UTC day. */
-  daily: Map<string, number>
-  /** Occurrences added per (day, principal, account), keyed by the three joined with NUL. */
-  principals: Map<string, number>
-  /** Denials added per facet value, keyed by facet NUL key; the shown value beside the count. */
-  facets: Map<string, { value: string, n: number }>
-}
-
-/** SQLite's NOCASE folds ASCII letters only (toLowerCase would fold every script). */
-const asciiLower = (s: string): string => s.replace(/[A-Z]+/g, m => m.toLowerCase())
-
 export class DenialWriter {
   private readonly findByHash
   private readonly insertDenial
@@ -65,19 +56,14 @@ export class DenialWriter {
   private readonly findString
   private readonly insertStringFts
   /**
-   * Strings added by the open batch, indexed for q when it ends. Interleaved with other writes, each
-   * statement after an FTS5 insert opens a savepoint, which makes FTS5 flush its pending terms: tiny
-   * segments, written over and over (measured: 40 µs of CPU per string instead of 4).
+   * Strings added by the open transaction, indexed for q when it ends. Interleaved with other
+   * writes, each statement after an FTS5 insert opens a savepoint, which makes FTS5 flush its pending
+   * terms: tiny segments, written over and over (measured: 40 µs of CPU per string instead of 4).
    */
   private pendingFts: Array<[number, string]> = []
   /** String → strings.id, for the strings met lately (see STRING_CACHE_MAX). */
   private readonly stringIds = new Map<string, number>()
   private readonly lastSeenOf
-  private readonly addDaily
-  private readonly addLastDay
-  private readonly dropEmptyLastDays
-  private readonly addDailyPrincipal
-  private readonly addFacet
   private readonly insertStatement
   private readonly insertFailure
   private readonly insertOccurrence
@@ -97,15 +83,25 @@ export class DenialWriter {
   private readonly bumpDenial
   private readonly insertMessage
   private readonly storeBatchTx
+  private readonly inTx
+  /** Whether a transaction of this writer is open (decodedDenial buffers rows that only it writes). */
+  private open = false
+  /**
+   * Per denial: occurrences the open transaction added, earliest and latest observedAt. Counters are
+   * bumped once per denial per batch: recurring denials make batches repetitive.
+   */
+  private bumps = new Map<number, { n: number, min: string, max: string }>()
+  /** last_seen of the denials the open transaction inserted, as inserted (saves reading it back). */
+  private created = new Map<number, string>()
 
-  constructor (db: DB, private readonly imports: ImportsRepository) {
+  constructor (db: DB, private readonly imports: ImportsRepository, private readonly events: EventIdentities, private readonly rollups: Rollups) {
     this.findByHash = db.prepare<[string], { id: number }>('SELECT id FROM denials WHERE content_hash = ?')
     this.insertDenial = db.prepare(`INSERT INTO denials (content_hash, decision, principal_arn, principal_id, principal_name,
       principal_type, principal_account, role_arn, session_name, action, action_raw, service, resource, region, key_ids,
-      statement_count, failure_count, occurrences, first_seen, last_seen, created_at)
+      statement_count, failure_count, occurrences, first_seen, last_seen, created_at, kind, policy_type, policy_arn)
       VALUES (@contentHash, @decision, @principalArn, @principalId, @principalName, @principalType, @principalAccount,
       @roleArn, @sessionName, @action, @actionRaw, @service, @resource, @region, @keyIds, @statementCount, @failureCount, 0,
-      @observedAt, @observedAt, @now)`)
+      @observedAt, @observedAt, @now, @kind, @policyType, @policyArn)`)
     this.conditionRows = new RowBuffer(db, 'INSERT INTO conditions (denial_id, position, key_id, key_sid, value_id, value_index)', 6)
     // OR IGNORE: a term is listed once per denial (a Set), but stay safe if one is ever listed twice.
     this.termRows = new RowBuffer(db, 'INSERT OR IGNORE INTO denial_terms (string_id, denial_id)', 2)
@@ -114,13 +110,6 @@ export class DenialWriter {
     this.findString = db.prepare<[string], { id: number }>('SELECT id FROM strings WHERE value = ?')
     this.insertStringFts = db.prepare('INSERT INTO strings_fts (rowid, value) VALUES (?, ?)')
     this.lastSeenOf = db.prepare<[number], string>('SELECT last_seen FROM denials WHERE id = ?').pluck()
-    this.addDaily = db.prepare('INSERT INTO daily_counts (day, occurrences) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET occurrences = occurrences + excluded.occurrences')
-    this.addLastDay = db.prepare('INSERT INTO denial_last_days (day, denials) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET denials = denials + excluded.denials')
-    this.dropEmptyLastDays = db.prepare('DELETE FROM denial_last_days WHERE denials = 0')
-    this.addDailyPrincipal = db.prepare(`INSERT INTO daily_principals (day, principal, account, occurrences) VALUES (?, ?, ?, ?)
-      ON CONFLICT (day, principal, account) DO UPDATE SET occurrences = occurrences + excluded.occurrences`)
-    this.addFacet = db.prepare(`INSERT INTO facet_counts (facet, key, value, denials) VALUES (?, ?, ?, ?)
-      ON CONFLICT (facet, key) DO UPDATE SET denials = denials + excluded.denials`)
     this.insertStatement = db.prepare(`INSERT INTO statements (denial_id, position, statement_id, effect, principals, principal_groups, actions, resources, conditions)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
     this.insertFailure = db.prepare('INSERT INTO failures (denial_id, position, detail) VALUES (?, ?, ?)')
@@ -140,38 +129,18 @@ export class DenialWriter {
       first_seen = min(first_seen, @min), last_seen = max(last_seen, @max) WHERE id = @id`)
     this.insertMessage = db.prepare('INSERT INTO messages (denial_id, raw) VALUES (?, ?)')
     this.storeBatchTx = db.transaction((records: ImportRecord[], rejected: RejectedRecord[], importId: number | null, now: string, rejectedCount: number): RecordOutcome[] => {
-      // Counters are bumped once per denial per batch: recurring denials make batches repetitive.
-      const bumps = new Map<number, { n: number, min: string, max: string }>()
-      // Rollup deltas (day → count), written once per batch. `created`: last_seen of the denials
-      // this batch inserted (they are counted on their first day at once, occurrence or not).
-      const daily = new Map<string, number>()
-      const lastDays = new Map<string, number>()
-      const created = new Map<number, string>()
-      const bump = (m: Map<string, number>, k: string, n: number): void => { m.set(k, (m.get(k) ?? 0) + n) }
       this.unplaced = this.anyUnplaced.get() !== undefined
-      const principals = new Map<string, number>()
-      const facets = new Map<string, { value: string, n: number }>()
-      const out = records.map(r => this.storeOne(r, importId, now, { bumps, created, daily, principals, facets }))
-      for (const [, at] of created) bump(lastDays, day(at), 1)
-      for (const [id, b] of bumps) {
-        const before = created.get(id) ?? this.lastSeenOf.get(id)!
-        const after = b.max > before ? b.max : before
-        if (day(after) !== day(before)) { bump(lastDays, day(before), -1); bump(lastDays, day(after), 1) }
-        this.bumpDenial.run({ id, n: b.n, min: b.min, max: b.max })
-      }
-      this.conditionRows.flush()
-      this.termRows.flush()
-      for (const [id, value] of this.pendingFts) this.insertStringFts.run(id, value)
-      this.pendingFts = []
-      for (const [d, n] of daily) this.addDaily.run(d, n)
-      for (const [k, n] of principals) { const [d, p, a] = k.split('\0'); this.addDailyPrincipal.run(d, p, a, n) }
-      for (const [k, f] of facets) { const i = k.indexOf('\0'); this.addFacet.run(k.slice(0, i), k.slice(i + 1), f.value, f.n) }
-      for (const [d, n] of lastDays) if (n !== 0) this.addLastDay.run(d, n)
-      if (lastDays.size > 0) this.dropEmptyLastDays.run()
+      const out = records.map(r => this.storeOne(r, importId, now))
+      this.writeBuffered()
       if (importId !== null) {
         const imported = out.filter(o => o === 'imported').length
         this.imports.addBatch(importId, rejected, { imported, duplicates: out.length - imported, rejected: rejectedCount }, now)
       }
+      return out
+    })
+    this.inTx = db.transaction(<T>(fn: () => T): T => {
+      const out = fn()
+      this.writeBuffered()
       return out
     })
   }
@@ -183,27 +152,79 @@ export class DenialWriter {
    * rejections the batch stands for (only the first of an import are stored row by row).
    */
   storeBatch (records: ImportRecord[], rejected: RejectedRecord[], importId: number | null, now = new Date().toISOString(), rejectedCount = rejected.length): RecordOutcome[] {
+    return this.guarded(() => this.storeBatchTx.immediate(records, rejected, importId, now, rejectedCount))
+  }
+
+  /**
+   * Run `fn` in one transaction of this writer (decode --pending: a decoded denial, and the event's
+   * occurrence moved to it): what it buffers (rows, string index, rollups) is written before commit.
+   */
+  transaction<T> (fn: () => T): T {
+    return this.guarded(() => this.inTx.immediate(fn) as T)
+  }
+
+  private guarded<T> (fn: () => T): T {
+    this.open = true
     try {
-      return this.storeBatchTx.immediate(records, rejected, importId, now, rejectedCount)
+      return fn()
     } catch (err) {
-      // Ids handed out inside the rolled-back transaction no longer exist.
+      // Ids handed out inside the rolled-back transaction no longer exist; buffered rows and deltas were for it.
       this.sourceIds.clear()
       this.keyIdCache.clear()
       this.stringIds.clear()
       this.conditionRows.clear()
       this.termRows.clear()
       this.pendingFts = []
+      this.bumps = new Map()
+      this.created = new Map()
+      this.rollups.clear()
       throw err
+    } finally {
+      this.open = false
     }
   }
 
-  private storeOne (r: ImportRecord, importId: number | null, now: string, batch: BatchState): RecordOutcome {
-    const { bumps } = batch
+  /** Everything buffered by the open transaction, written (before it commits). */
+  private writeBuffered (): void {
+    this.applyBumps()
+    this.conditionRows.flush()
+    this.termRows.flush()
+    for (const [id, value] of this.pendingFts) this.insertStringFts.run(id, value)
+    this.pendingFts = []
+    this.rollups.flush()
+  }
+
+  /** The per-denial counters bumped by what the open transaction added, and the last-day rollup moved with last_seen. */
+  private applyBumps (): void {
+    for (const [id, b] of this.bumps) {
+      const before = this.created.get(id) ?? this.lastSeenOf.get(id)!
+      this.rollups.lastSeenMoved(before, b.max > before ? b.max : before)
+      this.bumpDenial.run({ id, n: b.n, min: b.min, max: b.max })
+    }
+    this.bumps = new Map()
+    this.created = new Map()
+  }
+
+  private storeOne (r: ImportRecord, importId: number | null, now: string): RecordOutcome {
     const m = r.message
-    // As the dashboard counts principals: the role of an assumed-role session.
-    const principalKey = m.principal.roleArn ?? m.principal.arn ?? ''
-    const account = m.principal.account ?? ''
     const observedAt = r.observedAt ?? now
+    // A decoded message whose encoded message a CloudTrail event recorded: that event's occurrence moves to it.
+    if (r.encodedSha256 !== undefined) {
+      const sha = Buffer.from(r.encodedSha256, 'hex')
+      const waiting = this.events.pendingFor(sha)
+      if (waiting.length > 0) {
+        const id = this.denialFor(m, observedAt, now)
+        // relink reads and recounts denials: the counters must be up to date first.
+        this.applyBumps()
+        for (const e of waiting) this.events.relink(e.id, e.occurrenceId, id, sha)
+        return 'imported'
+      }
+    }
+    return this.placeOccurrence(r, this.denialFor(m, observedAt, now), observedAt, importId)
+  }
+
+  /** The id of the message's denial, stored now if it is new. */
+  private denialFor (m: ImportRecord['message'], observedAt: string, now: string): number {
     let id = this.findByHash.get(m.contentHash)?.id
     if (id === undefined) {
       const keyIds = this.keyIds(m.conditions)
@@ -226,22 +247,23 @@ export class DenialWriter {
         statementCount: m.statements.length,
         failureCount: m.failures.length,
         observedAt,
-        now
+        now,
+        kind: m.kind,
+        policyType: m.policyType,
+        policyArn: m.policyArn
       }).lastInsertRowid)
       this.insertMessage.run(id, m.raw)
-      batch.created.set(id, observedAt)
-      const facet = (name: string, key: string, value: string): void => {
-        const k = `${name}\0${key}`
-        const f = batch.facets.get(k)
-        if (f === undefined) batch.facets.set(k, { value, n: 1 })
-        else f.n++
-      }
-      if (m.action !== null) facet('action', asciiLower(m.action), m.action)
-      if (m.service !== null) facet('service', asciiLower(m.service), m.service)
-      if (principalKey !== '') facet('principal', principalKey, principalKey)
-      if (m.principal.account !== null) facet('account', account, account)
-      facet('decision', m.decision, m.decision)
-      for (const k of keyIds) facet('conditionKey', String(k), String(k))
+      this.created.set(id, observedAt)
+      this.rollups.denialAdded({
+        action: m.action,
+        service: m.service,
+        principal: principalOf(m),
+        account: m.principal.account,
+        decision: m.decision,
+        kind: m.kind,
+        policyType: m.policyType,
+        keyIds
+      }, observedAt)
       for (const c of m.conditions) this.conditionRows.push(id, c.position, this.keyId(c.key), this.stringId(c.key), this.stringId(c.value), c.valueIndex)
       // A Set: action and action_raw are usually the same string.
       for (const t of new Set([m.principal.arn, m.principal.id, m.principal.name, m.principal.roleArn, m.action, m.actionRaw, m.resource])) {
@@ -251,10 +273,29 @@ export class DenialWriter {
         JSON.stringify(s.principalGroups), JSON.stringify(s.actions), JSON.stringify(s.resources), JSON.stringify(s.conditions)))
       m.failures.forEach((f, i) => this.insertFailure.run(id, i, JSON.stringify(f)))
     }
+    return id
+  }
+
+  /** Store a decoded message for an event decoded later (decode --pending), inside this writer's transaction(): the denial's id. */
+  decodedDenial (m: ImportRecord['message'], observedAt: string, now = new Date().toISOString()): number {
+    if (!this.open) throw new Error('decodedDenial runs inside DenialWriter.transaction')
+    const id = this.denialFor(m, observedAt, now)
+    // The caller moves an occurrence to it next, which reads the denial's counters.
+    this.applyBumps()
+    return id
+  }
+
+  private placeOccurrence (r: ImportRecord, id: number, observedAt: string, importId: number | null): RecordOutcome {
     // The identity of an occurrence: the encoded message it was decoded from, or else its place in
     // the input (source, line, index within the line) plus an explicit observedAt, so that one place
     // (an API source posting a record at a time, a file rewritten in place) can be observed again.
     const key = { id, observedAt, stamped: r.observedAt === null ? 0 : Date.parse(r.observedAt), sourceId: this.sourceId(r.source), line: r.line, item: r.index ?? 0, encodedId: 0, importId }
+    // A CloudTrail event is identified by its eventID, whatever file (or lookup-events output) held it.
+    let eventRow: number | undefined
+    if (r.event !== undefined) {
+      eventRow = this.events.claim(r.event)
+      if (eventRow === undefined) return 'duplicate'
+    }
     if (r.encodedSha256 !== undefined) {
       const encoded = this.insertEncoded.get(Buffer.from(r.encodedSha256, 'hex'))
       if (encoded === undefined) return 'duplicate'
@@ -263,14 +304,12 @@ export class DenialWriter {
     } else if (this.unplaced && this.claimUnplaced.run(key).changes > 0) {
       return 'duplicate'
     }
-    const added = this.insertOccurrence.run(key).changes
-    if (added === 0) return 'duplicate'
-    const d = day(observedAt)
-    batch.daily.set(d, (batch.daily.get(d) ?? 0) + 1)
-    const pk = `${d}\0${principalKey}\0${account}`
-    batch.principals.set(pk, (batch.principals.get(pk) ?? 0) + 1)
-    const b = bumps.get(id)
-    if (b === undefined) bumps.set(id, { n: 1, min: observedAt, max: observedAt })
+    const added = this.insertOccurrence.run(key)
+    if (added.changes === 0) return 'duplicate'
+    if (eventRow !== undefined) this.events.attach(eventRow, Number(added.lastInsertRowid))
+    this.rollups.occurrences(observedAt, principalOf(r.message), r.message.principal.account, 1)
+    const b = this.bumps.get(id)
+    if (b === undefined) this.bumps.set(id, { n: 1, min: observedAt, max: observedAt })
     else {
       b.n++
       if (observedAt < b.min) b.min = observedAt
@@ -323,4 +362,9 @@ export class DenialWriter {
     }
     return id
   }
+}
+
+/** As the dashboard counts principals: the role of an assumed-role session. */
+function principalOf (m: ImportRecord['message']): string {
+  return m.principal.roleArn ?? m.principal.arn ?? ''
 }

@@ -1,6 +1,6 @@
 /** Reading denials back: one whole (parsed fields, conditions, statements, failures, latest occurrences, raw), or its id by content hash. */
 import type { DB } from '../connection.js'
-import type { DenialDetail } from '../../authz/types.js'
+import type { DenialDetail, SourceEvent } from '../../authz/types.js'
 import { groupConditions, rowToPrincipal, rowToStatement, rowToSummary, type DenialRow, type StatementRow } from './denial-rows.js'
 
 export class DenialsRepository {
@@ -10,6 +10,7 @@ export class DenialsRepository {
   private readonly getStatements
   private readonly getFailures
   private readonly getOccurrences
+  private readonly getEvents
 
   constructor (db: DB) {
     this.findByHash = db.prepare<[string], { id: number }>('SELECT id FROM denials WHERE content_hash = ?')
@@ -22,6 +23,9 @@ export class DenialsRepository {
     this.getOccurrences = db.prepare<[number], { observed_at: string, source: string, line: number }>(
       `SELECT o.observed_at, s.name AS source, o.line FROM occurrences o JOIN sources s ON s.id = o.source_id
        WHERE o.denial_id = ? ORDER BY o.observed_at DESC, o.id DESC LIMIT 1000`)
+    this.getEvents = db.prepare<[number], { event_id: string, event_time: string, event_source: string | null, event_name: string | null, error_code: string | null, region: string | null, source_ip: string | null, user_agent: string | null, token_state: SourceEvent['encodedMessage'] }>(
+      `SELECT e.event_id, e.event_time, e.event_source, e.event_name, e.error_code, e.region, e.source_ip, e.user_agent, e.token_state
+       FROM occurrences o JOIN events e ON e.occurrence_id = o.id WHERE o.denial_id = ? ORDER BY e.event_time DESC, e.id DESC LIMIT 100`)
   }
 
   /** The id of the denial with this content hash, if stored. */
@@ -33,6 +37,18 @@ export class DenialsRepository {
     const r = this.getRow.get(id)
     if (!r) return undefined
     const conditions = groupConditions(this.getConditions.all(id))
+    const events = this.getEvents.all(id).map((e): SourceEvent => ({
+      eventId: e.event_id,
+      eventTime: e.event_time,
+      eventSource: e.event_source,
+      eventName: e.event_name,
+      errorCode: e.error_code,
+      region: e.region,
+      sourceIp: e.source_ip,
+      userAgent: e.user_agent,
+      encodedMessage: e.token_state
+    }))
+    const states = new Set(events.map(e => e.encodedMessage))
     return {
       ...rowToSummary(r),
       contentHash: r.content_hash,
@@ -42,6 +58,8 @@ export class DenialsRepository {
       statements: this.getStatements.all(id).map(rowToStatement),
       failures: this.getFailures.all(id).map(f => JSON.parse(f.detail) as unknown),
       occurrenceList: this.getOccurrences.all(id).map(o => ({ observedAt: o.observed_at, source: o.source, line: o.line })),
+      events,
+      encodedMessage: states.has('pending') ? 'pending' : states.has('truncated') ? 'truncated' : null,
       raw: r.raw
     }
   }

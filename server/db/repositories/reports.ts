@@ -12,7 +12,7 @@
  * consecutive rows, summed in one streaming pass with no map of every group.
  */
 import type { DB } from '../connection.js'
-import type { Decision } from '../../authz/types.js'
+import type { Decision, DenialKind } from '../../authz/types.js'
 import type { ExplainInput } from '../../authz/explain.js'
 import { groupConditions, rowToPrincipal, rowToStatement, type StatementRow } from './denial-rows.js'
 
@@ -25,6 +25,8 @@ export interface ReportWindow {
   until: string
   /** The UTC days (YYYY-MM-DD) from `from` to `until`: the grid of the per-day counts. */
   days: string[]
+  /** Only denials of this kind (decoded messages or access-denied text); absent: both. */
+  kind?: DenialKind | null | undefined
 }
 
 /** The result of one scan: the groups, and per-day counts for any of them on demand. */
@@ -73,6 +75,7 @@ type SigRow = [number, string | null, string | null, string | null, Decision, st
 
 export class ReportsRepository {
   private readonly signatures
+  private readonly otherKinds
   private readonly perDenialAll
   private readonly maxId
   private readonly seenOne
@@ -83,6 +86,7 @@ export class ReportsRepository {
 
   constructor (private readonly db: DB) {
     // Same expression and column order as idx_denials_signature: SQLite reads the index, no sort.
+    this.otherKinds = db.prepare<[string], number>('SELECT id FROM denials WHERE kind <> ?').pluck()
     this.signatures = db.prepare(`${SIGNATURE_SELECT} ${SIGNATURE_ORDER}`).raw()
     // A covering range scan of (observed_at, denial_id): the ids stream out in time order, no sort.
     this.perDenialAll = db.prepare(`SELECT denial_id FROM occurrences INDEXED BY idx_occurrences_observed_at
@@ -123,6 +127,12 @@ export class ReportsRepository {
     let occId = new Int32Array(1 << 16)
     let occDay = new Uint16Array(1 << 16)
     let n = 0
+    // Restricted to one kind: the other kind's denials are left out of the window, hence out of every group.
+    let excluded: Uint8Array | null = null
+    if (w.kind) {
+      excluded = new Uint8Array(size)
+      for (const id of this.otherKinds.iterate(w.kind)) if (id < size) excluded[id] = 1
+    }
     w.days.forEach((day, i) => {
       const dayStart = `${day}T00:00:00.000Z`
       const dayEnd = i + 1 < w.days.length ? `${w.days[i + 1]}T00:00:00.000Z` : w.until
@@ -133,7 +143,7 @@ export class ReportsRepository {
         if (lo >= hi) continue
         const current = lo >= w.mid
         for (const id of this.perDenialAll.iterate(lo, hi) as IterableIterator<number>) {
-          if (id >= size) continue
+          if (id >= size || excluded?.[id] === 1) continue
           all[id]!++
           if (current) cur[id]!++
           if (n === occId.length) {

@@ -24,6 +24,8 @@ export interface Facets {
   conditionKey: FacetValue[]
   service: FacetValue[]
   decision: FacetValue[]
+  kind: FacetValue[]
+  policyType: FacetValue[]
 }
 
 export interface SearchResult {
@@ -80,6 +82,9 @@ export function buildWhere (f: DenialFilters): Where {
   if (f.account) add({ sql: 'd.principal_account = ?', params: [f.account] })
   if (f.resource) add(matchClause('d.resource', f.resource, false))
   if (f.decision) add({ sql: 'd.decision = ?', params: [f.decision] })
+  if (f.kind) add({ sql: 'd.kind = ?', params: [f.kind] })
+  if (f.policyType) add({ sql: 'd.policy_type = ?', params: [f.policyType] })
+  if (f.policyArn) add(matchClause('d.policy_arn', f.policyArn, false))
   for (const c of f.condition ?? []) {
     const eq = c.indexOf('=')
     const key = (eq < 0 ? c : c.slice(0, eq)).trim()
@@ -181,7 +186,7 @@ export class SearchRepository {
   facets (filters: DenialFilters, limit = 10): Facets {
     const where = buildWhere(filters)
     if (where.sql !== '1') return this.facetsInOnePass(where, limit)
-    // Unfiltered: the counts kept at import (facet_counts, migration 0004), top values first.
+    // Unfiltered: the counts kept at import (facet_counts, migration 0007), top values first.
     const top = this.db.prepare<[string, number], FacetValue>(
       'SELECT value, denials AS count FROM facet_counts WHERE facet = ? ORDER BY denials DESC, key LIMIT ?')
     const keyNames = this.db.prepare<[number], string>('SELECT key FROM condition_keys WHERE id = ?').pluck()
@@ -197,21 +202,23 @@ export class SearchRepository {
       account: top.all('account', limit),
       conditionKey: keys,
       service: top.all('service', limit),
-      decision: top.all('decision', limit)
+      decision: top.all('decision', limit),
+      kind: top.all('kind', limit),
+      policyType: top.all('policyType', limit)
     }
   }
 
   private facetsInOnePass (where: Where, limit: number): Facets {
-    const names = ['action', 'principal', 'account', 'service', 'decision'] as const
+    const names = ['action', 'principal', 'account', 'service', 'decision', 'kind', 'policyType'] as const
     const counts = names.map(() => new Map<string, number>())
     const keyCounts = new Map<string, number>()
     const bump = (m: Map<string, number>, v: string): void => { m.set(v, (m.get(v) ?? 0) + 1) }
     const rows = this.db.prepare<unknown[], unknown[]>(
-      `SELECT d.action, coalesce(d.role_arn, d.principal_arn), d.principal_account, d.service, d.decision, d.key_ids FROM denials d WHERE ${where.sql}`
-    ).raw().iterate(...where.params) as Iterable<[string | null, string | null, string | null, string | null, string, string]>
+      `SELECT d.action, coalesce(d.role_arn, d.principal_arn), d.principal_account, d.service, d.decision, d.kind, d.policy_type, d.key_ids FROM denials d WHERE ${where.sql}`
+    ).raw().iterate(...where.params) as Iterable<[string | null, string | null, string | null, string | null, string, string, string | null, string]>
     for (const row of rows) {
-      for (let i = 0; i < 5; i++) { const v = row[i]; if (v !== null && v !== undefined) bump(counts[i]!, v) }
-      if (row[5] !== '') for (const id of row[5].split(' ')) bump(keyCounts, id)
+      for (let i = 0; i < 7; i++) { const v = row[i]; if (v !== null && v !== undefined) bump(counts[i]!, v) }
+      if (row[7] !== '') for (const id of row[7].split(' ')) bump(keyCounts, id)
     }
     const top = (m: Map<string, number>): FacetValue[] => [...m]
       .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
@@ -220,8 +227,8 @@ export class SearchRepository {
     const keyNames = new Map(this.db.prepare<[], { id: number, key: string }>('SELECT id, key FROM condition_keys').all().map(r => [String(r.id), r.key]))
     const byName = new Map<string, number>()
     for (const [id, n] of keyCounts) { const k = keyNames.get(id); if (k !== undefined) byName.set(k, n) }
-    const [action, principal, account, service, decision] = counts.map(top)
-    return { action: action!, principal: principal!, account: account!, conditionKey: top(byName), service: service!, decision: decision! }
+    const [action, principal, account, service, decision, kind, policyType] = counts.map(top)
+    return { action: action!, principal: principal!, account: account!, conditionKey: top(byName), service: service!, decision: decision!, kind: kind!, policyType: policyType! }
   }
 
   /** Values of one condition key under the filters, for drilling down from a key facet. */

@@ -25,7 +25,7 @@ export interface SimilarDenials {
   sameActionResource: DenialSummary[]
 }
 
-type SummaryRow = Pick<DenialRow, 'id' | 'decision' | 'action' | 'service' | 'principal_arn' | 'resource' | 'region' | 'occurrences' | 'first_seen' | 'last_seen'>
+type SummaryRow = Pick<DenialRow, 'id' | 'kind' | 'decision' | 'policy_type' | 'policy_arn' | 'action' | 'service' | 'principal_arn' | 'resource' | 'region' | 'occurrences' | 'first_seen' | 'last_seen'>
 
 /** '' sorts below every ISO instant: the lower bound of "all time". */
 const ALL_TIME = ''
@@ -78,7 +78,7 @@ export class StatsRepository {
        WHERE d.resource = @resource AND d.action = @action AND d.id <> @id AND coalesce(d.role_arn, d.principal_arn, '') <> @principal
        ORDER BY d.last_seen DESC, d.id DESC LIMIT @limit`)
     this.firstOccurrenceStmt = db.prepare<[], { first: string | null }>('SELECT min(observed_at) AS first FROM occurrences')
-    // The rollups (migration 0004) answer for periods that start at midnight UTC, as the dashboard's do.
+    // The rollups (migration 0007) answer for periods that start at midnight UTC, as the dashboard's do.
     this.rollupOccurrencesStmt = db.prepare<{ day: string }, number>('SELECT coalesce(sum(occurrences), 0) FROM daily_counts WHERE day >= @day').pluck()
     this.rollupDenialsStmt = db.prepare<{ day: string }, number>('SELECT coalesce(sum(denials), 0) FROM denial_last_days WHERE day >= @day').pluck()
     this.rollupPrincipalsStmt = db.prepare<{ day: string }, { principals: number, accounts: number }>(

@@ -42,7 +42,10 @@ function mdGroup (g: ReportGroup, i: number): string {
   if (g.sids.length > 0) lines.push(`- Sids: ${g.sids.map(mdCode).join(', ')}`)
   lines.push('', mdText(g.explanation.summary))
   for (const h of g.explanation.hints) lines.push('', `> ${mdText(h.text)}`)
-  if (g.fix?.kind === 'allow') {
+  if (g.resolvedFix) {
+    const r = g.resolvedFix
+    lines.push('', `Suggested fix in ${r.policyType} policy ${mdCode(r.policy)} (${r.verified ? 'verified against the principal\'s other denials' : 'not verified'}): ${mdText(r.note)}`, '', mdBlock(r.json))
+  } else if (g.fix?.kind === 'allow') {
     lines.push('', `Suggested fix (${g.fix.check.matches ? 'checked: matches this request' : `check: does not match: ${mdText(g.fix.check.mismatches.join('; '))}`}):`, '', mdBlock(g.fix.policyJson))
   } else if (g.fix?.kind === 'change-deny') {
     lines.push('', `Fix: ${mdText(g.fix.text)}`)
@@ -84,6 +87,14 @@ export function renderMarkdown (r: Report): string {
     }
     out.push('### Policy that fixes the implicit denies', '')
     out.push(s.policy ? mdBlock(s.policy.json) : 'No implicit denies to fix.', '')
+    if (s.fixesByPolicy.length > 0) {
+      out.push('### Fixes by policy', '')
+      for (const p of s.fixesByPolicy) {
+        out.push(`- ${p.policyType} policy ${mdCode(p.policy)}:`)
+        for (const f of p.fixes) out.push(`  - ${mdCode(f.action)} on ${mdCode(f.resource)}: ${f.verified ? 'verified' : 'not verified'}. ${mdText(f.note)}`)
+      }
+      out.push('')
+    }
     out.push('### Explicit denies: change the Deny statement instead', '')
     if (s.explicitDenies.length === 0) out.push('None.', '')
     for (const e of s.explicitDenies) out.push(`- ${mdCode(e.action)} on ${mdCode(e.resource)} by ${mdCode(e.principal)} (${e.occurrences}): ${e.statements.length > 0 ? mdText(e.statements.join(', ')) : 'statement not named in the message'}`)

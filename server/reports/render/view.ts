@@ -31,6 +31,8 @@ export interface GroupView {
   summary: string
   hints: string[]
   fix: { changeDeny: true, text: string } | { changeDeny: false, matches: boolean, mismatches: string, policyJson: string } | null
+  /** The fix in the policy the snapshot resolves (replaces `fix` when present). */
+  resolved: { policy: string, type: string, verified: boolean, note: string, json: string } | null
 }
 
 export interface ListView {
@@ -51,6 +53,7 @@ export interface TeamView {
   quietList: ListView
   tops: Array<{ title: string, rows: Array<{ value: CodeValue, occurrences: number }> }>
   policy: { text: string, json: string } | null
+  byPolicy: Array<{ policy: string, type: string, fixes: Array<{ action: CodeValue, resource: CodeValue, verified: boolean, note: string }> }>
   explicit: Array<{ action: CodeValue, resource: CodeValue, principal: CodeValue, occurrences: number, statements: string }>
 }
 
@@ -133,7 +136,8 @@ function groupView (g: ReportGroup, report: Report, rank: number): GroupView {
     sids: g.sids,
     summary: g.explanation.summary,
     hints: g.explanation.hints.map(h => h.text),
-    fix: f === null ? null : f.kind === 'change-deny' ? { changeDeny: true, text: f.text } : { changeDeny: false, matches: f.check.matches, mismatches: f.check.mismatches.join('; '), policyJson: f.policyJson }
+    fix: f === null ? null : f.kind === 'change-deny' ? { changeDeny: true, text: f.text } : { changeDeny: false, matches: f.check.matches, mismatches: f.check.mismatches.join('; '), policyJson: f.policyJson },
+    resolved: g.resolvedFix ? { policy: g.resolvedFix.policy, type: g.resolvedFix.policyType, verified: g.resolvedFix.verified, note: g.resolvedFix.note, json: g.resolvedFix.json } : null
   }
 }
 
@@ -168,6 +172,7 @@ function teamView (t: TeamSection, report: Report): TeamView {
     policy: t.policy
       ? { text: `Allows every listed implicit deny (${formatNumber(t.policy.groups)} group${s(t.policy.groups)}); statements are merged only where the merge grants nothing more.`, json: t.policy.json }
       : null,
+    byPolicy: t.fixesByPolicy.map(p => ({ policy: p.policy, type: p.policyType, fixes: p.fixes.map(f => ({ action: code(f.action), resource: code(f.resource), verified: f.verified, note: f.note })) })),
     explicit: t.explicitDenies.map(e => ({
       action: code(e.action),
       resource: code(e.resource),

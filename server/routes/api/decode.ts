@@ -9,31 +9,12 @@ import { DecodeError } from '../../decode/client.js'
 import { excerpt, MAX_TEXT_LENGTH } from '../../decode/extract.js'
 import { BadTokenError, errorBody, type AppError } from '../../errors.js'
 import type { Decoder, DecodeTextOutcome } from '../../services/decode.js'
+import { DecodeErrorSchema, DecodeResultSchema } from '../../schemas/decode.js'
 
 export interface DecodeApiOptions {
   /** The app's decoder: its own mock STS (called in process), or config.stsEndpoint. */
   decoder: Decoder
 }
-
-const DecodedItemSchema = Type.Object({
-  token: Type.String(),
-  DecodedMessage: Type.String({ description: 'The decoded JSON exactly as STS returned it' }),
-  stored: Type.Optional(Type.Union([Type.Literal('imported'), Type.Literal('duplicate')])),
-  denialId: Type.Optional(Type.Integer())
-})
-
-const DecodeErrorSchema = Type.Object({
-  statusCode: Type.Integer(),
-  code: Type.String({ description: 'WHYDENIED_BAD_TOKEN (refused before any call), or WHYDENIED_STS_* (what STS or the network did)' }),
-  error: Type.String(),
-  message: Type.String({ description: 'The cause and what to do' }),
-  problems: Type.Optional(Type.Array(Type.Object({ excerpt: Type.String(), reason: Type.String() }))),
-  stsCode: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'The STS error code, e.g. AccessDenied, when STS answered one' })),
-  stsMessage: Type.Optional(Type.Union([Type.String(), Type.Null()])),
-  token: Type.Optional(Type.String({ description: 'The message that failed' }))
-})
-
-const DecodeResultSchema = Type.Object({ results: Type.Array(DecodedItemSchema) })
 
 /** Every answer of POST /api/decode: the decoded messages, or the error. */
 export type DecodeAnswer = Partial<Static<typeof DecodeResultSchema> & Static<typeof DecodeErrorSchema>>

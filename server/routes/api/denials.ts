@@ -5,6 +5,8 @@ import { DenialDetailSchema, DenialQuerySchema, SearchResultSchema } from '../..
 import { ErrorBodySchema } from '../../schemas/errors.js'
 import { DenialNotFoundError } from '../../errors.js'
 import { toFilters } from '../../services/filters.js'
+import { policiesOf } from '../../services/policies.js'
+import { PoliciesSchema } from '../../schemas/policies.js'
 
 const denials: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/denials', {
@@ -22,14 +24,17 @@ const denials: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/denials/:id', {
     schema: {
       tags: ['denials'],
-      summary: 'One denial: parsed fields, conditions, statements, failures, occurrences and raw JSON',
+      summary: 'One denial: parsed fields, conditions, statements, failures, occurrences, raw JSON, and what the policy snapshot says (policies)',
       params: Type.Object({ id: Type.Integer({ minimum: 1 }) }),
-      response: { 200: DenialDetailSchema, 404: ErrorBodySchema }
+      response: { 200: Type.Object({ ...DenialDetailSchema.properties, policies: PoliciesSchema }), 404: ErrorBodySchema }
     }
   }, async (req) => {
     const d = app.repos.denials.get(req.params.id)
     if (!d) throw new DenialNotFoundError(String(req.params.id))
-    return d
+    const { policyIds, applicable, ...policies } = policiesOf(app.repos, d)
+    void policyIds
+    void applicable
+    return { ...d, policies }
   })
 }
 

@@ -13,6 +13,7 @@ import decodeApi from './decode.js'
 import denialsApi from './denials.js'
 import importsApi from './imports.js'
 import reportsApi from './reports.js'
+import policiesApi from './policies.js'
 
 export interface ApiOptions {
   /** The mock STS's codec (POST /api/mock-sts/encode mints with it). */
@@ -30,6 +31,7 @@ const api: FastifyPluginAsync<ApiOptions> = async (app, opts) => {
   await app.register(mockStsApi, { codec: opts.codec, ttlSeconds: app.config.stsTtlSeconds })
   await app.register(decodeApi, { decoder: opts.decoder })
   await app.register(reportsApi)
+  await app.register(policiesApi)
   // The document describes this context's routes (plugins/openapi.ts collects them).
   app.get('/openapi.json', {
     schema: {

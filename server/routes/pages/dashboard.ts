@@ -7,6 +7,7 @@ import { formatDay, formatInstant, formatNumber } from '../../render/helpers.js'
 import { resolvePeriod } from '../../reports/period.js'
 import { layoutModel } from '../../render/layout.js'
 import { denialRow, FormatParam, importRow } from './view-models.js'
+import { DashboardTwinSchema, twinSchema, twinSerializer } from '../../schemas/pages.js'
 
 export const PERIODS = [
   { id: '7d', label: '7 days', days: 7 },
@@ -35,7 +36,7 @@ export function periodStart (days: number | null, now: Date): string | null {
 const dashboard: FastifyPluginAsyncTypebox<{ stats: StatsRepository }> = async (app, opts) => {
   const { stats } = opts
 
-  app.get('/', { schema: { querystring: DashboardQuery } }, async (req, reply) => {
+  app.get('/', { schema: twinSchema('The dashboard: totals, occurrences per day, most recurring denials, latest imports', DashboardTwinSchema, { querystring: DashboardQuery }), serializerCompiler: twinSerializer }, async (req, reply) => {
     const now = new Date()
     const periodId: PeriodId = req.query.period ?? '30d'
     const period = PERIODS.find(p => p.id === periodId)!

@@ -5,15 +5,19 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import type { DenialDetail } from '../../authz/types.js'
+import type { DenialDetail, PolicyType } from '../../authz/types.js'
 import type { StatsRepository } from '../../db/repositories/stats.js'
 import { explainDenial, type Explanation } from '../../authz/explain.js'
 import { DenialNotFoundError } from '../../errors.js'
 import { barChart } from '../../render/chart.js'
-import { decisionClass, decisionLabel, formatInstant, formatNumber, plural, prettyJson } from '../../render/helpers.js'
+import { decisionClass, decisionLabel, formatInstant, formatNumber, plural, prettyJson, truncate } from '../../render/helpers.js'
 import { layoutModel } from '../../render/layout.js'
 import { filterHref } from './list-state.js'
 import { denialRow, FormatParam } from './view-models.js'
+import { policiesOf } from '../../services/policies.js'
+import { csrfToken } from '../../render/layout.js'
+import { denialPoliciesModel } from './policies-view.js'
+import { DenialTwinSchema, twinSchema, twinSerializer } from '../../schemas/pages.js'
 
 const SHOWN_OCCURRENCES = 20
 
@@ -49,7 +53,10 @@ function contextRows (d: DenialDetail): Array<{ label: string, value: string, hr
     { label: 'Resource', value: d.resource, href: d.resource ? filterHref({ resource: d.resource }) : null },
     { label: 'Region', value: d.region },
     { label: 'Account', value: p.account, href: p.account ? filterHref({ account: p.account }) : null },
-    { label: 'Decision', value: decisionLabel(d.decision), href: filterHref({ decision: d.decision }) }
+    { label: 'Decision', value: decisionLabel(d.decision), href: filterHref({ decision: d.decision }) },
+    { label: 'Read from', value: d.kind === 'text' ? 'an access-denied message (text)' : 'a decoded authorization message', href: filterHref({ kind: d.kind }) },
+    { label: 'Policy type', value: d.policyType === null ? null : POLICY_TYPE_LABELS[d.policyType], href: d.policyType ? filterHref({ policyType: d.policyType }) : null, note: d.kind === 'text' ? 'as the message names it' : null },
+    { label: 'Policy ARN', value: d.policyArn, href: d.policyArn ? filterHref({ policyArn: d.policyArn }) : null }
   ]
   return rows.filter(r => r.value !== null && r.value !== undefined && r.value !== '')
     .map(r => ({ label: r.label, value: r.value!, href: r.href ?? null, note: r.note ?? null }))
@@ -89,6 +96,35 @@ function explanationModel (e: Explanation): object {
   }
 }
 
+/** How the policy types are named on pages (the words of AWS's messages). */
+export const POLICY_TYPE_LABELS: Record<PolicyType, string> = {
+  identity: 'identity-based policy',
+  resource: 'resource-based policy',
+  boundary: 'permissions boundary',
+  scp: 'service control policy (SCP)',
+  rcp: 'resource control policy (RCP)',
+  session: 'session policy',
+  'vpc-endpoint': 'VPC endpoint policy'
+}
+
+/** For a text denial: what a decoded message would add, and how to get one (which depends on where it came from). */
+function textDenialModel (d: DenialDetail): object | null {
+  if (d.kind !== 'text') return null
+  return {
+    pending: d.encodedMessage === 'pending',
+    truncated: d.encodedMessage === 'truncated',
+    fromCloudTrail: d.events.length > 0,
+    hasResource: d.resource !== null
+  }
+}
+
+const EVENT_STATE: Record<string, string> = {
+  pending: 'waiting to be decoded',
+  truncated: 'cut short by CloudTrail',
+  decoded: 'decoded',
+  undecodable: 'STS could not decode it'
+}
+
 /**
  * A hint without its "Hint:" label, as a sentence: a plain first word is capitalised ("if the…" →
  * "If the…"), an identifier is left as written ("iam:PassRole was checked…", never "Iam:PassRole").
@@ -102,10 +138,11 @@ const denialPage: FastifyPluginAsyncTypebox<{ stats: StatsRepository }> = async 
   const { stats } = opts
 
   app.get('/denials/:id', {
-    schema: {
+    schema: twinSchema('A denial: the record, why it was denied, the fix, similar denials, what the policy snapshot says', DenialTwinSchema, {
       params: Type.Object({ id: Type.Integer({ minimum: 1 }) }),
       querystring: Type.Object({ format: FormatParam })
-    }
+    }),
+    serializerCompiler: twinSerializer
   }, async (req, reply) => {
     const d = app.repos.denials.get(req.params.id)
     if (!d) throw new DenialNotFoundError(String(req.params.id))
@@ -113,9 +150,11 @@ const denialPage: FastifyPluginAsyncTypebox<{ stats: StatsRepository }> = async 
     const explanation = explainDenial({ ...d, occurrences: undefined, firstSeen: undefined, lastSeen: undefined })
     const similar = stats.similar(d)
     const perDay = stats.denialPerDay(d.id)
+    const policies = policiesOf(app.repos, d)
 
     if (req.query.format === 'json') {
-      return { ...d, explanation, similar, occurrencesPerDay: perDay }
+      const { policyIds, applicable, ...policiesJson } = policies
+      return { ...d, explanation, similar, occurrencesPerDay: perDay, policies: policiesJson }
     }
 
     const occurrences = d.occurrenceList.slice(0, SHOWN_OCCURRENCES).map(o => ({ when: formatInstant(o.observedAt), source: o.source, line: String(o.line) }))
@@ -133,11 +172,25 @@ const denialPage: FastifyPluginAsyncTypebox<{ stats: StatsRepository }> = async 
         values: c.values.map(v => ({ value: v, href: filterHref({ condition: [`${c.key}=${v}`] }) }))
       })),
       explanation: explanationModel(explanation),
+      policies: denialPoliciesModel(app.repos, d, policies, csrfToken(reply)),
       failures: d.failures.map(f => JSON.stringify(f, null, 2)),
       chart: barChart(perDay, d.firstSeen, d.lastSeen, 'occurrence'),
       occurrences,
       occurrencesMore: d.occurrences > occurrences.length ? `and ${formatNumber(d.occurrences - occurrences.length)} earlier` : null,
-      raw: prettyJson(d.raw),
+      raw: d.kind === 'text' ? d.raw : prettyJson(d.raw),
+      isText: d.kind === 'text',
+      textDenial: textDenialModel(d),
+      events: d.events.map(e => ({
+        when: formatInstant(e.eventTime),
+        eventId: e.eventId,
+        call: [e.eventSource, e.eventName].filter(Boolean).join(' '),
+        errorCode: e.errorCode,
+        region: e.region,
+        sourceIp: e.sourceIp,
+        // Stored up to 2 KiB; a page row shows the start (the JSON twin has all of it).
+        userAgent: e.userAgent === null ? null : truncate(e.userAgent, 160),
+        encoded: e.encodedMessage === null ? null : EVENT_STATE[e.encodedMessage] ?? e.encodedMessage
+      })),
       similarPrincipal: similar.samePrincipalAction.map(denialRow),
       similarResource: similar.sameActionResource.map(denialRow),
       principalLabel: d.principal.roleArn ?? d.principal.arn ?? 'this principal',

@@ -12,10 +12,11 @@ import { decisionLabel, formatNumber, plural, shortArn, truncate } from '../../r
 import { layoutModel } from '../../render/layout.js'
 import { Decisions } from '../../authz/types.js'
 import {
-  conditionKeyOf, listHref, stateFromQuery, toggleConditionKey, toggleConditionValue, toggleScalar,
+  conditionKeyOf, listHref, SCALAR_FILTERS, stateFromQuery, toggleConditionKey, toggleConditionValue, toggleScalar,
   withCursor, withoutCondition, withoutScalar, withSort, type ListState, type ScalarFilter
 } from './list-state.js'
 import { denialRow, FormatParam } from './view-models.js'
+import { DenialsTwinSchema, twinSchema, twinSerializer } from '../../schemas/pages.js'
 
 const ListQuery = Type.Object({ ...DenialQuerySchema.properties, format: FormatParam })
 
@@ -36,8 +37,13 @@ const FACETS: Array<{ facet: keyof NonNullable<SearchResult['facets']>, title: s
   { facet: 'action', title: 'Action', param: 'action' },
   { facet: 'principal', title: 'Principal', param: 'principal' },
   { facet: 'account', title: 'Account', param: 'account' },
-  { facet: 'conditionKey', title: 'Condition key', param: 'condition' }
+  { facet: 'conditionKey', title: 'Condition key', param: 'condition' },
+  { facet: 'kind', title: 'Read from', param: 'kind' },
+  { facet: 'policyType', title: 'Policy type (text denials)', param: 'policyType' }
 ]
+
+/** Facet values of `kind`, as people say them. */
+const kindLabel = (v: string): string => v === 'text' ? 'access-denied text' : v === 'decoded' ? 'decoded message' : v
 
 const FILTER_LABELS: Record<ScalarFilter, string> = {
   q: 'Text',
@@ -47,6 +53,9 @@ const FILTER_LABELS: Record<ScalarFilter, string> = {
   account: 'Account',
   resource: 'Resource',
   decision: 'Decision',
+  kind: 'Read from',
+  policyType: 'Policy type',
+  policyArn: 'Policy ARN',
   since: 'Since',
   until: 'Until'
 }
@@ -81,7 +90,7 @@ function facetModels (state: ListState, result: SearchResult, drill: Array<{ key
           return { ...v, children: drillModel(i) }
         })
       } else {
-        values = facetValues(f[def.facet], v => toggleScalar(state, def.param as ScalarFilter, v), def.param === 'decision' ? decisionLabel : def.param === 'principal' ? shortArn : undefined)
+        values = facetValues(f[def.facet], v => toggleScalar(state, def.param as ScalarFilter, v), def.param === 'decision' ? decisionLabel : def.param === 'principal' ? shortArn : def.param === 'kind' ? kindLabel : undefined)
       }
       if (values.length > 0) out.push({ id: `facet-${def.facet}`, title: def.title, values })
     }
@@ -98,7 +107,8 @@ function facetModels (state: ListState, result: SearchResult, drill: Array<{ key
 
 const denialList: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/denials', {
-    schema: { querystring: ListQuery },
+    schema: twinSchema('The denial list: matching denials, facets, and the values of the condition keys filtered on', DenialsTwinSchema, { querystring: ListQuery }),
+    serializerCompiler: twinSerializer,
     // The filter form submits every field; an empty one means "no filter", not an invalid value.
     preValidation: async (req) => { dropEmpty(req.query as Record<string, unknown>) }
   }, async (req, reply) => {
@@ -132,9 +142,9 @@ const denialList: FastifyPluginAsyncTypebox = async (app) => {
     }
 
     const chips = [
-      ...(['q', 'action', 'service', 'principal', 'account', 'resource', 'decision', 'since', 'until'] as const)
+      ...SCALAR_FILTERS
         .filter(k => state[k])
-        .map(k => ({ label: `${FILTER_LABELS[k]}: ${k === 'decision' ? decisionLabel(state[k]!) : state[k]!}`, removeHref: withoutScalar(state, k) })),
+        .map(k => ({ label: `${FILTER_LABELS[k]}: ${k === 'decision' ? decisionLabel(state[k]!) : k === 'kind' ? kindLabel(state[k]!) : state[k]!}`, removeHref: withoutScalar(state, k) })),
       ...state.condition.map((c, i) => ({ label: `Condition: ${c}`, removeHref: withoutCondition(state, i) }))
     ]
     const shown = result.items.length

@@ -8,7 +8,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { Type } from 'typebox'
+import { Type, type TSchema } from 'typebox'
 import { readTextRecords } from '../../ingest/index.js'
 import { SERVER_IMPORT_OPTIONS, SummaryBuilder, type ImportSummary } from '../../services/importer.js'
 import { formatNumber, plural, prettyJson, truncate } from '../../render/helpers.js'
@@ -17,9 +17,11 @@ import { FormatParam, importRow } from './view-models.js'
 import { denialExplanationView } from './denial.js'
 import type { DenialDetail } from '../../authz/types.js'
 import { decodeAnswer, type DecodeAnswer } from '../api/decode.js'
-import type { Decoder } from '../../services/decode.js'
+import { textDenialsOnly, type Decoder } from '../../services/decode.js'
 import { acceptMultipart, isMultipart, UploadReader, type UploadPart } from '../../plugins/uploads.js'
 import { CsrfTokenNotFirstError, NothingToDecodeError, NothingToImportError, UploadTooLargeError } from '../../errors.js'
+import { DecodeErrorSchema, ImportDecodeTwinSchema, ImportPageTwinSchema, twinSchema, twinSerializer } from '../../schemas/pages.js'
+import { ImportSummarySchema } from '../../schemas/denials.js'
 
 const nothingUploaded = (): Error => new NothingToImportError('Choose at least one file, or paste decoded JSON into the text box')
 
@@ -61,6 +63,8 @@ export interface ImportResultModel {
   imported: string
   duplicates: string
   rejectedCount: string
+  /** CloudTrail events that are not denials, when there were any. */
+  skipped: string | null
   headline: string
   ok: boolean
   inputs: string[]
@@ -76,7 +80,8 @@ export function importResultModel (summary: ImportSummary, inputs: string[]): Im
     imported: formatNumber(summary.imported),
     duplicates: formatNumber(summary.duplicates),
     rejectedCount: formatNumber(n),
-    headline: `${plural(summary.imported, 'new occurrence')} stored, ${plural(summary.duplicates, 'duplicate')} skipped, ${plural(n, 'record')} rejected.`,
+    skipped: summary.skipped > 0 ? formatNumber(summary.skipped) : null,
+    headline: `${plural(summary.imported, 'new occurrence')} stored, ${plural(summary.duplicates, 'duplicate')} skipped, ${plural(n, 'record')} rejected${summary.skipped > 0 ? `; ${plural(summary.skipped, 'CloudTrail event')} that ${summary.skipped === 1 ? 'is' : 'are'} not a denial passed over` : ''}.`,
     ok: n === 0,
     inputs,
     rejected: summary.rejected.map(r => ({ source: truncate(r.source, 100), line: String(r.line), reason: r.reason })),
@@ -144,19 +149,20 @@ const importPage: FastifyPluginAsyncTypebox<{ decoder: Decoder }> = async (app, 
   const uploadOf = (req: FastifyRequest): UploadReader | null => req.upload ?? (isMultipart(req) ? openUpload(req, false) : null)
 
   /** Both forms: an oversize body refused unread, the CSRF token read and checked before the rest. */
-  const uploadRoute = {
-    schema: { querystring: Type.Object({ format: FormatParam }) },
+  const uploadRoute = (summary: string, response: TSchema, errors: Record<string, TSchema> = {}) => ({
+    schema: twinSchema(summary, response, { querystring: Type.Object({ format: FormatParam }) }, errors),
+    serializerCompiler: twinSerializer,
     onRequest: refuseOversize,
     preValidation: readTokenFirst,
     preHandler: app.csrfProtection
-  }
+  })
 
-  app.get('/import', { schema: { querystring: Type.Object({ format: FormatParam }) } }, async (req, reply) => {
+  app.get('/import', { schema: twinSchema('The Import page: latest imports and the upload limit', ImportPageTwinSchema, { querystring: Type.Object({ format: FormatParam }) }), serializerCompiler: twinSerializer }, async (req, reply) => {
     if (req.query.format === 'json') return { latestImports: app.repos.imports.list(10), maxUploadBytes: limit }
     return renderPage(req, reply)
   })
 
-  app.post('/import', uploadRoute, async (req, reply) => {
+  app.post('/import', uploadRoute('Import uploaded files and pasted text (multipart/form-data, the CSRF token first): the import summary', ImportSummarySchema), async (req, reply) => {
     const upload = uploadOf(req)
     if (upload === null) throw nothingUploaded()
     const form = await readForm(upload, true)
@@ -190,7 +196,7 @@ const importPage: FastifyPluginAsyncTypebox<{ decoder: Decoder }> = async (app, 
   })
 
   // Error text with encoded messages: decoded and stored by the decoder of POST /api/decode, whose answer is the JSON twin.
-  app.post('/import/decode', uploadRoute, async (req, reply) => {
+  app.post('/import/decode', uploadRoute('Decode the encoded messages in pasted error text and store them (multipart/form-data, the CSRF token first)', ImportDecodeTwinSchema, { '4xx': DecodeErrorSchema, '5xx': DecodeErrorSchema }), async (req, reply) => {
     const upload = uploadOf(req)
     const form = upload === null ? null : await readForm(upload, false)
     if (form?.fields.get('text')?.truncated) throw new UploadTooLargeError(limitText)
@@ -201,6 +207,13 @@ const importPage: FastifyPluginAsyncTypebox<{ decoder: Decoder }> = async (app, 
       return renderPage(req, reply, { error: new NothingToDecodeError().message })
     }
     const label = fieldValue(form, 'source').trim().slice(0, 200)
+    // No encoded message, but access-denied sentences: imported as text denials, as the paste form would.
+    if (textDenialsOnly(text) !== null) {
+      const name = label || 'decode'
+      const summary = await app.repos.importer.run(readTextRecords(text, name), { ...SERVER_IMPORT_OPTIONS, source: name, label: name })
+      if (req.query.format === 'json') return summary
+      return renderPage(req, reply, { result: importResultModel(summary, ['access-denied text (no encoded message to decode)']) })
+    }
     const { statusCode, body: answer } = decodeAnswer(await opts.decoder.decodeText(text, { source: label || 'decode' }))
     if (req.query.format === 'json') return reply.code(statusCode).send(answer)
     if (statusCode !== 200) {

@@ -15,6 +15,7 @@ import denialPage from './denial.js'
 import importPage from './import.js'
 import login from './login.js'
 import reportPages from './reports.js'
+import policyPages from './policies.js'
 
 /** Small forms only (sign-in, sign-out); imports go through multipart with their own limit. */
 const FORM_BODY_LIMIT = 64 * 1024
@@ -35,6 +36,7 @@ const pages: FastifyPluginAsync<{ decoder: Decoder }> = async (app, opts) => {
   await app.register(login)
   // Team reports: the page with its downloads.
   await app.register(reportPages)
+  await app.register(policyPages)
 }
 
 export default pages

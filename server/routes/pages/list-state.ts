@@ -5,7 +5,7 @@
 import type { DenialFilters, DenialQuery, SortOrder } from '../../schemas/denials.js'
 
 /** The single-valued filters, in the order they appear in URLs. */
-export const SCALAR_FILTERS = ['q', 'action', 'service', 'principal', 'account', 'resource', 'decision', 'since', 'until'] as const satisfies ReadonlyArray<keyof DenialFilters>
+export const SCALAR_FILTERS = ['q', 'action', 'service', 'principal', 'account', 'resource', 'decision', 'kind', 'policyType', 'policyArn', 'since', 'until'] as const satisfies ReadonlyArray<keyof DenialFilters>
 export type ScalarFilter = (typeof SCALAR_FILTERS)[number]
 
 /**

@@ -13,6 +13,8 @@ import {
 import { isOn, reportFor, teamsFor } from '../../reports/query.js'
 import { ReportQuerySchema, type ReportQuery } from '../../schemas/reports.js'
 import { layoutModel } from '../../render/layout.js'
+import { fixResolver } from '../../services/policies.js'
+import { ReportSchema, twinSchema, twinSerializer } from '../../schemas/pages.js'
 
 const PageQuery = Type.Object({ ...ReportQuerySchema.properties, format: Type.Optional(Type.Union([Type.Literal('html'), Type.Literal('json')], { description: 'json: the report model instead of the page' })) })
 const DownloadQuery = Type.Object({ ...ReportQuerySchema.properties, format: Type.Union(Formats.map(f => Type.Literal(f)), { description: 'html (standalone page), md, json or csv' }) })
@@ -23,6 +25,7 @@ function queryString (q: ReportQuery, format?: Format): string {
   if (q.since) p.set('since', q.since)
   if (q.until) p.set('until', q.until)
   if (isOn(q.redact)) p.set('redact', '1')
+  if (q.kind) p.set('kind', q.kind)
   if (q.limit !== undefined) p.set('limit', String(q.limit))
   if (format) p.set('format', format)
   return p.toString()
@@ -42,7 +45,7 @@ const reportPages: FastifyPluginAsyncTypebox = async (app) => {
     return reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(reportCss())
   })
 
-  app.get('/reports', { schema: { querystring: PageQuery } }, async (req, reply) => {
+  app.get('/reports', { schema: twinSchema('Team reports: the report model (as GET /api/reports)', ReportSchema, { querystring: PageQuery }), serializerCompiler: twinSerializer }, async (req, reply) => {
     const q = req.query
     const file = app.config.teamsFile
     let teams: TeamsConfig = EMPTY_TEAMS
@@ -51,7 +54,7 @@ const reportPages: FastifyPluginAsyncTypebox = async (app) => {
     let status = 200
     try {
       teams = teamsFor(file)
-      report = reportFor(repo, file, q)
+      report = reportFor(repo, file, q, fixResolver(app.repos))
     } catch (err) {
       const e = err as Error & { statusCode?: number }
       if (e.statusCode === undefined || e.statusCode >= 500) throw err
@@ -65,7 +68,8 @@ const reportPages: FastifyPluginAsyncTypebox = async (app) => {
         teams: [{ value: '', label: 'All teams', selected: !q.team }, ...[...teams.teams.map(t => t.name), UNASSIGNED].map(n => ({ value: n, label: n, selected: q.team === n }))],
         since: q.since ?? '30d',
         until: q.until ?? '',
-        redact: isOn(q.redact)
+        redact: isOn(q.redact),
+        kinds: [{ value: '', label: 'Decoded and text, together', selected: !q.kind }, { value: 'decoded', label: 'Decoded messages only', selected: q.kind === 'decoded' }, { value: 'text', label: 'Access-denied text only', selected: q.kind === 'text' }]
       },
       teamsFile: file,
       problem,
@@ -79,7 +83,7 @@ const reportPages: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/reports/download', { schema: { querystring: DownloadQuery } }, async (req, reply) => {
-    const report = reportFor(repo, app.config.teamsFile, req.query)
+    const report = reportFor(repo, app.config.teamsFile, req.query, fixResolver(app.repos))
     const format = req.query.format
     return reply
       .type(CONTENT_TYPES[format])

@@ -13,7 +13,7 @@ async function seeded (t: Test) {
   const app = await buildTestApp(t)
   const res = await app.inject({ method: 'POST', url: '/api/imports', headers: { 'content-type': 'application/x-ndjson' }, payload: body })
   t.equal(res.statusCode, 200)
-  t.same(res.json(), { imported: 11, duplicates: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} })
+  t.same(res.json(), { imported: 11, duplicates: 0, skipped: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} })
   return app
 }
 type Item = { id: number, action: string, principalArn: string, resource: string, occurrences: number, decision: string, lastSeen: string, firstSeen: string, region: string | null, service: string | null }
@@ -27,8 +27,8 @@ t.test('the answer has the documented shape', async t => {
   const app = await seeded(t)
   const r = await search(app, '')
   t.equal(r.total, 9)
-  t.same(Object.keys(r.items[0]!).sort(), ['action', 'decision', 'firstSeen', 'id', 'lastSeen', 'occurrences', 'principalArn', 'region', 'resource', 'service'])
-  t.same(Object.keys(r.facets).sort(), ['account', 'action', 'conditionKey', 'decision', 'principal', 'service'])
+  t.same(Object.keys(r.items[0]!).sort(), ['action', 'decision', 'firstSeen', 'id', 'kind', 'lastSeen', 'occurrences', 'policyArn', 'policyType', 'principalArn', 'region', 'resource', 'service'])
+  t.same(Object.keys(r.facets).sort(), ['account', 'action', 'conditionKey', 'decision', 'kind', 'policyType', 'principal', 'service'])
   t.equal(r.items[0]!.action, 'iam:PassRole', 'newest first')
   t.equal(r.items[0]!.occurrences, 3)
   t.equal(r.items[0]!.firstSeen, '2026-11-08T12:00:00.000Z')

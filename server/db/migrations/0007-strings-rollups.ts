@@ -1,4 +1,4 @@
-/** 0004: every string stored once (a dictionary), the substring index over that vocabulary only, and per-day rollups for the dashboard. */
+/** 0007: every string stored once (a dictionary), the substring index over that vocabulary only, and per-day rollups for the dashboard. */
 import type { Migration } from './migration.js'
 
 // Why: values repeat massively (keys, ARNs, regions, tags). Before this version each condition row
@@ -15,7 +15,7 @@ import type { Migration } from './migration.js'
 // occurrence), so that the dashboard's totals and chart read a few hundred rows instead of
 // millions. An index on denials.occurrences lets the most-recurring lists stop after their top rows.
 export const stringsRollups: Migration = {
-  version: 4,
+  version: 7,
   name: 'strings-rollups',
   up: `
 CREATE TABLE strings (
@@ -98,8 +98,9 @@ INSERT INTO daily_principals (day, principal, account, occurrences)
   SELECT substr(o.observed_at, 1, 10), coalesce(d.role_arn, d.principal_arn, ''), coalesce(d.principal_account, ''), count(*)
   FROM occurrences o JOIN denials d ON d.id = o.denial_id GROUP BY 1, 2, 3;
 
--- Unfiltered facet counts (denials per action, principal, account, service, decision, condition
--- key): denials are only ever added, so each count only grows, by the denials a batch inserts.
+-- Unfiltered facet counts (denials per action, principal, account, service, decision, kind, policy
+-- type, condition key), changed by what a transaction adds or removes (decoding a CloudTrail event
+-- moves its occurrence from its text denial, which goes when it has none left).
 CREATE TABLE facet_counts (
   facet TEXT NOT NULL,
   key TEXT NOT NULL,                          -- what the facet groups by: lower(value) for action and service (NOCASE columns)
@@ -112,6 +113,8 @@ INSERT INTO facet_counts SELECT 'service', lower(service), service, count(*) FRO
 INSERT INTO facet_counts SELECT 'principal', p, p, count(*) FROM (SELECT coalesce(role_arn, principal_arn) AS p FROM denials) WHERE p IS NOT NULL GROUP BY p;
 INSERT INTO facet_counts SELECT 'account', principal_account, principal_account, count(*) FROM denials WHERE principal_account IS NOT NULL GROUP BY principal_account;
 INSERT INTO facet_counts SELECT 'decision', decision, decision, count(*) FROM denials GROUP BY decision;
+INSERT INTO facet_counts SELECT 'kind', kind, kind, count(*) FROM denials GROUP BY kind;
+INSERT INTO facet_counts SELECT 'policyType', policy_type, policy_type, count(*) FROM denials WHERE policy_type IS NOT NULL GROUP BY policy_type;
 INSERT INTO facet_counts SELECT 'conditionKey', CAST(key_id AS TEXT), CAST(key_id AS TEXT), count(*) FROM conditions WHERE value_index = 0 GROUP BY key_id;
 
 -- The most recurring denials without sorting them all; a denial's occurrences in a period by range.
