@@ -3,19 +3,14 @@ import type Database from 'better-sqlite3'
 import { migrations, type Migration } from './migrations/index.js'
 import { DatabaseTooNewError, MigrationFailedError } from '../errors.js'
 
-/** The version of the last migration (the list may pass over a reserved number, see migrations/index.ts). */
-export const SCHEMA_VERSION = latestOf(migrations)
-
-function latestOf (list: readonly Migration[]): number {
-  return list.length === 0 ? 0 : list[list.length - 1]!.version
-}
+export const SCHEMA_VERSION = migrations.length
 
 function userVersion (db: Database.Database): number {
   return db.pragma('user_version', { simple: true }) as number
 }
 
 export function migrate (db: Database.Database, list: readonly Migration[] = migrations): number {
-  const latest = latestOf(list)
+  const latest = list.length
   // Unlocked look first, so that opening an up-to-date database (every open but the first) takes no write lock.
   const seen = userVersion(db)
   if (seen > latest) throw new DatabaseTooNewError(db.name, seen, latest)

@@ -20,7 +20,8 @@ const ImportRowSchema = Type.Object({
   source: Nullable(Type.String()),
   imported: Type.Integer(),
   duplicates: Type.Integer(),
-  rejected: Type.Integer()
+  rejected: Type.Integer(),
+  skipped: Nullable(Type.Integer({ minimum: 0, description: 'Records read and left out (CloudTrail events that are not denials); null for imports made before whydenied stored this' }))
 })
 
 export const DashboardTwinSchema = Type.Object({

@@ -4,9 +4,9 @@
  * hostile CloudTrail fields never execute; screenshots at 1400 and 390 px wide.
  */
 import t from 'tap'
-import { readFileSync } from 'node:fs'
+import { copyFileSync, readFileSync } from 'node:fs'
 import path from 'node:path'
-import { buildTestApp, tempDir } from '../helpers/build.js'
+import { buildTestApp, ROOT, tempDir } from '../helpers/build.js'
 import { CLOUDTRAIL_FIXTURES, TEXT_FIXTURES, writeCloudTrailTree } from '../helpers/cloudtrail.js'
 import { readFileRecords, readTextRecords } from '../../server/ingest/index.js'
 import { axeViolations, launch, screenshot, serve } from './browser.js'
@@ -70,9 +70,33 @@ for (const width of [1400, 390]) {
     await Promise.all([page.waitForURL(/\/import$/), page.click('#paste-form button[type=submit]')])
     t.match(await page.textContent('main'), /1 new/)
     await screenshot(page, `cloudtrail-import-text-${width}`)
+    // The latest imports give what each skipped: the log's 4 successful events, lookup-events' 1, none in text.
+    const skippedCells = async (): Promise<string[]> => await page.$$eval('.imports-table td[data-label="Skipped"]', tds => tds.map(td => (td.textContent ?? '').trim()))
+    t.same((await skippedCells()).slice(-4), ['0', '0', '1', '4'], 'the Import page\'s Skipped column')
+    await page.goto(`${base}/?period=all`)
+    t.same((await skippedCells()).slice(-4), ['0', '0', '1', '4'], 'the dashboard\'s')
+    await screenshot(page, `cloudtrail-dashboard-imports-${width}`)
     t.same(errors, [])
     // At 390 px the Import page has two findings that predate this page's changes (header link contrast, the
     // imports table's scroll region): checked at the desktop width, as test/browser/safety.test.ts does.
     if (width === 1400) t.same(await axeViolations(page), [], 'no serious accessibility violation on the Import page')
   })
 }
+
+t.test('imports made before skipped was counted (a schema-5 database) show a dash, at 1400 and 390 px', async t => {
+  const file = path.join(tempDir(t), 'v5.db')
+  copyFileSync(path.join(ROOT, 'test', 'db', 'fixtures', 'schema-v5.db'), file)
+  const old = await buildTestApp(t, { dbPath: file })
+  await old.repos.importer.run(readFileRecords(path.join(CLOUDTRAIL_FIXTURES, 'lookup-events.json')), { label: 'lookup-events.json' })
+  const oldBase = await serve(old)
+  for (const width of [1400, 390]) {
+    const context = await browser.newContext({ viewport: { width, height: 900 } })
+    t.teardown(() => context.close())
+    const page = await context.newPage()
+    await page.goto(`${oldBase}/import`)
+    const cells = await page.$$eval('.imports-table td[data-label="Skipped"]', tds => tds.map(td => ({ seen: (td.querySelector('[aria-hidden]') ?? td).textContent, title: td.querySelector('[title]')?.getAttribute('title') ?? null })))
+    t.same(cells.map(c => c.seen), ['1', '—', '—', '—', '—'], `${width} px: the new import's count, a dash for the old ones`)
+    t.match(cells[1]!.title, /Not recorded/)
+    await screenshot(page, `imports-skipped-v5-${width}`)
+  }
+})

@@ -30,6 +30,8 @@ t.test('import a delivered log tree, re-import, lookup-events, then decode --pen
   t.match(again.stdout, /^imported 0, duplicates 8, rejected 0, skipped 4 \(not denials\)/, 're-import: all duplicates')
   const lookup = await runCli(['import', '--json', '--db', db, path.join(CLOUDTRAIL_FIXTURES, 'lookup-events.json')], { env: ENV })
   t.same(summary(lookup.stdout), { imported: 1, duplicates: 3, skipped: 1, rejected: 0 }, 'events in both are one occurrence')
+  t.same(query(db, 'SELECT imported, duplicates, skipped FROM imports ORDER BY id'), [{ imported: 8, duplicates: 0, skipped: 4 }, { imported: 0, duplicates: 8, skipped: 4 }, { imported: 1, duplicates: 3, skipped: 1 }],
+    'each import\'s row keeps what it skipped')
 
   const text = await runCli(['search', '--json', '--db', db, '--action', 'ec2:RunInstances'], { env: ENV })
   const before = JSON.parse(text.stdout) as { total: number }

@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib'
 import { expandPath, readFileRecords, readTextRecords } from '../../server/ingest/index.js'
 import { openDatabase, type DB } from '../../server/db/connection.js'
 import { repositoriesOn } from '../../server/db/index.js'
-import { Importer, type ImportSummary } from '../../server/services/importer.js'
+import { GC_AFTER_BYTES, Importer, type ImportSummary } from '../../server/services/importer.js'
 import type { InputItem } from '../../server/authz/types.js'
 import { tempDir, type TapLike } from '../helpers/build.js'
 import { CLOUDTRAIL_FIXTURES, TEXT_FIXTURES, writeCloudTrailTree } from '../helpers/cloudtrail.js'
@@ -112,4 +112,35 @@ t.test('a log mixing JSON lines and access-denied sentences: both are read', asy
   const sentence = '2026-11-28 ERROR User: arn:aws:iam::111122223333:user/mary is not authorized to perform: s3:ListBucket on resource: arn:aws:s3:::b because no identity-based policy allows the s3:ListBucket action'
   const s = await importer.run(readTextRecords(`${event}\n${sentence}\n{"not":"a denial"}\n`, 'mixed.log'))
   t.same(brief(s), { imported: 2, duplicates: 0, skipped: 0, rejected: 1 })
+})
+
+t.test('a long run of events that are not denials: garbage is collected every GC_AFTER_BYTES of input, not only per stored batch', async t => {
+  // Memory flat for a month of logs: 95% of a log is skipped, so batches fill rarely; the parsed events
+  // were left to pile up between them (test/bench/cloudtrail.ts measures the RSS this keeps down).
+  const { importer, dir } = setup(t)
+  const event = (i: number, denied: boolean): Record<string, unknown> => ({
+    eventVersion: '1.11',
+    userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/bob', accountId: '111122223333' },
+    eventTime: '2026-11-28T10:00:00Z',
+    eventSource: 's3.amazonaws.com',
+    eventName: 'GetObject',
+    awsRegion: 'us-east-1',
+    requestParameters: { key: 'k'.repeat(800) },
+    eventID: `gc-${i}`,
+    ...(denied ? { errorCode: 'AccessDenied', errorMessage: `User: arn:aws:iam::111122223333:user/bob is not authorized to perform: s3:GetObject on resource: arn:aws:s3:::b/${i} because no identity-based policy allows the s3:GetObject action` } : {})
+  })
+  const paths: string[] = []
+  let bytes = 0
+  for (let f = 0; f < 3; f++) {
+    const json = JSON.stringify({ Records: Array.from({ length: 12_000 }, (_, i) => event(f * 12_000 + i, i === 5)) })
+    bytes += json.length
+    paths.push(path.join(dir, `log-${f}.json.gz`))
+    writeFileSync(paths.at(-1)!, gzipSync(json, { level: 1 }))
+  }
+  t.ok(bytes > 2 * GC_AFTER_BYTES, `${Math.round(bytes / 1024 / 1024)} MB of events`)
+  let collections = 0
+  const s = await importer.run(files(paths), { collectGarbage: () => { collections++ } })
+  t.same(brief(s), { imported: 3, duplicates: 0, skipped: 35_997, rejected: 0 })
+  // One after the only (final) batch; the others while reading.
+  t.equal(collections, 1 + Math.floor(bytes / GC_AFTER_BYTES), 'one collection per GC_AFTER_BYTES read, and one after the batch')
 })

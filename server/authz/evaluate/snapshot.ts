@@ -127,59 +127,54 @@ function authorizationDetails (value: Obj, source: string, rejected: Rejected[])
       return [need(p, 'PolicyArn', `${field}[${i}]`)]
     }) ?? [])
 
-  const groupArns = new Map<string, string>()
-  for (const [i, g] of list(value.GroupDetailList, 'GroupDetailList').entries()) {
-    const f = `GroupDetailList[${i}]`
-    keep(() => {
-      if (!isObj(g)) throw new FieldError(f, 'expected a group object')
-      const arn = need(g, 'Arn', f)
-      const name = need(g, 'GroupName', f)
-      groupArns.set(name, arn)
-      content.groups.push({ arn, name, policies: [...inline(arn, g.GroupPolicyList, `${f}.GroupPolicyList`), ...attached(g.AttachedManagedPolicies, `${f}.AttachedManagedPolicies`)] })
-    })
-  }
-  const principal = (p: unknown, f: string, type: 'user' | 'role'): void => {
-    keep(() => {
-      if (!isObj(p)) throw new FieldError(f, `expected a ${type} object`)
-      const arn = need(p, 'Arn', f)
-      const name = need(p, type === 'user' ? 'UserName' : 'RoleName', f)
-      const pb = p.PermissionsBoundary
-      const boundary = isObj(pb) ? text(pb.PermissionsBoundaryArn) : null
-      const groups = type === 'user' ? list(p.GroupList, `${f}.GroupList`).map((g, j) => { const n = text(g); if (n === null) throw new FieldError(`${f}.GroupList[${j}]`, 'expected a group name'); return n }) : []
-      const policies = [
-        ...inline(arn, type === 'user' ? p.UserPolicyList : p.RolePolicyList, `${f}.${type === 'user' ? 'UserPolicyList' : 'RolePolicyList'}`),
-        ...attached(p.AttachedManagedPolicies, `${f}.AttachedManagedPolicies`)
-      ]
-      content.principals.push({
-        arn,
-        type,
-        name,
-        id: text(p[type === 'user' ? 'UserId' : 'RoleId']),
-        account: accountOf(arn),
-        groups: groups.map(g => groupArns.get(g) ?? `group:${g}`),
-        policies,
-        boundary,
-        tags: tagsOf(p.Tags, `${f}.Tags`)
+  /** Each object of a list, with its "Arn" and its name; a bad entry is rejected alone, naming its field. */
+  const eachNamed = (entries: unknown, field: string, what: string, nameKey: string, fn: (o: Obj, f: string, arn: string, name: string) => void): void => {
+    for (const [i, o] of list(entries, field).entries()) {
+      const f = `${field}[${i}]`
+      keep(() => {
+        if (!isObj(o)) throw new FieldError(f, `expected ${what}`)
+        const arn = need(o, 'Arn', f)
+        fn(o, f, arn, need(o, nameKey, f))
       })
+    }
+  }
+
+  const groupArns = new Map<string, string>()
+  eachNamed(value.GroupDetailList, 'GroupDetailList', 'a group object', 'GroupName', (g, f, arn, name) => {
+    groupArns.set(name, arn)
+    content.groups.push({ arn, name, policies: [...inline(arn, g.GroupPolicyList, `${f}.GroupPolicyList`), ...attached(g.AttachedManagedPolicies, `${f}.AttachedManagedPolicies`)] })
+  })
+  const principal = (type: 'user' | 'role') => (p: Obj, f: string, arn: string, name: string): void => {
+    const pb = p.PermissionsBoundary
+    const boundary = isObj(pb) ? text(pb.PermissionsBoundaryArn) : null
+    const groups = type === 'user' ? list(p.GroupList, `${f}.GroupList`).map((g, j) => { const n = text(g); if (n === null) throw new FieldError(`${f}.GroupList[${j}]`, 'expected a group name'); return n }) : []
+    const policies = [
+      ...inline(arn, type === 'user' ? p.UserPolicyList : p.RolePolicyList, `${f}.${type === 'user' ? 'UserPolicyList' : 'RolePolicyList'}`),
+      ...attached(p.AttachedManagedPolicies, `${f}.AttachedManagedPolicies`)
+    ]
+    content.principals.push({
+      arn,
+      type,
+      name,
+      id: text(p[type === 'user' ? 'UserId' : 'RoleId']),
+      account: accountOf(arn),
+      groups: groups.map(g => groupArns.get(g) ?? `group:${g}`),
+      policies,
+      boundary,
+      tags: tagsOf(p.Tags, `${f}.Tags`)
     })
   }
-  list(value.UserDetailList, 'UserDetailList').forEach((u, i) => principal(u, `UserDetailList[${i}]`, 'user'))
-  list(value.RoleDetailList, 'RoleDetailList').forEach((r, i) => principal(r, `RoleDetailList[${i}]`, 'role'))
-  for (const [i, p] of list(value.Policies, 'Policies').entries()) {
-    const f = `Policies[${i}]`
-    keep(() => {
-      if (!isObj(p)) throw new FieldError(f, 'expected a managed policy object')
-      const arn = need(p, 'Arn', f)
-      const name = need(p, 'PolicyName', f)
-      const versions = list(p.PolicyVersionList, `${f}.PolicyVersionList`)
-      // Only the default version is in force; the others are history.
-      const at = versions.findIndex(v => isObj(v) && v.IsDefaultVersion === true)
-      if (at < 0) throw new FieldError(`${f}.PolicyVersionList`, 'no version has "IsDefaultVersion": true')
-      const v = versions[at] as Obj
-      const document = readPolicyDocument(v.Document, `${f}.PolicyVersionList[${at}].Document`)
-      content.policies.push({ ref: arn, kind: 'managed', arn, name, attachedTo: [], document, versionId: text(v.VersionId) ?? undefined })
-    })
-  }
+  eachNamed(value.UserDetailList, 'UserDetailList', 'a user object', 'UserName', principal('user'))
+  eachNamed(value.RoleDetailList, 'RoleDetailList', 'a role object', 'RoleName', principal('role'))
+  eachNamed(value.Policies, 'Policies', 'a managed policy object', 'PolicyName', (p, f, arn, name) => {
+    const versions = list(p.PolicyVersionList, `${f}.PolicyVersionList`)
+    // Only the default version is in force; the others are history.
+    const at = versions.findIndex(v => isObj(v) && v.IsDefaultVersion === true)
+    if (at < 0) throw new FieldError(`${f}.PolicyVersionList`, 'no version has "IsDefaultVersion": true')
+    const v = versions[at] as Obj
+    const document = readPolicyDocument(v.Document, `${f}.PolicyVersionList[${at}].Document`)
+    content.policies.push({ ref: arn, kind: 'managed', arn, name, attachedTo: [], document, versionId: text(v.VersionId) ?? undefined })
+  })
   // Which principals and groups each managed policy is attached to, for the list page.
   const byArn = new Map(content.policies.filter(p => p.kind === 'managed').map(p => [p.arn!, p]))
   for (const x of [...content.principals, ...content.groups]) for (const ref of x.policies) byArn.get(ref)?.attachedTo.push(x.arn)

@@ -10,6 +10,8 @@ export interface ImportSummaryRow {
   imported: number
   duplicates: number
   rejected: number
+  /** Records read and left out (CloudTrail events that are not denials); null for imports made before this was stored (schema 6). */
+  skipped: number | null
 }
 
 export class ImportsRepository {
@@ -17,14 +19,17 @@ export class ImportsRepository {
   private readonly finishImportStmt
   private readonly insertReject
   private readonly listImportsStmt
+  private readonly addSkippedStmt
 
   constructor (db: DB) {
-    this.insertImport = db.prepare<[string, string], { id: number }>('INSERT INTO imports (started_at, source) VALUES (?, ?) RETURNING id')
+    this.insertImport = db.prepare<[string, string], { id: number }>('INSERT INTO imports (started_at, source, skipped) VALUES (?, ?, 0) RETURNING id')
     this.finishImportStmt = db.prepare(`UPDATE imports SET finished_at = @finishedAt, imported = imported + @imported,
       duplicates = duplicates + @duplicates, rejected = rejected + @rejected WHERE id = @id`)
     this.insertReject = db.prepare('INSERT INTO import_rejects (import_id, source, line, reason) VALUES (?, ?, ?, ?)')
-    this.listImportsStmt = db.prepare<[number], { id: number, started_at: string, finished_at: string | null, source: string, imported: number, duplicates: number, rejected: number }>(
-      'SELECT id, started_at, finished_at, source, imported, duplicates, rejected FROM imports ORDER BY id DESC LIMIT ?')
+    // Kept apart from finishImportStmt, which DenialWriter runs per stored batch: skipped records are never stored.
+    this.addSkippedStmt = db.prepare<[number, number]>('UPDATE imports SET skipped = coalesce(skipped, 0) + ? WHERE id = ?')
+    this.listImportsStmt = db.prepare<[number], { id: number, started_at: string, finished_at: string | null, source: string, imported: number, duplicates: number, rejected: number, skipped: number | null }>(
+      'SELECT id, started_at, finished_at, source, imported, duplicates, rejected, skipped FROM imports ORDER BY id DESC LIMIT ?')
   }
 
   start (source: string, now = new Date().toISOString()): number {
@@ -40,6 +45,11 @@ export class ImportsRepository {
     this.finishImportStmt.run({ id, finishedAt: now, ...counts })
   }
 
+  /** Count records the import read and left out (not denials); the importer adds them as it goes. */
+  addSkipped (id: number, n: number): void {
+    if (n > 0) this.addSkippedStmt.run(n, id)
+  }
+
   /** Mark an import finished, also when nothing was stored or it failed part way. */
   finish (id: number, now = new Date().toISOString()): void {
     this.finishImportStmt.run({ id, finishedAt: now, imported: 0, duplicates: 0, rejected: 0 })
@@ -47,7 +57,7 @@ export class ImportsRepository {
 
   list (limit = 10): ImportSummaryRow[] {
     return this.listImportsStmt.all(limit).map(r => ({
-      id: r.id, startedAt: r.started_at, finishedAt: r.finished_at, source: r.source, imported: r.imported, duplicates: r.duplicates, rejected: r.rejected
+      id: r.id, startedAt: r.started_at, finishedAt: r.finished_at, source: r.source, imported: r.imported, duplicates: r.duplicates, rejected: r.rejected, skipped: r.skipped
     }))
   }
 }

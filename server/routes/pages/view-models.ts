@@ -54,6 +54,9 @@ export interface ImportRowModel {
   duplicates: string
   rejected: string
   hasRejected: boolean
+  /** "—" when the import predates the count (null). */
+  skipped: string
+  skippedKnown: boolean
 }
 
 export function importRow (i: ImportSummaryRow): ImportRowModel {
@@ -65,7 +68,9 @@ export function importRow (i: ImportSummaryRow): ImportRowModel {
     imported: formatNumber(i.imported),
     duplicates: formatNumber(i.duplicates),
     rejected: formatNumber(i.rejected),
-    hasRejected: i.rejected > 0
+    hasRejected: i.rejected > 0,
+    skipped: i.skipped === null ? '—' : formatNumber(i.skipped),
+    skippedKnown: i.skipped !== null
   }
 }
 

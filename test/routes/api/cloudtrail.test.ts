@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { buildTestApp, tempDir } from '../../helpers/build.js'
 import { CLOUDTRAIL_FIXTURES, TEXT_FIXTURES, writeCloudTrailTree } from '../../helpers/cloudtrail.js'
+import { html, texts } from '../pages/support.js'
 
 function multipartGz (name: string, content: Buffer): { payload: Buffer, headers: Record<string, string> } {
   const boundary = '----whydenied' + Math.random().toString(16).slice(2)
@@ -22,6 +23,14 @@ t.test('text/plain, a lookup-events body and a delivered .json.gz upload; then s
   const { payload, headers } = multipartGz(path.basename(tree.logFile), readFileSync(tree.logFile))
   const gz = await app.inject({ method: 'POST', url: '/api/imports', headers, payload })
   t.match(gz.json(), { imported: 5, duplicates: 3, skipped: 4, rejectedCount: 0 }, 'the events also in lookup-events are duplicates')
+
+  // Every list of past imports gives what each skipped: the JSON twins (the API's listing) and the pages.
+  const listed = [{ source: path.basename(tree.logFile), imported: 5, duplicates: 3, skipped: 4 }, { source: 'api', imported: 4, skipped: 1 }, { source: 'chat', imported: 18, skipped: 0 }]
+  t.match((await app.inject({ url: '/import?format=json' })).json().latestImports, listed, 'the Import page\'s twin')
+  t.match((await app.inject({ url: '/?format=json&period=all' })).json().latestImports, listed, 'the dashboard\'s twin')
+  for (const url of ['/import', '/?period=all']) {
+    t.same(texts(html(await app.inject({ url })), '.imports-table td[data-label="Skipped"]'), ['4', '1', '0'], `${url}: the Skipped column`)
+  }
 
   const search = async (qs: string): Promise<{ total: number, items: Array<Record<string, unknown>>, facets: Record<string, Array<{ value: string, count: number }>> }> =>
     (await app.inject({ url: `/api/denials?${qs}` })).json()
