@@ -6,7 +6,7 @@ import { SingleBar, Presets } from 'cli-progress'
 import { expandPath, readStreamRecords } from '../ingest/index.js'
 import type { InputItem } from '../authz/types.js'
 import { openStore } from '../db/index.js'
-import { Importer, SummaryBuilder } from '../services/importer.js'
+import { CLI_IMPORT_OPTIONS, Importer, SummaryBuilder } from '../services/importer.js'
 import type { PendingSummary } from '../services/pending.js'
 import { dbPath, Exit, fail, wholeNumber, withDb, type DbOption } from './common.js'
 
@@ -75,7 +75,7 @@ export function register (program: Command): void {
           total.add(await importer.run(allFiles(), {
             source: opts.source,
             label,
-            collectGarbage: true,
+            ...CLI_IMPORT_OPTIONS,
             batchSize,
             onProgress: bar
               ? ({ records }) => {

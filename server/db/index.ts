@@ -9,6 +9,7 @@ import { EventsRepository } from './repositories/events.js'
 import { ImportsRepository } from './repositories/imports.js'
 import { PoliciesRepository } from './repositories/policies.js'
 import { ReportsRepository } from './repositories/reports.js'
+import { Rollups } from './repositories/rollups.js'
 import { SearchRepository } from './repositories/search.js'
 import { StatsRepository } from './repositories/stats.js'
 
@@ -46,10 +47,12 @@ export function openStore (file: string, opts: OpenOptions = {}): Store {
 /** Every repository on an open connection (openStore's; tests that hold their own connection). */
 export function repositoriesOn (db: DB): Repositories {
   const imports = new ImportsRepository(db)
-  const events = new EventsRepository(db)
+  // Shared: the writer and the events' relinking both change what the rollups count.
+  const rollups = new Rollups(db)
+  const events = new EventsRepository(db, rollups)
   return {
     denials: new DenialsRepository(db),
-    writer: new DenialWriter(db, imports, events),
+    writer: new DenialWriter(db, imports, events, rollups),
     imports,
     events,
     search: new SearchRepository(db),

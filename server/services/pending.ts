@@ -99,7 +99,7 @@ export async function decodePending (events: EventsRepository, writer: DenialWri
         if (!(err instanceof RecordError)) throw err
         throw new DecodeError(`${label} answered with a message whydenied cannot read: ${err.message}`, 502, 'WHYDENIED_STS_BAD_RESPONSE', 'InvalidAuthorizationMessageException')
       }
-      events.transaction(() => {
+      writer.transaction(() => {
         const id = writer.decodedDenial(message, e.eventTime)
         events.relink(e.id, e.occurrenceId, id, sha256(e.token))
       })

@@ -1,6 +1,6 @@
 /**
- * Report benchmark (wired into `npm run bench` by the lead): the all-teams and the one-team report
- * on an already-populated database (1M messages from fixtures/generate.ts). Not a *.test.ts file.
+ * Report benchmark (part of `npm run bench`): the all-teams and the one-team report on an
+ * already-populated database (the pages database of run.ts). Not a *.test.ts file.
  * Targets (issue 5): all teams < 2 s, one team < 1 s, memory < 400 MB.
  */
 import { execFileSync } from 'node:child_process'
@@ -30,24 +30,24 @@ type Variant = keyof typeof VARIANTS
  * Each report is built in a fresh process, as `whydenied report` is, so its time and peak RSS
  * (getrusage maxRSS, sampled by the kernel, not by a timer) are its own.
  */
-export async function benchReports (dbPath: string): Promise<BenchResult[]> {
+export async function benchReports (dbPath: string, until = '2026-11-27'): Promise<BenchResult[]> {
   const out: BenchResult[] = []
   for (const name of Object.keys(VARIANTS) as Variant[]) {
-    const r = JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), dbPath, name], { encoding: 'utf8' })) as { ms: number, rssMb: number }
+    const r = JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), dbPath, name, until], { encoding: 'utf8' })) as { ms: number, rssMb: number }
     out.push({ name, ...r })
   }
   return out
 }
 
-/** The generator's default history ends 2026-11-28: report its last 30 days against the 30 before. */
-function runOne (dbPath: string, name: Variant): { ms: number, rssMb: number } {
+/** Report the last 30 days up to `until` (the end of the generated history) against the 30 before. */
+function runOne (dbPath: string, name: Variant, until: string): { ms: number, rssMb: number } {
   const v = VARIANTS[name]
   const start = performance.now()
   const db = openDatabase(dbPath)
   try {
     const repo = new ReportsRepository(db)
     const teams = loadTeamsFile(teamsFixture())
-    const period = resolvePeriod('30d', '2026-11-27')
+    const period = resolvePeriod('30d', until)
     render(buildReport(repo, { period, teams, team: v.team, redact: v.redact }), v.format)
   } finally {
     db.close()
@@ -56,6 +56,6 @@ function runOne (dbPath: string, name: Variant): { ms: number, rssMb: number } {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const [dbPath, name] = process.argv.slice(2)
-  process.stdout.write(JSON.stringify(runOne(dbPath!, name as Variant)) + '\n')
+  const [dbPath, name, until] = process.argv.slice(2)
+  process.stdout.write(JSON.stringify(runOne(dbPath!, name as Variant, until ?? '2026-11-27')) + '\n')
 }

@@ -1,37 +1,52 @@
 /**
- * `npm run bench`: generate synthetic messages, import them, time typical searches (and reports).
+ * `npm run bench`: import speed beside the reference pipeline, searches, pages and reports at scale.
  * A benchmark, not a test: it prints a table to paste into README.
  *
- *   npm run bench [-- --sizes 100000,1000000] [--keep]
- * Data goes to ./bench-data (git-ignored); --keep reuses generated files and databases.
+ *   npm run bench [-- --only import-100k,pages] [--keep] [--list]
+ *
+ * Parts (all by default, in this order): import-100k, import-distinct-100k, import-1m,
+ * import-distinct-1m (each: our import, then the reference pipeline of ../shared/bench on the same
+ * file, back to back), pages (every page and JSON endpoint on a database of ~1M denials / 4M
+ * occurrences), search, reports (both on that database). Data goes to ./bench-data (git-ignored);
+ * --keep reuses generated files and the pages database.
  */
 import { execFileSync } from 'node:child_process'
-import { createWriteStream, existsSync, mkdirSync, rmSync } from 'node:fs'
+import { createWriteStream, existsSync, mkdirSync, rmSync, statSync } from 'node:fs'
 import { once } from 'node:events'
 import path from 'node:path'
 import os from 'node:os'
-import { generate } from '../../fixtures/generate.js'
+import { generate, type GenerateOptions } from '../../fixtures/generate.js'
 import { openDatabase } from '../../server/db/connection.js'
 import { SearchRepository, type DenialFilters } from '../../server/db/repositories/search.js'
 
 const args = process.argv.slice(2)
 const opt = (name: string): string | undefined => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : undefined }
-const sizes = (opt('sizes') ?? '100000,1000000').split(',').map(Number)
+const PARTS = ['import-100k', 'import-distinct-100k', 'import-1m', 'import-distinct-1m', 'pages', 'search', 'reports'] as const
+type Part = (typeof PARTS)[number]
+if (args.includes('--list')) { process.stdout.write(PARTS.join('\n') + '\n'); process.exit(0) }
+const only = opt('only')?.split(',') ?? [...PARTS]
+for (const o of only) if (!(PARTS as readonly string[]).includes(o)) throw new Error(`unknown part ${o}: one of ${PARTS.join(', ')}`)
+const wants = (p: Part): boolean => only.includes(p)
 const keep = args.includes('--keep')
 const dir = path.resolve('bench-data')
 mkdirSync(dir, { recursive: true })
 const here = path.dirname(new URL(import.meta.url).pathname)
+/** The reference pipeline (issue 10), run from the project root so that it loads our better-sqlite3. */
+const REFERENCE = path.resolve('../shared/bench/limit.mjs')
 
 const rows: Array<[string, string, string]> = []
 const row = (what: string, value: string, target: string): void => {
   rows.push([what, value, target])
   process.stderr.write(`${what}: ${value} (target ${target})\n`)
 }
+const fmt = (n: number): string => Math.round(n).toLocaleString('en')
 
-async function writeNdjson (file: string, n: number): Promise<void> {
+async function writeNdjson (file: string, n: number, opts: GenerateOptions): Promise<void> {
+  if (keep && existsSync(file)) return
+  process.stderr.write(`generating ${file}…\n`)
   const out = createWriteStream(file)
   let buf = ''
-  for (const line of generate(n, { seed: 42 })) {
+  for (const line of generate(n, { seed: 42, ...opts })) {
     buf += line + '\n'
     if (buf.length > 1 << 20) { if (!out.write(buf)) await once(out, 'drain'); buf = '' }
   }
@@ -39,66 +54,125 @@ async function writeNdjson (file: string, n: number): Promise<void> {
   await once(out, 'finish')
 }
 
+function removeDb (db: string): void {
+  for (const suffix of ['', '-wal', '-shm']) rmSync(db + suffix, { force: true })
+}
+
 function percentile (xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b)
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!
 }
 
-let largestDb = ''
-for (const n of sizes) {
-  const file = path.join(dir, `synthetic-${n}.ndjson`)
-  const db = path.join(dir, `bench-${n}.db`)
-  if (!keep || !existsSync(file)) {
-    process.stderr.write(`generating ${n} messages…\n`)
-    await writeNdjson(file, n)
-  }
-  if (!keep || !existsSync(db)) {
-    for (const suffix of ['', '-wal', '-shm']) rmSync(db + suffix, { force: true })
-    process.stderr.write(`importing ${n} messages…\n`)
-    const out = execFileSync(process.execPath, [path.join(here, 'import-worker.js'), db, file], { encoding: 'utf8', maxBuffer: 1 << 20 })
-    const r = JSON.parse(out) as { imported: number, ms: number, maxRssMb: number }
-    row(`import ${n.toLocaleString('en')} messages`, `${Math.round(r.imported / (r.ms / 1000)).toLocaleString('en')} messages/s (${(r.ms / 1000).toFixed(1)} s)`, '≥ 10,000 messages/s')
-    row(`import ${n.toLocaleString('en')} messages: peak RSS`, `${Math.round(r.maxRssMb)} MB`, '< 400 MB, flat as input grows')
-  }
-  largestDb = db
+interface OurImport { imported: number, ms: number, maxRssMb: number, denials: number, dbBytes: number }
+function ourImport (db: string, file: string): OurImport {
+  removeDb(db)
+  const out = execFileSync(process.execPath, [path.join(here, 'import-worker.js'), db, file], { encoding: 'utf8', maxBuffer: 1 << 20 })
+  return JSON.parse(out) as OurImport
 }
 
-// Searches on the largest database, each run several times after one warm-up.
-const db = openDatabase(largestDb, { readonly: true })
-const search = new SearchRepository(db)
-const stored = db.prepare('SELECT count(*) FROM occurrences').pluck().get() as number
-const distinct = db.prepare('SELECT count(*) FROM denials').pluck().get() as number
-process.stderr.write(`searching ${stored} messages (${distinct} distinct)…\n`)
-const cases: Array<{ name: string, filters: DenialFilters, facets: boolean, target: string }> = [
-  { name: 'condition key=value + action', filters: { condition: ['aws:Region=eu-west-1'], action: 'iam:PassRole' }, facets: false, target: 'p95 < 50 ms' },
-  { name: 'principal (role glob)', filters: { principal: 'arn:aws:iam::111122223333:role/data-*' }, facets: false, target: 'p95 < 50 ms' },
-  { name: 'principal (exact user ARN)', filters: { principal: 'arn:aws:iam::444455556666:user/carol' }, facets: false, target: 'p95 < 50 ms' },
-  { name: 'resource prefix', filters: { resource: 'arn:aws:s3:::backups/*' }, facets: false, target: 'p95 < 50 ms' },
-  { name: 'q substring', filters: { q: 'ml-training' }, facets: false, target: 'p95 < 300 ms' },
-  { name: 'facets, no filter', filters: {}, facets: true, target: 'p95 < 300 ms' },
-  { name: 'facets + action filter', filters: { action: 'kms:*' }, facets: true, target: 'p95 < 300 ms' }
-]
-for (const c of cases) {
-  const times: number[] = []
-  let total = 0
-  for (let i = 0; i < 21; i++) {
-    const t0 = process.hrtime.bigint()
-    total = search.search(c.filters, { limit: 50, facets: c.facets }).total
-    if (i > 0) times.push(Number(process.hrtime.bigint() - t0) / 1e6)
-  }
-  row(`search at ${stored.toLocaleString('en')}: ${c.name} (${total.toLocaleString('en')} hits)`, `median ${percentile(times, 50).toFixed(1)} ms, p95 ${percentile(times, 95).toFixed(1)} ms`, c.target)
+interface RefImport { messages: number, seconds: number, msgs_per_s: number, db_bytes: number, db_bytes_per_msg: number, maxRssMb: number }
+function referenceImport (db: string, file: string): RefImport | null {
+  if (!existsSync(REFERENCE)) return null
+  removeDb(db)
+  // Through a wrapper that reports the process's peak RSS (the reference prints none).
+  const out = execFileSync(process.execPath, [path.join(here, 'reference-rss.js'), REFERENCE, file, db, '--mode=index', '--workers=1', '--batch=100000', '--json'],
+    { encoding: 'utf8', maxBuffer: 1 << 20 })
+  const lines = out.trim().split('\n')
+  const r = JSON.parse(lines[lines.length - 2]!) as RefImport
+  r.maxRssMb = (JSON.parse(lines[lines.length - 1]!) as { maxRssMb: number }).maxRssMb
+  return r
 }
-db.close()
 
-// Reports (issue 5), when that module is present.
-const reportsBench = path.join(here, 'reports.js')
-if (existsSync(reportsBench)) {
-  const mod = await import(reportsBench) as { benchReports: (dbPath: string) => Promise<Array<{ name: string, ms: number, rssMb: number }>> }
-  for (const r of await mod.benchReports(largestDb)) {
+/** Ours, then the reference, on the same file, back to back: the ratio is what the targets are about. */
+async function importPart (n: number, mode: 'skewed' | 'distinct'): Promise<void> {
+  const file = path.join(dir, `${mode}-${n}.ndjson`)
+  await writeNdjson(file, n, { mode })
+  const label = `import ${fmt(n)} ${mode === 'skewed' ? 'skewed (generator, 25% distinct)' : 'distinct-heavy'}`
+  process.stderr.write(`${label}: ours…\n`)
+  const ours = ourImport(path.join(dir, `ours-${mode}-${n}.db`), file)
+  process.stderr.write(`${label}: reference…\n`)
+  const ref = referenceImport(path.join(dir, `ref-${mode}-${n}.db`), file)
+  const rate = ours.imported / (ours.ms / 1000)
+  const rateTarget = mode === 'distinct' ? (n >= 1_000_000 ? ', ≥ 10,000 msg/s' : ', ≥ 12,000 msg/s') : ''
+  if (ref === null) {
+    row(`${label}: messages/s`, `${fmt(rate)} (${(ours.ms / 1000).toFixed(1)} s); reference absent (../shared/bench missing)`, `≥ 0.9 × reference${rateTarget}`)
+  } else {
+    row(`${label}: messages/s`, `ours ${fmt(rate)} (${(ours.ms / 1000).toFixed(1)} s), reference ${fmt(ref.msgs_per_s)} (${ref.seconds.toFixed(1)} s): ratio ${(rate / ref.msgs_per_s).toFixed(2)}`, `≥ 0.9 × reference${rateTarget}`)
+  }
+  // Per distinct denial for both: the same file holds the same distinct denials (the reference
+  // stores a row per line, so on the skewed file its own per-row figure would flatter it).
+  const perDenial = (bytes: number): string => fmt(bytes / Math.max(1, ours.denials))
+  row(`${label}: DB bytes per distinct denial (${fmt(ours.denials)} denials)`,
+    `ours ${perDenial(ours.dbBytes)} (${(ours.dbBytes / 1e6).toFixed(0)} MB)` +
+    (ref ? `, reference ${perDenial(ref.db_bytes)} (${(ref.db_bytes / 1e6).toFixed(0)} MB): ratio ${(ours.dbBytes / ref.db_bytes).toFixed(2)}` : ''),
+    '≤ reference')
+  row(`${label}: peak RSS`, `ours ${fmt(ours.maxRssMb)} MB${ref ? `, reference ${fmt(ref.maxRssMb)} MB` : ''}`, '< 400 MB, flat as input grows')
+}
+
+if (wants('import-100k')) await importPart(100_000, 'skewed')
+if (wants('import-distinct-100k')) await importPart(100_000, 'distinct')
+if (wants('import-1m')) await importPart(1_000_000, 'skewed')
+if (wants('import-distinct-1m')) await importPart(1_000_000, 'distinct')
+
+// The database for pages, searches and reports: ~1M denials, 4M occurrences (a distinct ratio of
+// 0.3 under the generator's skew leaves about a million distinct messages), ending today so the
+// dashboard's periods cover it.
+const PAGES_N = Number(opt('pages-messages') ?? 4_000_000)
+const pagesEnd = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000).toISOString().slice(0, 10)
+const pagesFile = path.join(dir, `pages-${PAGES_N}-${pagesEnd}.ndjson`)
+const pagesDb = path.join(dir, `pages-${PAGES_N}-${pagesEnd}.db`)
+if (wants('pages') || wants('search') || wants('reports')) {
+  if (!keep || !existsSync(pagesDb)) {
+    await writeNdjson(pagesFile, PAGES_N, { distinctRatio: 0.3, end: `${pagesEnd}T00:00:00Z`, days: 120 })
+    process.stderr.write(`importing ${fmt(PAGES_N)} messages for the page benchmark…\n`)
+    const r = ourImport(pagesDb, pagesFile)
+    row(`import ${fmt(PAGES_N)} skewed (pages database)`, `${fmt(r.imported / (r.ms / 1000))} messages/s (${(r.ms / 1000).toFixed(0)} s), ${fmt(r.denials)} denials, ${(r.dbBytes / 1e6).toFixed(0)} MB, peak RSS ${fmt(r.maxRssMb)} MB`, '')
+  }
+}
+
+if (wants('pages')) {
+  const out = execFileSync(process.execPath, [path.join(here, 'pages.js'), pagesDb, pagesEnd], { encoding: 'utf8', maxBuffer: 1 << 20 })
+  const res = JSON.parse(out) as { denials: number, occurrences: number, results: Array<{ name: string, median: number, p95: number, target: number }> }
+  for (const r of res.results) {
+    row(`page at ${fmt(res.denials)} denials / ${fmt(res.occurrences)} occurrences: ${r.name}`, `median ${r.median.toFixed(0)} ms, p95 ${r.p95.toFixed(0)} ms`, `p95 < ${r.target} ms`)
+  }
+}
+
+if (wants('search')) {
+  // Searches through the repository, each run several times after one warm-up.
+  const db = openDatabase(pagesDb, { readonly: true })
+  const search = new SearchRepository(db)
+  const stored = db.prepare('SELECT count(*) FROM occurrences').pluck().get() as number
+  const cases: Array<{ name: string, filters: DenialFilters, facets: boolean, target: string }> = [
+    { name: 'condition key=value + action', filters: { condition: ['aws:Region=eu-west-1'], action: 'iam:PassRole' }, facets: false, target: 'p95 < 50 ms' },
+    { name: 'principal (role glob)', filters: { principal: 'arn:aws:iam::111122223333:role/data-*' }, facets: false, target: 'p95 < 50 ms' },
+    { name: 'principal (exact user ARN)', filters: { principal: 'arn:aws:iam::444455556666:user/carol' }, facets: false, target: 'p95 < 50 ms' },
+    { name: 'resource prefix', filters: { resource: 'arn:aws:s3:::backups/*' }, facets: false, target: 'p95 < 50 ms' },
+    { name: 'q substring', filters: { q: 'ml-training' }, facets: false, target: 'p95 < 300 ms' },
+    { name: 'facets, no filter', filters: {}, facets: true, target: 'p95 < 200 ms' },
+    { name: 'facets + action filter', filters: { action: 'kms:*' }, facets: true, target: 'p95 < 200 ms' }
+  ]
+  for (const c of cases) {
+    const times: number[] = []
+    let total = 0
+    for (let i = 0; i < 21; i++) {
+      const t0 = process.hrtime.bigint()
+      total = search.search(c.filters, { limit: 50, facets: c.facets }).total
+      if (i > 0) times.push(Number(process.hrtime.bigint() - t0) / 1e6)
+    }
+    row(`search at ${fmt(stored)}: ${c.name} (${fmt(total)} hits)`, `median ${percentile(times, 50).toFixed(1)} ms, p95 ${percentile(times, 95).toFixed(1)} ms`, c.target)
+  }
+  db.close()
+}
+
+if (wants('reports')) {
+  const mod = await import(path.join(here, 'reports.js')) as { benchReports: (dbPath: string, until: string) => Promise<Array<{ name: string, ms: number, rssMb: number }>> }
+  for (const r of await mod.benchReports(pagesDb, pagesEnd)) {
     row(r.name, `${Math.round(r.ms)} ms, RSS ${Math.round(r.rssMb)} MB`, r.name.includes('one team') ? '< 1 s, < 400 MB' : '< 2 s, < 400 MB')
   }
 }
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
-process.stdout.write(`\nMachine: ${os.cpus().length} × ${cpu}, Node ${process.version}\n\n| measure | result | target |\n|---|---|---|\n`)
+process.stdout.write(`\nMachine: ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 16)}Z; load average at the end ${os.loadavg().map(l => l.toFixed(1)).join(' ')}\n\n| measure | result | target |\n|---|---|---|\n`)
 for (const [a, b, c] of rows) process.stdout.write(`| ${a} | ${b} | ${c} |\n`)
+if (existsSync(pagesDb)) process.stderr.write(`pages database: ${pagesDb} (${(statSync(pagesDb).size / 1e6).toFixed(0)} MB)\n`)

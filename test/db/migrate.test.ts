@@ -21,7 +21,7 @@ t.test('a new file is created, migrated to the latest version, in WAL mode', asy
   t.equal(db.pragma('journal_mode', { simple: true }), 'wal')
   t.equal(db.pragma('foreign_keys', { simple: true }), 1)
   const tables = db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table') ORDER BY name").pluck().all()
-  for (const name of ['conditions', 'denials', 'denials_fts', 'failures', 'import_rejects', 'imports', 'messages', 'occurrences', 'sources', 'statements']) {
+  for (const name of ['conditions', 'daily_counts', 'daily_principals', 'denial_last_days', 'denial_terms', 'denials', 'facet_counts', 'failures', 'import_rejects', 'imports', 'messages', 'occurrences', 'sources', 'statements', 'strings', 'strings_fts']) {
     t.ok(tables.includes(name), `table ${name}`)
   }
   migrations.forEach((m, i) => t.equal(m.version, i + 1, `migration ${m.name} is number ${i + 1}`))
@@ -66,7 +66,7 @@ t.test('0003: a schema-2 database keeps every occurrence; re-importing its files
   t.same(db.prepare('SELECT id, occurrences, first_seen, last_seen FROM denials ORDER BY id').all(), countersBefore, 'counters unchanged')
   t.equal(db.prepare('SELECT count(*) FROM occurrences WHERE item < 0').pluck().get(), 10, 'migrated rows do not know their index within the line yet')
   t.same(db.prepare("SELECT name FROM sqlite_master WHERE tbl_name = 'occurrences' AND type = 'index' AND sql IS NOT NULL ORDER BY name").pluck().all(),
-    ['idx_occurrences_observed_at', 'idx_occurrences_unplaced'])
+    ['idx_occurrences_denial_observed', 'idx_occurrences_observed_at', 'idx_occurrences_unplaced'])
   t.same(db.pragma('foreign_key_check'), [], 'references intact')
 
   const repos = repositoriesOn(db)

@@ -50,7 +50,8 @@ t.test('a delivered log tree (.json.gz), lookup-events output and NDJSON of even
     { event_id: '5f1c0000-0000-4000-8000-000000000007', token_state: 'pending', has: 1 },
     { event_id: '5f1c0000-0000-4000-8000-000000000008', token_state: 'truncated', has: 0 }
   ], 'two encoded messages wait to be decoded; the cut one is marked truncated')
-  const ctx = db.prepare("SELECT key, value FROM conditions c JOIN occurrences o ON o.denial_id = c.denial_id JOIN events e ON e.occurrence_id = o.id WHERE e.event_id LIKE '%03' ORDER BY position").all()
+  const ctx = db.prepare(`SELECT ks.value AS key, vs.value AS value FROM conditions c JOIN strings ks ON ks.id = c.key_sid JOIN strings vs ON vs.id = c.value_id
+    JOIN occurrences o ON o.denial_id = c.denial_id JOIN events e ON e.occurrence_id = o.id WHERE e.event_id LIKE '%03' ORDER BY position`).all()
   t.same(ctx, [{ key: 'aws:RequestedRegion', value: 'us-east-1' }, { key: 'aws:SourceIp', value: '203.0.113.10' }, { key: 'aws:UserAgent', value: 'aws-cli/2.22.0 Python/3.12.6 Linux/6.1' }], 'region, source IP and user agent kept as searchable context')
 })
 

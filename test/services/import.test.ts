@@ -117,15 +117,24 @@ t.test('valid records beside bad ones are kept; rejects carry source, line and r
 t.test('a failed write leaves no half-record: the whole batch rolls back', async t => {
   const db = open(t)
   const repos = makeRepositories(db)
-  // Make the 5th condition insert fail, in the middle of a record.
+  // Make the 5th new string fail, in the middle of a record (each record adds several).
   let n = 0
-  const stmt = (repos.writer as unknown as { insertCondition: { run: (...a: unknown[]) => unknown } }).insertCondition
+  const stmt = (repos.writer as unknown as { insertString: { run: (...a: unknown[]) => unknown } }).insertString
   const real = stmt.run.bind(stmt)
   stmt.run = (...a: unknown[]) => { if (++n === 5) throw new Error('disk full'); return real(...a) }
   await t.rejects(repos.importer.run(readTextRecords(ndjson, 'x')), /disk full/)
-  for (const table of ['denials', 'messages', 'conditions', 'occurrences', 'statements', 'failures']) t.equal(count(db, table), 0, `${table} empty`)
+  for (const table of ['denials', 'messages', 'conditions', 'occurrences', 'statements', 'failures', 'strings', 'denial_terms', 'daily_counts', 'facet_counts']) t.equal(count(db, table), 0, `${table} empty`)
   stmt.run = real
   t.same(await repos.importer.run(readTextRecords(ndjson, 'x')), { imported: 9, duplicates: 0, skipped: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} }, 'retry completes')
+  // The ids handed out by the rolled-back batch were forgotten: every reference resolves.
+  t.equal(db.prepare('SELECT count(*) FROM conditions c WHERE NOT EXISTS (SELECT 1 FROM strings WHERE id = c.value_id) OR NOT EXISTS (SELECT 1 FROM strings WHERE id = c.key_sid)').pluck().get(), 0, 'conditions refer to stored strings')
+  t.equal(db.prepare('SELECT count(*) FROM denial_terms t WHERE NOT EXISTS (SELECT 1 FROM strings WHERE id = t.string_id)').pluck().get(), 0, 'terms refer to stored strings')
+  // And to the right ones: the conditions read back are those of the same records stored in one go.
+  const clean = makeRepositories(open(t))
+  await clean.importer.run(readTextRecords(ndjson, 'x'))
+  const hashes = db.prepare('SELECT id, content_hash FROM denials').all() as Array<{ id: number, content_hash: string }>
+  t.equal(hashes.length, 9)
+  for (const h of hashes) t.same(repos.denials.get(h.id)!.conditions, clean.denials.get(clean.denials.idByHash(h.content_hash)!)!.conditions, `denial ${h.id}: its own conditions`)
 })
 
 t.test('batches commit separately; progress is reported', async t => {
@@ -244,7 +253,7 @@ t.test('the imports row is finished also when nothing was stored, or the import 
   const repos = makeRepositories(db)
   await repos.importer.run(readTextRecords('1\n2\n', 'bad'))
   t.same(importsRows(db), [{ imported: 0, duplicates: 0, rejected: 2, finished: 1 }])
-  const stmt = (repos.writer as unknown as { insertCondition: { run: (...a: unknown[]) => unknown } }).insertCondition
+  const stmt = (repos.writer as unknown as { insertString: { run: (...a: unknown[]) => unknown } }).insertString
   const real = stmt.run.bind(stmt)
   stmt.run = () => { throw new Error('disk full') }
   await t.rejects(repos.importer.run(readTextRecords(ndjson, 'x')), /disk full/)

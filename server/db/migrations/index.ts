@@ -5,8 +5,9 @@ import { occurrenceIdentity } from './0003-occurrence-identity.js'
 import { policySnapshots } from './0004-policy-snapshots.js'
 import { textAndEvents } from './0005-text-and-events.js'
 import { importSkipped } from './0006-import-skipped.js'
+import { stringsRollups } from './0007-strings-rollups.js'
 import type { Migration } from './migration.js'
 
 export type { Migration }
 
-export const migrations: readonly Migration[] = [initial, reportSignature, occurrenceIdentity, policySnapshots, textAndEvents, importSkipped]
+export const migrations: readonly Migration[] = [initial, reportSignature, occurrenceIdentity, policySnapshots, textAndEvents, importSkipped, stringsRollups]

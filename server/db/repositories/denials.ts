@@ -15,7 +15,8 @@ export class DenialsRepository {
   constructor (db: DB) {
     this.findByHash = db.prepare<[string], { id: number }>('SELECT id FROM denials WHERE content_hash = ?')
     this.getRow = db.prepare<[number], DenialRow>('SELECT d.*, m.raw FROM denials d JOIN messages m ON m.denial_id = d.id WHERE d.id = ?')
-    this.getConditions = db.prepare<[number], { key: string, value: string }>('SELECT key, value FROM conditions WHERE denial_id = ? ORDER BY position')
+    this.getConditions = db.prepare<[number], { key: string, value: string }>(`SELECT ks.value AS key, vs.value AS value FROM conditions c JOIN strings ks ON ks.id = c.key_sid JOIN strings vs ON vs.id = c.value_id
+       WHERE c.denial_id = ? ORDER BY c.position`)
     this.getStatements = db.prepare<[number], StatementRow>(
       'SELECT statement_id, effect, principals, principal_groups, actions, resources, conditions FROM statements WHERE denial_id = ? ORDER BY position')
     this.getFailures = db.prepare<[number], { detail: string }>('SELECT detail FROM failures WHERE denial_id = ? ORDER BY position')

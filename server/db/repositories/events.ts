@@ -2,8 +2,7 @@
 import type { DB } from '../connection.js'
 import type { EventContext } from '../../authz/types.js'
 import { createHash } from 'node:crypto'
-import { rowToPrincipal, type DenialRow } from './denial-rows.js'
-import { searchText } from './denial-writer.js'
+import { FACET_COLUMNS, facetsOfRow, type FacetRow, type Rollups } from './rollups.js'
 
 export interface PendingEvent { id: number, eventId: string, eventTime: string, token: string, occurrenceId: number }
 
@@ -22,14 +21,13 @@ export class EventsRepository {
   private readonly dropOccurrence
   private readonly bumpTo
   private readonly recount
-  private readonly denialRow
-  private readonly conditionsOf
-  private readonly deleteFts
+  private readonly facetsOf
+  private readonly deleteTerms
   private readonly deleteDenial
   private readonly insertEncoded
   private readonly pendingByToken
 
-  constructor (private readonly db: DB) {
+  constructor (db: DB, private readonly rollups: Rollups) {
     this.insertEvent = db.prepare<unknown[], { id: number }>(`INSERT OR IGNORE INTO events (event_id, event_time, event_source, event_name, error_code, region, source_ip, user_agent, token, token_sha256, token_state)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
     this.attachStmt = db.prepare('UPDATE events SET occurrence_id = ? WHERE id = ?')
@@ -43,13 +41,16 @@ export class EventsRepository {
     this.occurrenceOf = db.prepare<[number], { denial_id: number, observed_at: string }>('SELECT denial_id, observed_at FROM occurrences WHERE id = ?')
     this.moveOccurrence = db.prepare('UPDATE OR IGNORE occurrences SET denial_id = ? WHERE id = ?')
     this.dropOccurrence = db.prepare('DELETE FROM occurrences WHERE id = ?')
-    this.bumpTo = db.prepare('UPDATE denials SET occurrences = occurrences + 1, first_seen = min(first_seen, @t), last_seen = max(last_seen, @t) WHERE id = @id')
+    this.bumpTo = db.prepare<{ id: number, t: string }, string>(
+      'UPDATE denials SET occurrences = occurrences + 1, first_seen = min(first_seen, @t), last_seen = max(last_seen, @t) WHERE id = @id RETURNING last_seen').pluck()
     this.recount = db.prepare(`UPDATE denials SET occurrences = (SELECT count(*) FROM occurrences WHERE denial_id = @id),
       first_seen = coalesce((SELECT min(observed_at) FROM occurrences WHERE denial_id = @id), first_seen),
-      last_seen = coalesce((SELECT max(observed_at) FROM occurrences WHERE denial_id = @id), last_seen) WHERE id = @id RETURNING occurrences`)
-    this.denialRow = db.prepare<[number], DenialRow>('SELECT * FROM denials WHERE id = ?')
-    this.conditionsOf = db.prepare<[number], { key: string, value: string }>('SELECT key, value FROM conditions WHERE denial_id = ? ORDER BY position')
-    this.deleteFts = db.prepare("INSERT INTO denials_fts (denials_fts, rowid, text) VALUES ('delete', ?, ?)")
+      last_seen = coalesce((SELECT max(observed_at) FROM occurrences WHERE denial_id = @id), last_seen) WHERE id = @id RETURNING occurrences, last_seen`)
+    this.facetsOf = db.prepare<[number], FacetRow & { principal_arn: string | null, principal_id: string | null, principal_name: string | null, role_arn: string | null, action_raw: string | null, resource: string | null }>(
+      `SELECT ${FACET_COLUMNS}, principal_arn, principal_id, principal_name, role_arn, action_raw, resource FROM denials WHERE id = ?`)
+    // denial_terms is keyed by string first (q's lookup): a denial's rows are found through its strings.
+    this.deleteTerms = db.prepare(`DELETE FROM denial_terms WHERE denial_id = @id
+      AND string_id IN (SELECT id FROM strings WHERE value IN (@principal_arn, @principal_id, @principal_name, @role_arn, @action, @action_raw, @resource))`)
     this.deleteDenial = db.prepare('DELETE FROM denials WHERE id = ?')
     this.insertEncoded = db.prepare('INSERT OR IGNORE INTO encoded_messages (sha256) VALUES (?)')
     this.pendingByToken = db.prepare<[Buffer], { id: number, occurrence_id: number }>(
@@ -94,9 +95,9 @@ export class EventsRepository {
   }
 
   /**
-   * Move an event's occurrence from its text denial to the decoded denial `to` (call inside a
-   * transaction): the event is counted once, under what it was decoded to. A text denial left with no
-   * occurrence is deleted, with its full-text entry.
+   * Move an event's occurrence from its text denial to the decoded denial `to` (call inside the
+   * writer's transaction, which writes the rollups' deltas): the event is counted once, under what it
+   * was decoded to. A text denial left with no occurrence is deleted.
    */
   relink (eventRow: number, occurrenceId: number, to: number, tokenSha256: Buffer): void {
     const occ = this.occurrenceOf.get(occurrenceId)
@@ -104,22 +105,22 @@ export class EventsRepository {
     // Decoding the same message again (decode --store) is then a duplicate of this occurrence.
     this.insertEncoded.run(tokenSha256)
     if (occ === undefined || occ.denial_id === to) return
+    const from = this.facetsOf.get(occ.denial_id)!
+    this.rollups.occurrences(occ.observed_at, from.principal, from.principal_account, -1)
     if (this.moveOccurrence.run(to, occurrenceId).changes === 0) this.dropOccurrence.run(occurrenceId)
-    else this.bumpTo.run({ id: to, t: occ.observed_at })
-    const left = (this.recount.get({ id: occ.denial_id }) as { occurrences: number } | undefined)?.occurrences
-    if (left === 0) this.deleteEmpty(occ.denial_id)
-  }
-
-  private deleteEmpty (id: number): void {
-    const row = this.denialRow.get(id)
-    if (row === undefined) return
-    const conditions = this.conditionsOf.all(id).map((c, position) => ({ ...c, position, valueIndex: 0 }))
-    // A contentless FTS5 table forgets a row only when given the text it indexed: rebuilt as the writer built it.
-    this.deleteFts.run(id, searchText({ principal: rowToPrincipal(row), action: row.action, actionRaw: row.action_raw, resource: row.resource, conditions } as Parameters<typeof searchText>[0]))
-    this.deleteDenial.run(id)
-  }
-
-  transaction<T> (fn: () => T): T {
-    return this.db.transaction(fn).immediate()
+    else {
+      const target = this.facetsOf.get(to)!
+      this.rollups.occurrences(occ.observed_at, target.principal, target.principal_account, 1)
+      this.rollups.lastSeenMoved(target.last_seen, this.bumpTo.get({ id: to, t: occ.observed_at })!)
+    }
+    const left = this.recount.get({ id: occ.denial_id }) as { occurrences: number, last_seen: string }
+    this.rollups.lastSeenMoved(from.last_seen, left.last_seen)
+    if (left.occurrences === 0) {
+      // Its conditions, statements, failures and message go with it (ON DELETE CASCADE); its
+      // strings stay in the dictionary, where q finds them but no denial refers to them.
+      this.deleteTerms.run({ id: occ.denial_id, ...from })
+      this.deleteDenial.run(occ.denial_id)
+      this.rollups.denialRemoved(facetsOfRow(from), left.last_seen)
+    }
   }
 }

@@ -109,7 +109,8 @@ export class ReportsRepository {
       session_name: string | null
     }>(`SELECT decision, action, action_raw, service, resource, principal_arn, principal_id, principal_name, principal_type,
       principal_account, role_arn, session_name FROM denials WHERE id = ?`)
-    this.detailConditions = db.prepare<[number], { key: string, value: string }>('SELECT key, value FROM conditions WHERE denial_id = ? ORDER BY position')
+    this.detailConditions = db.prepare<[number], { key: string, value: string }>(`SELECT ks.value AS key, vs.value AS value FROM conditions c JOIN strings ks ON ks.id = c.key_sid JOIN strings vs ON vs.id = c.value_id
+       WHERE c.denial_id = ? ORDER BY c.position`)
     this.detailStatements = db.prepare<[number], StatementRow>(
       'SELECT statement_id, effect, principals, principal_groups, actions, resources, conditions FROM statements WHERE denial_id = ? ORDER BY position')
   }

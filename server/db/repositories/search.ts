@@ -89,8 +89,14 @@ export function buildWhere (f: DenialFilters): Where {
     const eq = c.indexOf('=')
     const key = (eq < 0 ? c : c.slice(0, eq)).trim()
     if (key === '') throw new BadFilterError(`condition filter "${c}" needs a key: KEY=VALUE or KEY`)
-    if (eq < 0) add({ sql: 'd.id IN (SELECT denial_id FROM conditions WHERE key = ? AND value_index = 0)', params: [key] })
-    else add({ sql: 'd.id IN (SELECT denial_id FROM conditions WHERE key = ? AND value = ?)', params: [key, c.slice(eq + 1)] })
+    // Keys compare case-insensitively through condition_keys (NOCASE); values exactly, by string id.
+    if (eq < 0) add({ sql: 'd.id IN (SELECT denial_id FROM conditions WHERE key_id = (SELECT id FROM condition_keys WHERE key = ?) AND value_index = 0)', params: [key] })
+    else {
+      add({
+        sql: 'd.id IN (SELECT denial_id FROM conditions WHERE value_id = (SELECT id FROM strings WHERE value = ?) AND key_id = (SELECT id FROM condition_keys WHERE key = ?))',
+        params: [c.slice(eq + 1), key]
+      })
+    }
   }
   if (f.since || f.until) {
     const since = f.since ?? ''
@@ -104,13 +110,20 @@ export function buildWhere (f: DenialFilters): Where {
   if (f.q) {
     const q = f.q.trim()
     if (q.length >= 3) {
-      // The trigram index answers case-insensitive substring queries; a phrase keeps the trigrams in order.
-      add({ sql: 'd.id IN (SELECT rowid FROM denials_fts WHERE denials_fts MATCH ?)', params: [`"${q.replace(/"/g, '""')}"`] })
+      // The trigram index over the vocabulary answers case-insensitive substring queries (a phrase
+      // keeps the trigrams in order) with string ids; the denials holding one of them as a
+      // condition value or in a searchable column match.
+      const ids = 'SELECT rowid FROM strings_fts WHERE strings_fts MATCH ?'
+      const phrase = `"${q.replace(/"/g, '""')}"`
+      add({
+        sql: `d.id IN (SELECT denial_id FROM conditions WHERE value_id IN (${ids}) UNION ALL SELECT denial_id FROM denial_terms WHERE string_id IN (${ids}))`,
+        params: [phrase, phrase]
+      })
     } else if (q.length > 0) {
       const like = `%${q.replace(/[\\%_]/g, m => `\\${m}`)}%`
       add({
         sql: `d.principal_arn LIKE ? ESCAPE '\\' OR d.role_arn LIKE ? ESCAPE '\\' OR d.action LIKE ? ESCAPE '\\' OR d.resource LIKE ? ESCAPE '\\'
-          OR d.id IN (SELECT denial_id FROM conditions WHERE value LIKE ? ESCAPE '\\')`,
+          OR d.id IN (SELECT denial_id FROM conditions WHERE value_id IN (SELECT id FROM strings WHERE value LIKE ? ESCAPE '\\'))`,
         params: [like, like, like, like, like]
       })
     }
@@ -166,27 +179,32 @@ export class SearchRepository {
   }
 
   /**
-   * Facet counts. Unfiltered, each facet is a GROUP BY over its own covering index. Filtered, one pass
+   * Facet counts. Unfiltered, from the counts kept at import. Filtered, one pass
    * over the matching rows counts every facet at once (condition keys through denials.key_ids), which
    * reads each row once instead of six times.
    */
   facets (filters: DenialFilters, limit = 10): Facets {
     const where = buildWhere(filters)
     if (where.sql !== '1') return this.facetsInOnePass(where, limit)
-    const group = (expr: string): FacetValue[] => this.db.prepare<unknown[], { value: string, count: number }>(
-      `SELECT ${expr} AS value, count(*) AS count FROM denials d WHERE ${expr} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?`
-    ).all(limit)
+    // Unfiltered: the counts kept at import (facet_counts, migration 0007), top values first.
+    const top = this.db.prepare<[string, number], FacetValue>(
+      'SELECT value, denials AS count FROM facet_counts WHERE facet = ? ORDER BY denials DESC, key LIMIT ?')
+    const keyNames = this.db.prepare<[number], string>('SELECT key FROM condition_keys WHERE id = ?').pluck()
+    // Condition keys are counted by id: named (and re-sorted, ties by name) once the top ones are known.
+    const keys = this.db.prepare<[], { value: string, count: number }>(
+      "SELECT value, denials AS count FROM facet_counts WHERE facet = 'conditionKey'").all()
+      .map(k => ({ value: keyNames.get(Number(k.value)) ?? k.value, count: k.count }))
+      .sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0))
+      .slice(0, limit)
     return {
-      action: group('d.action'),
-      principal: group('coalesce(d.role_arn, d.principal_arn)'),
-      account: group('d.principal_account'),
-      conditionKey: this.db.prepare<[number], FacetValue>(
-        'SELECT key AS value, count(*) AS count FROM conditions INDEXED BY idx_conditions_key_first WHERE value_index = 0 GROUP BY key ORDER BY 2 DESC, 1 LIMIT ?'
-      ).all(limit),
-      service: group('d.service'),
-      decision: group('d.decision'),
-      kind: group('d.kind'),
-      policyType: group('d.policy_type')
+      action: top.all('action', limit),
+      principal: top.all('principal', limit),
+      account: top.all('account', limit),
+      conditionKey: keys,
+      service: top.all('service', limit),
+      decision: top.all('decision', limit),
+      kind: top.all('kind', limit),
+      policyType: top.all('policyType', limit)
     }
   }
 
@@ -217,8 +235,9 @@ export class SearchRepository {
   conditionValues (filters: DenialFilters, key: string, limit = 10): FacetValue[] {
     const where = buildWhere(filters)
     return this.db.prepare<unknown[], FacetValue>(
-      `SELECT c.value AS value, count(DISTINCT c.denial_id) AS count FROM conditions c
-       WHERE c.key = ? AND c.denial_id IN (SELECT d.id FROM denials d WHERE ${where.sql}) GROUP BY c.value ORDER BY 2 DESC, 1 LIMIT ?`
+      `SELECT s.value AS value, n AS count FROM (SELECT c.value_id, count(DISTINCT c.denial_id) AS n FROM conditions c
+       WHERE c.key_id = (SELECT id FROM condition_keys WHERE key = ?) AND c.denial_id IN (SELECT d.id FROM denials d WHERE ${where.sql}) GROUP BY c.value_id)
+       JOIN strings s ON s.id = value_id ORDER BY 2 DESC, 1 LIMIT ?`
     ).all(key, ...where.params, limit)
   }
 }

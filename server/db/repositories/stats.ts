@@ -30,29 +30,39 @@ type SummaryRow = Pick<DenialRow, 'id' | 'kind' | 'decision' | 'policy_type' | '
 /** '' sorts below every ISO instant: the lower bound of "all time". */
 const ALL_TIME = ''
 
+/**
+ * A period split for the rollups, which count whole UTC days: the part of the first day from `since`
+ * to the next midnight (`since`..`split`, read from occurrences and denials; empty when `since` is a
+ * midnight), then every day from `day` on (read from the rollups).
+ */
+function splitAtMidnight (since: string | null): { since: string, split: string, day: string } {
+  if (since === null) return { since: ALL_TIME, split: ALL_TIME, day: ALL_TIME }
+  const t = Date.parse(since)
+  const midnight = Math.ceil(t / 86_400_000) * 86_400_000
+  const split = midnight === t ? since : new Date(midnight).toISOString()
+  return { since, split, day: split.slice(0, 10) }
+}
+
 export class StatsRepository {
-  private readonly totalsStmt
-  private readonly totalsAllStmt
-  private readonly perDayStmt
+  private readonly partialPerDayStmt
   private readonly recurringCandidatesStmt
   private readonly periodCountStmt
   private readonly denialPerDayStmt
   private readonly samePrincipalStmt
   private readonly sameResourceStmt
   private readonly firstOccurrenceStmt
-  private readonly totalsEverStmt
   private readonly recurringEverStmt
+  private readonly rollupOccurrencesStmt
+  private readonly rollupDenialsStmt
+  private readonly rollupPrincipalsStmt
+  private readonly rollupPerDayStmt
+  private readonly partialOccurrencesStmt
+  private readonly partialDenialsStmt
+  private readonly periodPrincipalsStmt
 
   constructor (db: DB) {
-    this.totalsStmt = db.prepare<{ since: string }, { occurrences: number }>(
-      'SELECT count(*) AS occurrences FROM occurrences WHERE observed_at >= @since')
-    // A denial occurred at or after `since` exactly when its last occurrence did: last_seen answers
-    // from its index, without grouping the period's occurrences.
-    this.totalsAllStmt = db.prepare<{ since: string }, { denials: number, principals: number, accounts: number }>(
-      `SELECT count(*) AS denials, count(DISTINCT coalesce(d.role_arn, d.principal_arn)) AS principals, count(DISTINCT d.principal_account) AS accounts
-       FROM denials d WHERE d.last_seen >= @since`)
-    this.perDayStmt = db.prepare<{ since: string }, DayCount>(
-      'SELECT substr(observed_at, 1, 10) AS day, count(*) AS count FROM occurrences WHERE observed_at >= @since GROUP BY 1 ORDER BY 1')
+    this.partialPerDayStmt = db.prepare<{ since: string, split: string }, DayCount>(
+      'SELECT substr(observed_at, 1, 10) AS day, count(*) AS count FROM occurrences WHERE observed_at >= @since AND observed_at < @split GROUP BY 1 ORDER BY 1')
     this.recurringCandidatesStmt = db.prepare<{ since: string, limit: number, offset: number }, SummaryRow>(
       `SELECT ${SUMMARY_COLUMNS} FROM denials d WHERE d.last_seen >= @since ORDER BY d.occurrences DESC, d.id DESC LIMIT @limit OFFSET @offset`)
     this.periodCountStmt = db.prepare<[number, string], { n: number }>('SELECT count(*) AS n FROM occurrences WHERE denial_id = ? AND observed_at >= ?')
@@ -68,26 +78,46 @@ export class StatsRepository {
        WHERE d.resource = @resource AND d.action = @action AND d.id <> @id AND coalesce(d.role_arn, d.principal_arn, '') <> @principal
        ORDER BY d.last_seen DESC, d.id DESC LIMIT @limit`)
     this.firstOccurrenceStmt = db.prepare<[], { first: string | null }>('SELECT min(observed_at) AS first FROM occurrences')
-    // All time: the per-denial counters answer without scanning occurrences.
-    this.totalsEverStmt = db.prepare<[], PeriodTotals>(
-      `SELECT count(*) AS denials, coalesce(sum(occurrences), 0) AS occurrences,
-         count(DISTINCT coalesce(role_arn, principal_arn)) AS principals, count(DISTINCT principal_account) AS accounts FROM denials`)
+    // The rollups (migration 0007) answer for periods that start at midnight UTC, as the dashboard's do.
+    this.rollupOccurrencesStmt = db.prepare<{ day: string }, number>('SELECT coalesce(sum(occurrences), 0) FROM daily_counts WHERE day >= @day').pluck()
+    this.rollupDenialsStmt = db.prepare<{ day: string }, number>('SELECT coalesce(sum(denials), 0) FROM denial_last_days WHERE day >= @day').pluck()
+    this.rollupPrincipalsStmt = db.prepare<{ day: string }, { principals: number, accounts: number }>(
+      'SELECT count(DISTINCT nullif(principal, \'\')) AS principals, count(DISTINCT nullif(account, \'\')) AS accounts FROM daily_principals WHERE day >= @day')
+    this.rollupPerDayStmt = db.prepare<{ day: string }, DayCount>('SELECT day, occurrences AS count FROM daily_counts WHERE day >= @day ORDER BY day')
+    // The first, partial day of a period that does not start at midnight (at most one day of rows, by index).
+    this.partialOccurrencesStmt = db.prepare<{ since: string, split: string }, number>(
+      'SELECT count(*) FROM occurrences WHERE observed_at >= @since AND observed_at < @split').pluck()
+    this.partialDenialsStmt = db.prepare<{ since: string, split: string }, number>(
+      'SELECT count(*) FROM denials WHERE last_seen >= @since AND last_seen < @split').pluck()
+    // Principals and accounts of the whole period: the rollup's days and the partial day's occurrences together.
+    this.periodPrincipalsStmt = db.prepare<{ since: string, split: string, day: string }, { principals: number, accounts: number }>(
+      `SELECT count(DISTINCT nullif(principal, '')) AS principals, count(DISTINCT nullif(account, '')) AS accounts FROM (
+         SELECT principal, account FROM daily_principals WHERE day >= @day
+         UNION SELECT coalesce(d.role_arn, d.principal_arn, ''), coalesce(d.principal_account, '') FROM occurrences o JOIN denials d ON d.id = o.denial_id
+           WHERE o.observed_at >= @since AND o.observed_at < @split)`)
     this.recurringEverStmt = db.prepare<{ limit: number }, SummaryRow>(
       `SELECT ${SUMMARY_COLUMNS} FROM denials d ORDER BY d.occurrences DESC, d.id DESC LIMIT @limit`)
   }
 
   /** Totals over occurrences at or after `since` (an ISO instant; null: all time). */
   totals (since: string | null): PeriodTotals {
-    if (since === null) return this.totalsEverStmt.get()!
-    const s = since
-    const a = this.totalsStmt.get({ since: s })!
-    const b = this.totalsAllStmt.get({ since: s })!
-    return { denials: b.denials, occurrences: a.occurrences, principals: b.principals, accounts: b.accounts }
+    const p = splitAtMidnight(since)
+    const partial = p.split !== p.since
+    return {
+      denials: this.rollupDenialsStmt.get(p)! + (partial ? this.partialDenialsStmt.get(p)! : 0),
+      occurrences: this.rollupOccurrencesStmt.get(p)! + (partial ? this.partialOccurrencesStmt.get(p)! : 0),
+      ...(partial ? this.periodPrincipalsStmt.get(p)! : this.rollupPrincipalsStmt.get(p)!)
+    }
   }
 
   /** Occurrences per UTC day at or after `since`; days without any are absent. */
   perDay (since: string | null): DayCount[] {
-    return this.perDayStmt.all({ since: since ?? ALL_TIME })
+    const p = splitAtMidnight(since)
+    const days = this.rollupPerDayStmt.all(p)
+    if (p.split === p.since) return days
+    // The partial first day, counted from since only.
+    const first = this.partialPerDayStmt.all(p)
+    return [...first, ...days]
   }
 
   /** The denials that occurred most often in the period. */
