@@ -15,19 +15,27 @@ import { createWriteStream, existsSync, mkdirSync, rmSync, statSync } from 'node
 import { once } from 'node:events'
 import path from 'node:path'
 import os from 'node:os'
+import { parseArgs } from 'node:util'
 import { generate, type GenerateOptions } from '../../fixtures/generate.js'
 import { openDatabase } from '../../server/db/connection.js'
 import { SearchRepository, type DenialFilters } from '../../server/db/repositories/search.js'
 
-const args = process.argv.slice(2)
-const opt = (name: string): string | undefined => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : undefined }
 const PARTS = ['import-100k', 'import-distinct-100k', 'import-1m', 'import-distinct-1m', 'pages', 'search', 'reports'] as const
 type Part = (typeof PARTS)[number]
-if (args.includes('--list')) { process.stdout.write(PARTS.join('\n') + '\n'); process.exit(0) }
-const only = opt('only')?.split(',') ?? [...PARTS]
+// strict: an unknown option (--help, a typo) stops here instead of starting a 40-minute run.
+const { values: flags } = (() => {
+  try {
+    return parseArgs({ options: { only: { type: 'string' }, keep: { type: 'boolean' }, list: { type: 'boolean' }, 'pages-messages': { type: 'string' } }, strict: true, allowPositionals: false })
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\nusage: npm run bench [-- --only ${PARTS.join(',')}] [--keep] [--pages-messages N] [--list]\n`)
+    process.exit(2)
+  }
+})()
+if (flags.list === true) { process.stdout.write(PARTS.join('\n') + '\n'); process.exit(0) }
+const only = flags.only?.split(',') ?? [...PARTS]
 for (const o of only) if (!(PARTS as readonly string[]).includes(o)) throw new Error(`unknown part ${o}: one of ${PARTS.join(', ')}`)
 const wants = (p: Part): boolean => only.includes(p)
-const keep = args.includes('--keep')
+const keep = flags.keep === true
 const dir = path.resolve('bench-data')
 mkdirSync(dir, { recursive: true })
 const here = path.dirname(new URL(import.meta.url).pathname)
@@ -117,7 +125,7 @@ if (wants('import-distinct-1m')) await importPart(1_000_000, 'distinct')
 // The database for pages, searches and reports: ~1M denials, 4M occurrences (a distinct ratio of
 // 0.3 under the generator's skew leaves about a million distinct messages), ending today so the
 // dashboard's periods cover it.
-const PAGES_N = Number(opt('pages-messages') ?? 4_000_000)
+const PAGES_N = Number(flags['pages-messages'] ?? 4_000_000)
 const pagesEnd = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000).toISOString().slice(0, 10)
 const pagesFile = path.join(dir, `pages-${PAGES_N}-${pagesEnd}.ndjson`)
 const pagesDb = path.join(dir, `pages-${PAGES_N}-${pagesEnd}.db`)
