@@ -141,12 +141,18 @@ t.test('from schema 2: migrated rollups agree, and after re-importing the same f
   checkRollups(t, db, 'v2 files re-imported')
 })
 
-t.test('from schema 3 (written by the release before): conditions, q, condition filters and facets answer as before', async t => {
+/** A copy of fixture database `name` at schema `version`, and a read-only look at it before it migrates. */
+function oldCopy (t: Test, name: string, version: number): { dir: string, file: string, old: Database.Database } {
   const dir = tempDir(t)
-  const file = path.join(dir, 'v3.db')
-  copyFileSync(path.join(fixtures, 'schema-v3.db'), file)
+  const file = path.join(dir, name)
+  copyFileSync(path.join(fixtures, name), file)
   const old = new Database(file, { readonly: true })
-  t.equal(old.pragma('user_version', { simple: true }), 3)
+  t.equal(old.pragma('user_version', { simple: true }), version)
+  return { dir, file, old }
+}
+
+t.test('from schema 3 (written by the release before): conditions, q, condition filters and facets answer as before', async t => {
+  const { dir, file, old } = oldCopy(t, 'schema-v3.db', 3)
   const before = captureV3(old)
   const counts = old.prepare('SELECT (SELECT count(*) FROM denials) AS d, (SELECT count(*) FROM occurrences) AS o').get()
   old.close()
@@ -265,11 +271,7 @@ t.test('an event decoded to a denial that already holds its place: the occurrenc
 })
 
 t.test('from schema 5 (before 0006 and 0007): text denials, events, token cache and policy snapshots intact; search and rollups agree; decoding still works', async t => {
-  const dir = tempDir(t)
-  const file = path.join(dir, 'v5.db')
-  copyFileSync(path.join(fixtures, 'schema-v5-events.db'), file)
-  const old = new Database(file, { readonly: true })
-  t.equal(old.pragma('user_version', { simple: true }), 5)
+  const { file, old } = oldCopy(t, 'schema-v5-events.db', 5)
   const tables = ['denials', 'occurrences', 'events', 'token_cache', 'policy_snapshots', 'snapshot_policies', 'messages', 'statements', 'failures', 'sources', 'imports', 'encoded_messages']
   const dump = (d: Database.Database): Record<string, unknown[]> => Object.fromEntries(tables.map(n => [n, d.prepare(`SELECT * FROM ${n} ORDER BY 1`).all()]))
   const before = dump(old)
