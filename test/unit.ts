@@ -2,15 +2,17 @@
 // Why not tap's runner, as `npm test` does: measured on this 2-core machine, tap's runner and its
 // TypeScript loader cost 2–3 s of CPU per test file before the first assertion (a file holding one
 // `t.pass()` takes 2.5 s of CPU under `tap`, 0.3 s under plain node), and unit tests are ~60 short
-// files. Node's `--test` runner reads the TAP each tap file prints, runs files two at a time and
-// reports failures with their diff; tsx (esbuild, with its on-disk cache) loads the TypeScript, in
-// worker threads too (test/helpers/tsx-everywhere.mjs). Coverage is `npm test`'s job: it runs every
-// file.
+// files. Node's `--test` runner reads the TAP that tap prints and reports failures with their diff;
+// tsx (esbuild, with its on-disk cache) loads the TypeScript, in worker threads too
+// (test/helpers/tsx-everywhere.mjs). It runs two processes, and each takes files from one list until
+// none is left (test/helpers/unit-batch.ts: a file's start-up cost is paid once per process, not once
+// per file). Coverage is `npm test`'s job: it runs every file in a process of its own.
 //
 //   npm run test:unit                   every unit test file
 //   npm run test:unit -- test/db ...    only the files under these paths
 import { spawnSync } from 'node:child_process'
-import { readdirSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { isUnitTest } from './helpers/kinds.js'
@@ -33,12 +35,26 @@ if (files.length === 0) {
   process.exit(1)
 }
 
+// The largest files first (size stands in for time: the longest file, services/import, is the largest),
+// so that the two processes end at about the same time.
+files.sort((a, b) => statSync(path.join(ROOT, b)).size - statSync(path.join(ROOT, a)).size)
+const dir = mkdtempSync(path.join(tmpdir(), 'whydenied-unit-'))
+const batch = pathToFileURL(path.join(ROOT, 'test/helpers/unit-batch.ts')).href
+// tap's per-file timeout when a file runs on its own is 30 s; .taprc gives files 300 s.
+const entries = [1, 2].map(n => {
+  const entry = path.join(dir, `unit-${n}.mjs`)
+  writeFileSync(entry, `import { runBatch } from ${JSON.stringify(batch)}\nawait runBatch(${JSON.stringify(files)}, ${JSON.stringify(path.join(dir, 'claimed'))}, 300_000)\n`)
+  return entry
+})
+mkdirSync(path.join(dir, 'claimed'))
+
 // dot: a dot per test, then each failure with its diff (spec would print ~6,000 lines); then the totals.
 const reporters = ['--test-reporter=dot', '--test-reporter-destination=stdout', `--test-reporter=${path.join(ROOT, 'test/helpers/summary-reporter.mjs')}`, '--test-reporter-destination=stdout']
-const run = spawnSync(process.execPath, ['--import', pathToFileURL(path.join(ROOT, 'test/helpers/tsx-everywhere.mjs')).href, '--test', '--test-concurrency=2', ...reporters, ...files], {
+const run = spawnSync(process.execPath, ['--import', pathToFileURL(path.join(ROOT, 'test/helpers/tsx-everywhere.mjs')).href, '--test', '--test-concurrency=2', ...reporters, ...entries], {
   cwd: ROOT,
   stdio: 'inherit',
-  // tap's per-file timeout when a file runs on its own is 30 s; .taprc gives files 300 s.
-  env: { ...process.env, TAP_TIMEOUT: '300' }
+  // Each file has its own timeout (above); the process as a whole none.
+  env: { ...process.env, TAP_TIMEOUT: '0' }
 })
+rmSync(dir, { recursive: true, force: true })
 process.exit(run.status ?? 1)

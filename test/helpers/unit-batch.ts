@@ -1,0 +1,45 @@
+/** One process of `npm run test:unit`: runs unit test files one after another, each as a tap subtest of its own. */
+// Why several files in one process: starting a test file costs ~2 s of CPU before its first assertion
+// on this machine (Node 20's off-thread module hooks, which tsx needs, make every one of the ~1,500
+// modules an app-building test loads a round trip: importing the app takes 1.7 s of CPU through tsx
+// and 0.65 s without hooks; tap itself 0.6 s more), and most unit files take 1-2 s after that. Two
+// processes pay it once each and take the files from one shared list, the longest first.
+//
+// Each file still runs on its own: its `import t from 'tap'` is a subtest made for it (the loader
+// hook in unit-tap-hooks.mjs), so its teardowns (an STS client mock restored, a database closed) and
+// its beforeEach/afterEach run at its own end and for its own tests, and the next file starts after
+// its last test ended. What files do share is the module cache (the app's modules are loaded once)
+// and process.env; `npm test` runs every file in a process of its own, so an order dependence would
+// show there.
+import { mkdirSync } from 'node:fs'
+import { register } from 'node:module'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import t from 'tap'
+import { packageRoot } from '../../server/paths.js'
+
+register('./unit-tap-hooks.mjs', import.meta.url)
+
+const KEY = Symbol.for('whydenied.unit-batch.t')
+
+/** Run the `files` (relative to the package root) that this process claims first in `claimDir`. */
+export async function runBatch (files: readonly string[], claimDir: string, timeoutMs: number): Promise<void> {
+  for (const [i, file] of files.entries()) {
+    if (!claim(claimDir, i)) continue
+    await t.test(file, { timeout: timeoutMs }, async st => {
+      (globalThis as Record<symbol, unknown>)[KEY] = st
+      await import(pathToFileURL(path.join(packageRoot(), file)).href)
+    })
+  }
+}
+
+/** mkdir is atomic: the one process whose mkdir succeeds runs file `i`. */
+function claim (dir: string, i: number): boolean {
+  try {
+    mkdirSync(path.join(dir, String(i)))
+    return true
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false
+    throw err
+  }
+}
