@@ -6,8 +6,9 @@ import { isUnitTest } from './helpers/kinds.js'
 import { ROOT } from './helpers/build.js'
 
 // What starting another process looks like in this suite: the CLI and server helpers (the built CLI),
-// the browser helper, node itself, the AWS CLIs (found by helpers/binaries.ts's find* functions).
-const STARTS_A_PROCESS = /helpers\/(cli|server)\.js'|\/browser\.js'|playwright-cor[e]|spawn\(process\.execPath|find(AwsCliV[12]|Boto3|Chromium)\(\)/
+// the browser helper, node itself (directly or through helpers/node-child.ts), the AWS CLIs (found by
+// helpers/binaries.ts's find* functions).
+const STARTS_A_PROCESS = /helpers\/(cli|server|node-child)\.js'|\/browser\.js'|playwright-cor[e]|spawn\(process\.execPath|find(AwsCliV[12]|Boto3|Chromium)\(\)/
 
 const files = (dir: string): string[] => readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap(e =>
   e.isDirectory() ? files(`${dir}/${e.name}`) : e.name.endsWith('.test.ts') ? [`${dir}/${e.name}`] : [])

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3'
 import { ROOT, tempDir } from '../helpers/build.js'
 import { CLI, runCli } from '../helpers/cli.js'
 import { CLOUDTRAIL_FIXTURES, TEST_STS_SECRET, TEXT_FIXTURES, writeCloudTrailTree } from '../helpers/cloudtrail.js'
+import { nodeChild } from '../helpers/node-child.js'
 
 const ENV = { WHYDENIED_STS_SECRET: TEST_STS_SECRET }
 const AWS_ENV = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_EC2_METADATA_DISABLED: 'true', AWS_PROFILE: '' }
@@ -84,7 +85,8 @@ t.test('import --decode mock decodes at once; a later decode --store of a pendin
 /** `whydenied mock-sts` on a free port: its endpoint URL. */
 function mockSts (t: Test, db: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'mock-sts', '--port', '0', '--db', db], { cwd: ROOT, env: { ...process.env, ...ENV, WHYDENIED_DB: '' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const run = nodeChild([CLI, 'mock-sts', '--port', '0', '--db', db], { ...process.env, ...ENV, WHYDENIED_DB: '' })
+    const child = spawn(run.command, run.args, { cwd: ROOT, env: run.env, stdio: ['ignore', 'pipe', 'pipe'] })
     t.teardown(() => { if (child.exitCode === null) child.kill('SIGTERM') })
     let out = ''
     child.stdout.setEncoding('utf8').on('data', d => {

@@ -6,6 +6,7 @@ import { generate } from '../../fixtures/generate.js'
 import { tempDir } from '../helpers/build.js'
 import { CLI } from '../helpers/cli.js'
 import { spawnServe } from '../helpers/server.js'
+import { nodeChild } from '../helpers/node-child.js'
 
 t.test('serve binds 127.0.0.1 by default, prints its URL, and answers there', async t => {
   const { url, child } = await spawnServe(t, [CLI, 'serve', '--db', path.join(tempDir(t), 's.db'), '--port', '0', '--quiet'])
@@ -27,6 +28,7 @@ t.test('on a terminal, a long import shows a progress bar with records/s; not wh
   t.equal(tty.status, 0, tty.stderr)
   t.match(tty.stdout, /importing \|.*\| \d+% \| \d+ records \| \d+ records\/s/)
   t.match(tty.stdout, /imported 30000, duplicates 0, rejected 0/)
-  const piped = spawnSync(process.execPath, [CLI, 'import', '--db', path.join(dir, 'b.db'), file], { encoding: 'utf8' })
+  const run = nodeChild([CLI, 'import', '--db', path.join(dir, 'b.db'), file])
+  const piped = spawnSync(run.command, run.args, { env: run.env, encoding: 'utf8' })
   t.notMatch(piped.stderr + piped.stdout, /records\/s/, 'no bar when not on a terminal')
 })

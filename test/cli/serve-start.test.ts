@@ -5,6 +5,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net'
 import path from 'node:path'
 import { tempDir } from '../helpers/build.js'
 import { CLI, runCli } from '../helpers/cli.js'
+import { nodeChild } from '../helpers/node-child.js'
 
 /** A port held by another program for the length of the test. */
 async function busyPort (t: Test): Promise<number> {
@@ -16,10 +17,8 @@ async function busyPort (t: Test): Promise<number> {
 
 /** Everything a started server printed, from its first line, after a few requests, once it is stopped. */
 async function outputOf (t: Test, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ url: string, stdout: string, stderr: string }> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--db', path.join(tempDir(t), 's.db'), ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, WHYDENIED_DB: '', WHYDENIED_HOST: '', WHYDENIED_PORT: '', WHYDENIED_LOG_LEVEL: '', ...env }
-  })
+  const run = nodeChild([CLI, 'serve', '--port', '0', '--db', path.join(tempDir(t), 's.db'), ...args], { ...process.env, WHYDENIED_DB: '', WHYDENIED_HOST: '', WHYDENIED_PORT: '', WHYDENIED_LOG_LEVEL: '', ...env })
+  const child = spawn(run.command, run.args, { stdio: ['ignore', 'pipe', 'pipe'], env: run.env })
   t.teardown(() => { child.kill('SIGKILL') })
   let stdout = ''
   let stderr = ''

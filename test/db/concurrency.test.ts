@@ -6,6 +6,7 @@ import path from 'node:path'
 import { generate } from '../../fixtures/generate.js'
 import { buildTestApp, DECODED_FIXTURES, sqlOf, tempDir } from '../helpers/build.js'
 import { CLI } from '../helpers/cli.js'
+import { nodeChild } from '../helpers/node-child.js'
 
 t.test('a CLI import runs while the server searches and imports', async t => {
   const dir = tempDir(t)
@@ -14,7 +15,8 @@ t.test('a CLI import runs while the server searches and imports', async t => {
   writeFileSync(file, [...generate(N, { seed: 3 })].join('\n') + '\n')
   const dbPath = path.join(dir, 'shared.db')
   const app = await buildTestApp(t, { dbPath })
-  const child = spawn(process.execPath, [CLI, 'import', '--db', dbPath, '--json', file], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const run = nodeChild([CLI, 'import', '--db', dbPath, '--json', file])
+  const child = spawn(run.command, run.args, { env: run.env, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   child.stdout.setEncoding('utf8').on('data', d => { out += d })
   const done = new Promise<number | null>(resolve => child.on('close', resolve))

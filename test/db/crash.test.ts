@@ -8,6 +8,7 @@ import Database from 'better-sqlite3'
 import { generate } from '../../fixtures/generate.js'
 import { tempDir } from '../helpers/build.js'
 import { CLI, runCli } from '../helpers/cli.js'
+import { nodeChild } from '../helpers/node-child.js'
 
 const N = 40_000
 
@@ -53,7 +54,8 @@ t.test('kill -9 twice mid-import, then complete it', async t => {
   const db = path.join(dir, 'crash.db')
   let before = 0
   for (const round of [1, 2]) {
-    const child = spawn(process.execPath, [CLI, 'import', '--db', db, '--no-progress', '--batch-size', '2000', file], { stdio: 'ignore' })
+    const run = nodeChild([CLI, 'import', '--db', db, '--no-progress', '--batch-size', '2000', file])
+    const child = spawn(run.command, run.args, { env: run.env, stdio: 'ignore' })
     // Kill it once it has committed something beyond the last round, i.e. truly mid-import.
     const deadline = Date.now() + 60_000
     while (Date.now() < deadline && stored(db) <= before) await sleep(20)

@@ -9,6 +9,7 @@ import path from 'node:path'
 import { DecodeAuthorizationMessageCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts'
 import { DECODED_FIXTURES, ROOT, tempDir } from '../helpers/build.js'
 import { CLI, runCli } from '../helpers/cli.js'
+import { nodeChild } from '../helpers/node-child.js'
 import { cliOutput } from '../../server/cli/decode.js'
 import { loadStsSecret, TokenCodec } from '../../server/sts/token.js'
 
@@ -19,7 +20,8 @@ const errorLine = (token: string): string => `An error occurred (UnauthorizedOpe
 /** Start a long-running CLI command; resolve with the child and its first stdout lines. */
 function start (t: Test, args: string[], lines: number): Promise<{ child: ChildProcess, out: string[] }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...AWS_ENV, WHYDENIED_DB: '' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const run = nodeChild([CLI, ...args], { ...process.env, ...AWS_ENV, WHYDENIED_DB: '' })
+    const child = spawn(run.command, run.args, { cwd: ROOT, env: run.env, stdio: ['ignore', 'pipe', 'pipe'] })
     t.teardown(() => { if (child.exitCode === null) child.kill('SIGTERM') })
     let buf = ''
     let err = ''

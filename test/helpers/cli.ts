@@ -4,6 +4,7 @@ import path from 'node:path'
 import t from 'tap'
 import { ROOT } from './build.js'
 import { staleMessage } from './dist.js'
+import { nodeChild } from './node-child.js'
 
 export const CLI = path.join(ROOT, 'dist', 'server', 'cli.js')
 
@@ -20,11 +21,8 @@ export interface CliResult { code: number | null, stdout: string, stderr: string
 
 export function runCli (args: string[], opts: { input?: string | Buffer, env?: NodeJS.ProcessEnv, cwd?: string, timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: opts.cwd ?? ROOT,
-      env: { ...process.env, WHYDENIED_DB: '', ...opts.env },
-      stdio: ['pipe', 'pipe', 'pipe']
-    })
+    const run = nodeChild([CLI, ...args], { ...process.env, WHYDENIED_DB: '', ...opts.env })
+    const child = spawn(run.command, run.args, { cwd: opts.cwd ?? ROOT, env: run.env, stdio: ['pipe', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', d => { stdout += d })

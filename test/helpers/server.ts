@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { tempDir, type TapLike } from './build.js'
 import { CLI } from './cli.js'
+import { nodeChild } from './node-child.js'
 
 import type { ChildProcess } from 'node:child_process'
 
@@ -15,7 +16,8 @@ export interface Served { url: string, pid: number }
  * if it exits first. Killed when the test ends.
  */
 export function spawnServe (t: TapLike, argv: string[], opts: { env?: NodeJS.ProcessEnv, cwd?: string } = {}): Promise<{ url: string, child: ChildProcess }> {
-  const child = spawn(process.execPath, argv, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WHYDENIED_DB: '', WHYDENIED_HOST: '', WHYDENIED_PORT: '', ...opts.env } })
+  const run = nodeChild(argv, { ...process.env, WHYDENIED_DB: '', WHYDENIED_HOST: '', WHYDENIED_PORT: '', ...opts.env })
+  const child = spawn(run.command, run.args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'], env: run.env })
   t.teardown(() => { child.kill('SIGKILL') })
   let err = ''
   child.stderr.setEncoding('utf8').on('data', d => { err += d })

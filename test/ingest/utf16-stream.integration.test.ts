@@ -8,6 +8,7 @@ import { closeSync, openSync, readFileSync, writeSync } from 'node:fs'
 import path from 'node:path'
 import { DECODED_FIXTURES, ROOT, tempDir } from '../helpers/build.js'
 import { CLI } from '../helpers/cli.js'
+import { nodeChild } from '../helpers/node-child.js'
 
 const LINES = 150
 const LINE_CHARS = 1_000_000 // 2 MB of UTF-16 per line, 1 MB as UTF-8: just under the record limit
@@ -34,8 +35,8 @@ t.test('a 300 MB UTF-16LE NDJSON file imports with peak RSS far below its size',
   closeSync(fd)
 
   const { code, stdout, stderr } = await new Promise<{ code: number | null, stdout: string, stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', RUNNER, CLI, 'import', '--json', '--no-progress', '--db', path.join(dir, 'w.db'), file],
-      { cwd: ROOT, env: { ...process.env, WHYDENIED_DB: '' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const run = nodeChild(['--input-type=module', '-e', RUNNER, CLI, 'import', '--json', '--no-progress', '--db', path.join(dir, 'w.db'), file], { ...process.env, WHYDENIED_DB: '' })
+    const child = spawn(run.command, run.args, { cwd: ROOT, env: run.env, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     let err = ''
     child.stdout.setEncoding('utf8').on('data', d => { out += d })
