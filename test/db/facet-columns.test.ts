@@ -24,6 +24,19 @@ const FILTERS: Array<[string, DenialFilters]> = [
   ['since', { since: '2026-11-10T00:00:00.000Z' }],
   ['since + until', { since: '2026-11-01T00:00:00.000Z', until: '2026-11-05T00:00:00.000Z' }],
   ['nothing matches', { action: 'nosuch:Thing' }],
+  // Decided in memory: the same answers as SQL's NOCASE, LIKE and = for every shape of pattern.
+  ['action glob, other case', { action: 'KMS:*' }],
+  ['action ? wildcard', { action: 'kms:?ecrypt' }],
+  ['action inner glob', { action: 'ec2:*Instances' }],
+  ['action star', { action: '*' }],
+  ['action with LIKE and regex characters', { action: '%_.(x)[a]\\*+$^|{1}/-' }],
+  ['action, non-ASCII case is not folded', { action: 'ÉC2:*' }],
+  ['service, other case', { service: 'S3' }],
+  ['account + kind', { account: '111122223333', kind: 'decoded' }],
+  ['policy type', { policyType: 'scp' }],
+  ['columns and SQL together', { service: 'iam', condition: ['aws:SourceIp'], since: '2026-11-01T00:00:00.000Z' }],
+  ['columns and q', { decision: 'explicit-deny', q: 'data' }],
+  ['columns and principal glob', { action: 'iam:*', principal: 'arn:aws:iam::*:role/data-*' }],
   ['everything but unfiltered', { decision: 'implicit-deny' }]
 ]
 

@@ -56,6 +56,17 @@ class Dictionary {
   }
 }
 
+/** A filter on one facet column, decided from the value (never NULL). */
+export interface ColumnTest {
+  facet: ColumnFacet
+  accepts: (value: string) => boolean
+}
+
+function passes (checks: ReadonlyArray<{ column: Int32Array, ok: Uint8Array }>, id: number): boolean {
+  for (const c of checks) if (c.ok[c.column[id]!] !== 1) return false
+  return true
+}
+
 export interface ColumnCounts {
   /** Per facet, value → number of matching denials. */
   facets: Record<ColumnFacet, Map<string, number>>
@@ -145,6 +156,31 @@ export class FacetColumns {
     this.keyCount.data[id] = keys.length
     for (const k of keys) this.keyData[this.keyLength++] = Number(k)
     this.loadedMax = id
+  }
+
+  /** Among the loaded denials (after refresh()), the ids whose values pass every test, in id order. */
+  matchIds (tests: readonly ColumnTest[]): number[] {
+    const checks = this.checks(tests)
+    const out: number[] = []
+    for (let id = 1; id <= this.loadedMax; id++) if (passes(checks, id)) out.push(id)
+    return out
+  }
+
+  /** Those of `ids` (loaded denials) whose values pass every test. */
+  filterIds (ids: readonly number[], tests: readonly ColumnTest[]): number[] {
+    const checks = this.checks(tests)
+    return ids.filter(id => id <= this.loadedMax && passes(checks, id))
+  }
+
+  /** Per test, its column and which of the facet's values (by code) pass; NULL (code 0) never does. */
+  private checks (tests: readonly ColumnTest[]): Array<{ column: Int32Array, ok: Uint8Array }> {
+    return tests.map(t => {
+      const f = COLUMN_FACETS.indexOf(t.facet)
+      const values = this.dictionaries[f]!.values
+      const ok = new Uint8Array(values.length)
+      for (let c = 1; c < values.length; c++) ok[c] = t.accepts(values[c]!) ? 1 : 0
+      return { column: this.columns[f]!.data, ok }
+    })
   }
 
   /** The facet counts of these denials (ids from the table, after refresh()). */

@@ -5,7 +5,7 @@ import type { DenialSummary } from '../../authz/types.js'
 import { BadCursorError, BadFilterError } from '../../errors.js'
 import type { DenialFilters, SortOrder } from '../../schemas/denials.js'
 import { rowToSummary, SUMMARY_COLUMNS, type DenialRow } from './denial-rows.js'
-import { COLUMN_FACETS, FacetColumns, type ColumnFacet } from './facet-columns.js'
+import { COLUMN_FACETS, FacetColumns, type ColumnFacet, type ColumnTest } from './facet-columns.js'
 
 // The filters' since and until arrive as ISO-8601 instants (resolved by toFilters); the window is [since, until).
 export type { DenialFilters, SortOrder }
@@ -71,6 +71,44 @@ function matchClause (col: string, pattern: string, nocase: boolean): Where {
     params.push(pattern.replace(/\[/g, '[[]'))
   }
   return { sql: parts.join(' AND '), params }
+}
+
+/** SQLite's NOCASE and LIKE fold ASCII letters only (toLowerCase would fold every script). */
+const asciiLower = (s: string): string => s.replace(/[A-Z]+/g, m => m.toLowerCase())
+
+/**
+ * The filters the facet columns decide in memory (action, service, account, decision, kind, policy
+ * type: the facets a user clicks), as tests that agree with buildWhere's SQL for them, and the rest,
+ * left to SQL. Kept beside buildWhere so the two stay the same (test/db/facet-columns.test.ts checks
+ * it on every kind of filter).
+ */
+export function columnTests (f: DenialFilters): { tests: ColumnTest[], rest: DenialFilters } {
+  const tests: ColumnTest[] = []
+  const rest: DenialFilters = { ...f }
+  if (f.action) {
+    // action is COLLATE NOCASE: = and LIKE compare ASCII letters case-insensitively.
+    const pattern = asciiLower(f.action)
+    if (!/[*?]/.test(pattern)) tests.push({ facet: 'action', accepts: v => asciiLower(v) === pattern })
+    else {
+      // As matchClause's LIKE: * any run of characters, ? one character (a code point), the rest literal.
+      const re = new RegExp(`^${[...pattern].map(c => c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[\\^$.|+()[\]{}/]/g, '\\$&')).join('')}$`, 'su')
+      tests.push({ facet: 'action', accepts: v => re.test(asciiLower(v)) })
+    }
+    delete rest.action
+  }
+  if (f.service) {
+    const service = asciiLower(f.service)
+    tests.push({ facet: 'service', accepts: v => asciiLower(v) === service })
+    delete rest.service
+  }
+  for (const [key, facet] of [['account', 'account'], ['decision', 'decision'], ['kind', 'kind'], ['policyType', 'policyType']] as const) {
+    const want = f[key]
+    if (want) {
+      tests.push({ facet, accepts: v => v === want })
+      delete rest[key]
+    }
+  }
+  return { tests, rest }
 }
 
 export function buildWhere (f: DenialFilters): Where {
@@ -208,12 +246,26 @@ export class SearchRepository {
         return result
       }
       // The matching ids, read once (index-only where the filters allow): the total, the page, the facets.
-      if (this.columns !== null && opts.facets !== false) this.columns.refresh()
-      const ids = this.db.prepare<unknown[], number>(`SELECT d.id FROM denials d WHERE ${where.sql}`).pluck().all(...where.params)
+      const ids = this.matchingIds(filters, where)
       const result: SearchResult = { total: ids.length, ...this.pageOf(this.pageIds(ids, sort, keyset, limit), sort, limit) }
       if (opts.facets !== false) result.facets = this.columns !== null ? this.facetsOfIds(ids, facetLimit) : this.facetsInOnePass(where, facetLimit)
       return result
     })()
+  }
+
+  /**
+   * The ids matching the filters. With the facet columns, those filters are decided in memory
+   * (a pass over a few typed arrays) and only the others by SQL: a filter on service and decision
+   * otherwise reads every row one of their indexes names (111,000 for `service=s3` at 1M denials).
+   */
+  private matchingIds (filters: DenialFilters, where: Where): number[] {
+    const sqlIds = (w: Where): number[] => this.db.prepare<unknown[], number>(`SELECT d.id FROM denials d WHERE ${w.sql}`).pluck().all(...w.params)
+    if (this.columns === null) return sqlIds(where)
+    this.columns.refresh()
+    const { tests, rest } = columnTests(filters)
+    if (tests.length === 0) return sqlIds(where)
+    const restWhere = buildWhere(rest)
+    return restWhere.sql === '1' ? this.columns.matchIds(tests) : this.columns.filterIds(sqlIds(restWhere), tests)
   }
 
   /** Load what the server keeps in memory (the facet columns) in the background; nothing without them. */
@@ -289,10 +341,7 @@ export class SearchRepository {
     if (where.sql !== '1') {
       const columns = this.columns
       if (columns === null) return this.facetsInOnePass(where, limit)
-      return this.db.transaction(() => {
-        columns.refresh()
-        return this.facetsOfIds(this.db.prepare<unknown[], number>(`SELECT d.id FROM denials d WHERE ${where.sql}`).pluck().all(...where.params), limit)
-      })()
+      return this.db.transaction(() => this.facetsOfIds(this.matchingIds(filters, where), limit))()
     }
     // Unfiltered: the counts kept at import (facet_counts, migration 0007), top values first.
     const top = this.db.prepare<[string, number], FacetValue>(
