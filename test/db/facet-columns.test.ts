@@ -36,6 +36,8 @@ const FILTERS: Array<[string, DenialFilters]> = [
   ['policy type', { policyType: 'scp' }],
   ['columns and SQL together', { service: 'iam', condition: ['aws:SourceIp'], since: '2026-11-01T00:00:00.000Z' }],
   ['columns and q', { decision: 'explicit-deny', q: 'data' }],
+  ['q and a window (q through SQL)', { q: 'data', since: '2026-11-10T00:00:00.000Z' }],
+  ['q with FTS5 syntax and quotes', { q: 'role" OR "x*' }],
   ['columns and principal glob', { action: 'iam:*', principal: 'arn:aws:iam::*:role/data-*' }],
   ['everything but unfiltered', { decision: 'implicit-deny' }]
 ]

@@ -166,10 +166,12 @@ export class FacetColumns {
     return out
   }
 
-  /** Those of `ids` (loaded denials) whose values pass every test. */
+  /** Those of `ids` that are loaded denials (ids from an index may outlive theirs) and whose values pass every test. */
   filterIds (ids: readonly number[], tests: readonly ColumnTest[]): number[] {
     const checks = this.checks(tests)
-    return ids.filter(id => id <= this.loadedMax && passes(checks, id))
+    // decision is NOT NULL: code 0 there is an id with no denial.
+    const decision = this.columns[COLUMN_FACETS.indexOf('decision')]!.data
+    return ids.filter(id => id <= this.loadedMax && decision[id] !== 0 && passes(checks, id))
   }
 
   /** Per test, its column and which of the facet's values (by code) pass; NULL (code 0) never does. */

@@ -73,6 +73,13 @@ function matchClause (col: string, pattern: string, nocase: boolean): Where {
   return { sql: parts.join(' AND '), params }
 }
 
+/** The denials holding a string that contains the FTS5 phrase (given twice): as a condition value, or in a searchable column. */
+const Q_DENIALS = `SELECT denial_id FROM conditions WHERE value_id IN (SELECT rowid FROM strings_fts WHERE strings_fts MATCH ?)
+  UNION SELECT denial_id FROM denial_terms WHERE string_id IN (SELECT rowid FROM strings_fts WHERE strings_fts MATCH ?)`
+
+/** q as an FTS5 phrase: its trigrams in order, quotes doubled (no FTS5 syntax gets through). */
+const ftsPhrase = (q: string): string => `"${q.replace(/"/g, '""')}"`
+
 /** SQLite's NOCASE and LIKE fold ASCII letters only (toLowerCase would fold every script). */
 const asciiLower = (s: string): string => s.replace(/[A-Z]+/g, m => m.toLowerCase())
 
@@ -166,12 +173,8 @@ export function buildWhere (f: DenialFilters): Where {
       // The trigram index over the vocabulary answers case-insensitive substring queries (a phrase
       // keeps the trigrams in order) with string ids; the denials holding one of them as a
       // condition value or in a searchable column match.
-      const ids = 'SELECT rowid FROM strings_fts WHERE strings_fts MATCH ?'
-      const phrase = `"${q.replace(/"/g, '""')}"`
-      add({
-        sql: `d.id IN (SELECT denial_id FROM conditions WHERE value_id IN (${ids}) UNION ALL SELECT denial_id FROM denial_terms WHERE string_id IN (${ids}))`,
-        params: [phrase, phrase]
-      })
+      const phrase = ftsPhrase(q)
+      add({ sql: `d.id IN (${Q_DENIALS.replace('UNION', 'UNION ALL')})`, params: [phrase, phrase] })
     } else if (q.length > 0) {
       const like = `%${q.replace(/[\\%_]/g, m => `\\${m}`)}%`
       add({
@@ -263,6 +266,13 @@ export class SearchRepository {
     if (this.columns === null) return sqlIds(where)
     this.columns.refresh()
     const { tests, rest } = columnTests(filters)
+    // q with no other SQL filter: the matching denials straight from the two indexes that hold them
+    // (distinct, no table read: 130 ms instead of 250 for 81,000 denials at 1M, on a loaded machine).
+    const q = rest.q?.trim() ?? ''
+    if (q.length >= 3 && buildWhere({ ...rest, q: undefined }).sql === '1') {
+      const phrase = ftsPhrase(q)
+      return this.columns.filterIds(this.db.prepare<[string, string], number>(Q_DENIALS).pluck().all(phrase, phrase), tests)
+    }
     if (tests.length === 0) return sqlIds(where)
     const restWhere = buildWhere(rest)
     return restWhere.sql === '1' ? this.columns.matchIds(tests) : this.columns.filterIds(sqlIds(restWhere), tests)
