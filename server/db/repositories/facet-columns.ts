@@ -19,13 +19,16 @@ import type { DB } from '../connection.js'
 /** The facets counted from the columns, in the order of FACET_SELECT's columns after id. */
 export const COLUMN_FACETS = ['action', 'principal', 'account', 'service', 'decision', 'kind', 'policyType'] as const
 export type ColumnFacet = typeof COLUMN_FACETS[number]
+/** Every column held: the facets, then principal_arn (the principal filter also matches it; not a facet). */
+const COLUMNS = [...COLUMN_FACETS, 'principalArn'] as const
+export type ColumnName = typeof COLUMNS[number]
 
 /** Same expressions as the one-pass count in search.ts: the role of an assumed-role session counts as its principal. */
-const FACET_SELECT = 'SELECT id, action, coalesce(role_arn, principal_arn), principal_account, service, decision, kind, policy_type, key_ids FROM denials'
+const FACET_SELECT = 'SELECT id, action, coalesce(role_arn, principal_arn), principal_account, service, decision, kind, policy_type, principal_arn, key_ids FROM denials'
 /** Rows read per statement while loading: bounded memory for the rows in flight, and ~50 ms per turn when warming. */
 const LOAD_CHUNK = 20_000
 
-type Row = [number, string | null, string | null, string | null, string | null, string, string, string | null, string]
+type Row = [number, string | null, string | null, string | null, string | null, string, string, string | null, string | null, string]
 
 /** A growable column of small integers indexed by denial id (0: no value). */
 class Column {
@@ -56,14 +59,16 @@ class Dictionary {
   }
 }
 
-/** A filter on one facet column, decided from the value (never NULL). */
+/** A filter decided from the values of columns: a denial passes if one of them (never NULL) is accepted. */
 export interface ColumnTest {
-  facet: ColumnFacet
+  columns: readonly ColumnName[]
   accepts: (value: string) => boolean
 }
 
-function passes (checks: ReadonlyArray<{ column: Int32Array, ok: Uint8Array }>, id: number): boolean {
-  for (const c of checks) if (c.ok[c.column[id]!] !== 1) return false
+type Check = Array<{ column: Int32Array, ok: Uint8Array }>
+
+function passes (checks: readonly Check[], id: number): boolean {
+  for (const any of checks) if (!any.some(c => c.ok[c.column[id]!] === 1)) return false
   return true
 }
 
@@ -75,8 +80,8 @@ export interface ColumnCounts {
 }
 
 export class FacetColumns {
-  private columns = COLUMN_FACETS.map(() => new Column())
-  private dictionaries = COLUMN_FACETS.map(() => new Dictionary())
+  private columns = COLUMNS.map(() => new Column())
+  private dictionaries = COLUMNS.map(() => new Dictionary())
   /** Key ids of denial `id`: keyData[keyStart[id] .. keyStart[id] + keyCount[id]). */
   private keyStart = new Column()
   private keyCount = new Column()
@@ -127,8 +132,8 @@ export class FacetColumns {
   }
 
   private reset (deletions: number): void {
-    this.columns = COLUMN_FACETS.map(() => new Column())
-    this.dictionaries = COLUMN_FACETS.map(() => new Dictionary())
+    this.columns = COLUMNS.map(() => new Column())
+    this.dictionaries = COLUMNS.map(() => new Dictionary())
     this.keyStart = new Column()
     this.keyCount = new Column()
     this.keyData = new Int32Array(1 << 16)
@@ -139,12 +144,12 @@ export class FacetColumns {
 
   private add (r: Row): void {
     const id = r[0]
-    for (let f = 0; f < COLUMN_FACETS.length; f++) {
+    for (let f = 0; f < COLUMNS.length; f++) {
       const col = this.columns[f]!
       col.ensure(id + 1)
       col.data[id] = this.dictionaries[f]!.code(r[f + 1] as string | null)
     }
-    const keys = r[8] === '' ? [] : r[8].split(' ')
+    const keys = r[9] === '' ? [] : r[9].split(' ')
     this.keyStart.ensure(id + 1)
     this.keyCount.ensure(id + 1)
     if (this.keyLength + keys.length > this.keyData.length) {
@@ -170,24 +175,24 @@ export class FacetColumns {
   filterIds (ids: readonly number[], tests: readonly ColumnTest[]): number[] {
     const checks = this.checks(tests)
     // decision is NOT NULL: code 0 there is an id with no denial.
-    const decision = this.columns[COLUMN_FACETS.indexOf('decision')]!.data
+    const decision = this.columns[COLUMNS.indexOf('decision')]!.data
     return ids.filter(id => id <= this.loadedMax && decision[id] !== 0 && passes(checks, id))
   }
 
-  /** Per test, its column and which of the facet's values (by code) pass; NULL (code 0) never does. */
-  private checks (tests: readonly ColumnTest[]): Array<{ column: Int32Array, ok: Uint8Array }> {
-    return tests.map(t => {
-      const f = COLUMN_FACETS.indexOf(t.facet)
+  /** Per test, for each of its columns, which values (by code) pass; NULL (code 0) never does. */
+  private checks (tests: readonly ColumnTest[]): Check[] {
+    return tests.map(t => t.columns.map(name => {
+      const f = COLUMNS.indexOf(name)
       const values = this.dictionaries[f]!.values
       const ok = new Uint8Array(values.length)
       for (let c = 1; c < values.length; c++) ok[c] = t.accepts(values[c]!) ? 1 : 0
       return { column: this.columns[f]!.data, ok }
-    })
+    }))
   }
 
   /** The facet counts of these denials (ids from the table, after refresh()). */
   count (ids: readonly number[]): ColumnCounts {
-    const tallies = this.dictionaries.map(d => new Int32Array(d.values.length))
+    const tallies = this.dictionaries.slice(0, COLUMN_FACETS.length).map(d => new Int32Array(d.values.length))
     const size = this.loadedMax + 1
     const keyTally = new Map<number, number>()
     for (const id of ids) {

@@ -39,6 +39,9 @@ export interface SearchResult {
 
 export const MAX_LIMIT = 500
 
+/** At most this many candidates from the facet columns (and a twentieth of the denials) are handed to SQL for its other filters (a row read each). */
+const SQL_CHECKS_CANDIDATES = 50_000
+
 /** An index entry walked costs about this fraction of a row read and sorted (measured: ~0.3 µs vs ~1.5 µs). */
 const WALK_ENTRIES_PER_ROW = 4
 /** A walk stops after this many times the entries expected (or the matches, if more), and sorts instead. */
@@ -95,27 +98,39 @@ export function columnTests (f: DenialFilters): { tests: ColumnTest[], rest: Den
   if (f.action) {
     // action is COLLATE NOCASE: = and LIKE compare ASCII letters case-insensitively.
     const pattern = asciiLower(f.action)
-    if (!/[*?]/.test(pattern)) tests.push({ facet: 'action', accepts: v => asciiLower(v) === pattern })
-    else {
-      // As matchClause's LIKE: * any run of characters, ? one character (a code point), the rest literal.
-      const re = new RegExp(`^${[...pattern].map(c => c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[\\^$.|+()[\]{}/]/g, '\\$&')).join('')}$`, 'su')
-      tests.push({ facet: 'action', accepts: v => re.test(asciiLower(v)) })
-    }
+    const re = globRegex(pattern)
+    tests.push({ columns: ['action'], accepts: re === null ? v => asciiLower(v) === pattern : v => re.test(asciiLower(v)) })
     delete rest.action
+  }
+  if (f.principal) {
+    // As buildWhere: the principal's ARN or, for an assumed-role session, its role; GLOB is case-sensitive.
+    const pattern = f.principal
+    const re = globRegex(pattern)
+    tests.push({ columns: ['principalArn', 'principal'], accepts: re === null ? v => v === pattern : v => re.test(v) })
+    delete rest.principal
   }
   if (f.service) {
     const service = asciiLower(f.service)
-    tests.push({ facet: 'service', accepts: v => asciiLower(v) === service })
+    tests.push({ columns: ['service'], accepts: v => asciiLower(v) === service })
     delete rest.service
   }
-  for (const [key, facet] of [['account', 'account'], ['decision', 'decision'], ['kind', 'kind'], ['policyType', 'policyType']] as const) {
+  for (const [key, column] of [['account', 'account'], ['decision', 'decision'], ['kind', 'kind'], ['policyType', 'policyType']] as const) {
     const want = f[key]
     if (want) {
-      tests.push({ facet, accepts: v => v === want })
+      tests.push({ columns: [column], accepts: v => v === want })
       delete rest[key]
     }
   }
   return { tests, rest }
+}
+
+/**
+ * matchClause's glob as a regular expression (null for an exact pattern): * any run of characters,
+ * ? one character (a code point: LIKE and GLOB step over UTF-8 characters), everything else literal.
+ */
+function globRegex (pattern: string): RegExp | null {
+  if (!/[*?]/.test(pattern)) return null
+  return new RegExp(`^${[...pattern].map(c => c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[\\^$.|+()[\]{}/]/g, '\\$&')).join('')}$`, 'su')
 }
 
 export function buildWhere (f: DenialFilters): Where {
@@ -275,7 +290,14 @@ export class SearchRepository {
     }
     if (tests.length === 0) return sqlIds(where)
     const restWhere = buildWhere(rest)
-    return restWhere.sql === '1' ? this.columns.matchIds(tests) : this.columns.filterIds(sqlIds(restWhere), tests)
+    const candidates = this.columns.matchIds(tests)
+    if (restWhere.sql === '1') return candidates
+    // Both kinds: few candidates from memory, and SQL checks only those rows; else SQL's matches,
+    // checked in memory (a broad column filter, e.g. service=s3, would cost a row read per candidate).
+    if (candidates.length <= Math.min(SQL_CHECKS_CANDIDATES, (this.maxId.get() ?? 0) / 20)) {
+      return sqlIds({ sql: `d.id IN (SELECT value FROM json_each(?)) AND ${restWhere.sql}`, params: [JSON.stringify(candidates), ...restWhere.params] })
+    }
+    return this.columns.filterIds(sqlIds(restWhere), tests)
   }
 
   /** Load what the server keeps in memory (the facet columns) in the background; nothing without them. */
