@@ -44,6 +44,8 @@ export type PolicyType = (typeof PolicyTypes)[number]
 /** One decoded message (or access-denied sentence), parsed and normalised; `raw` is the source of truth. */
 export interface ParsedMessage {
   raw: string
+  /** `raw` packed for storage (util/packed-text.ts), when the parse worker did it: the writer packs it otherwise. */
+  packed?: string
   contentHash: string
   kind: DenialKind
   decision: Decision

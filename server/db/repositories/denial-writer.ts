@@ -3,6 +3,7 @@ import type { DB } from '../connection.js'
 import type { EventContext, ImportRecord, RejectedRecord } from '../../authz/types.js'
 import type { ImportsRepository } from './imports.js'
 import type { Rollups } from './rollups.js'
+import { packText } from '../../util/packed-text.js'
 
 /** What the writer needs of events.ts's EventsRepository. */
 export interface EventIdentities {
@@ -130,7 +131,8 @@ export class DenialWriter {
     this.insertSource = db.prepare<[string], { id: number }>('INSERT INTO sources (name) VALUES (?) RETURNING id')
     this.bumpDenial = db.prepare(`UPDATE denials SET occurrences = occurrences + @n,
       first_seen = min(first_seen, @min), last_seen = max(last_seen, @max) WHERE id = @id`)
-    this.insertMessage = db.prepare('INSERT INTO messages (denial_id, raw) VALUES (?, ?)')
+    // raw = '': the text is in packed (see migration 0008).
+    this.insertMessage = db.prepare("INSERT INTO messages (denial_id, raw, packed) VALUES (?, '', ?)")
     this.storeBatchTx = db.transaction((records: ImportRecord[], rejected: RejectedRecord[], importId: number | null, now: string, rejectedCount: number): RecordOutcome[] => {
       this.unplaced = this.anyUnplaced.get() !== undefined
       const out = records.map(r => this.storeOne(r, importId, now))
@@ -255,7 +257,8 @@ export class DenialWriter {
         policyType: m.policyType,
         policyArn: m.policyArn
       }).lastInsertRowid)
-      this.insertMessage.run(id, m.raw)
+      // Packed by the parse worker when there is one (see parse-worker.ts), here otherwise.
+      this.insertMessage.run(id, m.packed !== undefined ? Buffer.from(m.packed, 'latin1') : packText(m.raw))
       this.created.set(id, observedAt)
       this.rollups.denialAdded({
         action: m.action,
