@@ -16,7 +16,7 @@ export interface ParseRequest { id: number, records: SourceRecord[], source: str
  * full, which costs a few packings again and no more memory.
  */
 const packedLately = new Set<string>()
-const PACKED_LATELY_MAX = 100_000
+const PACKED_LATELY_MAX = 20_000
 
 parentPort?.on('message', (req: ParseRequest) => {
   const results = req.records.map(r => toWorkerResult(r, req.source))
