@@ -102,13 +102,12 @@ export class DenialWriter {
   private created = new Map<number, string>()
 
   constructor (db: DB, private readonly imports: ImportsRepository, private readonly events: EventIdentities, private readonly rollups: Rollups) {
-    this.findByHash = db.prepare<[string], { id: number }>('SELECT id FROM denials WHERE content_hash = ?')
+    this.findByHash = db.prepare<[string], number>('SELECT id FROM denials WHERE content_hash = ?').pluck()
+    // Positional parameters: binding 24 named ones from an object looks each up by name, per denial.
     this.insertDenial = db.prepare(`INSERT INTO denials (content_hash, decision, principal_arn, principal_id, principal_name,
       principal_type, principal_account, role_arn, session_name, action, action_raw, service, resource, region, key_ids,
       statement_count, failure_count, occurrences, first_seen, last_seen, created_at, kind, policy_type, policy_arn)
-      VALUES (@contentHash, @decision, @principalArn, @principalId, @principalName, @principalType, @principalAccount,
-      @roleArn, @sessionName, @action, @actionRaw, @service, @resource, @region, @keyIds, @statementCount, @failureCount, @occurrences,
-      @observedAt, @observedAt, @now, @kind, @policyType, @policyArn)`)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
     // A new denial is inserted counting the occurrence of the record that brings it (see denialFor):
     // when that occurrence is not stored after all (a duplicate), it is uncounted.
     this.uncount = db.prepare<[number]>('UPDATE denials SET occurrences = occurrences - 1 WHERE id = ?')
@@ -248,34 +247,13 @@ export class DenialWriter {
    * moved to it is counted by whoever moves it).
    */
   private denialFor (m: ImportRecord['message'], observedAt: string, now: string, counting = false): number {
-    let id = this.findByHash.get(m.contentHash)?.id
+    let id = this.findByHash.get(m.contentHash)
     if (id === undefined) {
       const keyIds = this.keyIds(m.conditions)
-      id = Number(this.insertDenial.run({
-        contentHash: m.contentHash,
-        decision: m.decision,
-        principalArn: m.principal.arn,
-        principalId: m.principal.id,
-        principalName: m.principal.name,
-        principalType: m.principal.type,
-        principalAccount: m.principal.account,
-        roleArn: m.principal.roleArn,
-        sessionName: m.principal.sessionName,
-        action: m.action,
-        actionRaw: m.actionRaw,
-        service: m.service,
-        resource: m.resource,
-        region: m.region,
-        keyIds: keyIds.join(' '),
-        statementCount: m.statements.length,
-        failureCount: m.failures.length,
-        occurrences: counting ? 1 : 0,
-        observedAt,
-        now,
-        kind: m.kind,
-        policyType: m.policyType,
-        policyArn: m.policyArn
-      }).lastInsertRowid)
+      const p = m.principal
+      id = Number(this.insertDenial.run(m.contentHash, m.decision, p.arn, p.id, p.name, p.type, p.account, p.roleArn, p.sessionName,
+        m.action, m.actionRaw, m.service, m.resource, m.region, keyIds.join(' '), m.statements.length, m.failures.length,
+        counting ? 1 : 0, observedAt, observedAt, now, m.kind, m.policyType, m.policyArn).lastInsertRowid)
       // Packed by the parse worker when there is one (see parse-worker.ts), here otherwise.
       this.insertMessage.run(id, m.packed !== undefined ? Buffer.from(m.packed, 'latin1') : packText(m.raw))
       this.created.set(id, observedAt)
