@@ -147,9 +147,16 @@ t.test('a long run of events that are not denials: garbage is collected every GC
 
 t.test('a new denial whose only event was stored before (another message under the same eventID) keeps 0 occurrences, and its counters agree', async t => {
   const { db, importer } = setup(t)
-  const event = (message: string): string => JSON.stringify({ eventVersion: '1.11', eventSource: 's3.amazonaws.com', eventName: 'GetObject', eventID: 'same-id', eventTime: '2026-11-28T10:00:00Z', errorCode: 'AccessDenied',
+  const event = (message: string): string => JSON.stringify({
+    eventVersion: '1.11',
+    eventSource: 's3.amazonaws.com',
+    eventName: 'GetObject',
+    eventID: 'same-id',
+    eventTime: '2026-11-28T10:00:00Z',
+    errorCode: 'AccessDenied',
     errorMessage: `User: arn:aws:iam::111122223333:user/mary is not authorized to perform: s3:GetObject on resource: "arn:aws:s3:::${message}" because no identity-based policy allows the s3:GetObject action`,
-    userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/mary' } })
+    userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/mary' }
+  })
   t.same(brief(await importer.run(readTextRecords(event('first/key') + '\n', 'a.ndjson'))), { imported: 1, duplicates: 0, skipped: 0, rejected: 0 })
   // The writer inserts a new denial counting its record's occurrence; that occurrence is not stored (the eventID is), so it is uncounted.
   t.same(brief(await importer.run(readTextRecords(event('other/key') + '\n', 'b.ndjson'))), { imported: 0, duplicates: 1, skipped: 0, rejected: 0 })
