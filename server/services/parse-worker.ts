@@ -27,8 +27,12 @@ parentPort?.on('message', (req: ParseRequest) => {
     if (packedLately.size >= PACKED_LATELY_MAX) packedLately.clear()
     packedLately.add(key)
     // Here on the worker's core, which otherwise waits for the writer. As latin1 text (a byte a
-    // character): a string is copied to the main thread far more cheaply than a typed array.
+    // character): a string is copied to the main thread far more cheaply than a typed array. The
+    // raw text itself is not sent back: batches then hold a fifth of the bytes (peak RSS of 100,000
+    // distinct denials: 391 MB with it).
     r.message.packed = packText(r.message.raw).toString('latin1')
+    r.message.rawLength = r.message.raw.length
+    r.message.raw = ''
   }
   parentPort!.postMessage({ id: req.id, results })
 })

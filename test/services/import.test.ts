@@ -367,18 +367,41 @@ t.test('worker path: each denial keeps the raw JSON of its first record byte for
   const records = lines.slice(0, 200).map((l, i) => ({ value: JSON.parse(l) as unknown, source: 'p', line: i + 1 }))
   records.push({ ...records[0]!, line: 201 })
   worker.postMessage({ id: 1, records, source: undefined })
-  const [answer] = await once(worker, 'message') as [{ results: Array<{ message: { contentHash: string, raw: string, packed?: string } }> }]
+  const [answer] = await once(worker, 'message') as [{ results: Array<{ message: { contentHash: string, raw: string, packed?: string, rawLength?: number } }> }]
   const seen = new Set<string>()
   let packed = 0
-  for (const r of answer.results) {
+  for (const [i, r] of answer.results.entries()) {
     const isNew = !seen.has(r.message.contentHash)
     seen.add(r.message.contentHash)
     t.equal(r.message.packed !== undefined, isNew, `packed ${isNew ? 'at the first record' : 'never again'}`)
+    const input = (records[i]!.value as { DecodedMessage: string }).DecodedMessage
     if (r.message.packed !== undefined) {
       packed++
-      t.equal(unpackText(Buffer.from(r.message.packed, 'latin1')), r.message.raw)
+      t.equal(unpackText(Buffer.from(r.message.packed, 'latin1')), input, 'the packed text is the record\'s raw JSON')
+      t.same([r.message.raw, r.message.rawLength], ['', input.length], 'sent packed only, with its length')
+    } else {
+      t.equal(r.message.raw, input, 'sent as it is')
     }
   }
   t.equal(packed, seen.size)
   t.ok(seen.size < answer.results.length, 'the input has recurring denials')
+})
+
+t.test('worker path: batches are sized by the raw text, also when the worker sends it packed only', async t => {
+  const { generate } = await import('../../fixtures/generate.js')
+  const lines = [...generate(600, { seed: 22 })]
+  const db = open(t)
+  const repos = makeRepositories(db)
+  const sizes: number[] = []
+  const storeBatch = repos.writer.storeBatch.bind(repos.writer)
+  repos.writer.storeBatch = (records, ...rest) => {
+    sizes.push(records.reduce((n, r) => n + (r.message.rawLength ?? r.message.raw.length), 0))
+    return storeBatch(records, ...rest)
+  }
+  const s = await repos.importer.run(readTextRecords(lines.join('\n') + '\n', 'b.ndjson'), { parallelAfter: 10, batchBytes: 50_000 })
+  t.equal(s.imported + s.duplicates, 600)
+  const biggest = Math.max(...lines.map(l => (JSON.parse(l) as { DecodedMessage: string }).DecodedMessage.length))
+  t.ok(sizes.length > 10, `${sizes.length} batches`)
+  t.ok(sizes.every(n => n < 50_000 + biggest), 'none holds more than 50,000 characters of raw text and one record')
+  t.equal(db.prepare("SELECT count(*) FROM messages WHERE raw = '' AND packed IS NOT NULL").pluck().get(), db.prepare('SELECT count(*) FROM denials').pluck().get(), 'every message stored packed')
 })
