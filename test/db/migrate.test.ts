@@ -129,7 +129,7 @@ t.test('0006: a schema-5 database keeps its imports, which show skipped as not r
   t.same((await app.inject({ url: '/import?format=json' })).json().latestImports.map((i: { skipped: number | null }) => i.skipped), [1, null, null, null, null], 'the JSON twin')
 })
 
-t.test('0008: messages stored before it keep their text in raw and read back the same; new ones are packed', async t => {
+t.test('0009: messages stored before it keep their text in raw and read back the same; new ones are packed', async t => {
   const file = path.join(tempDir(t), 'v5.db')
   copyFileSync(path.join(import.meta.dirname, 'fixtures', 'schema-v5.db'), file)
   const before = new Database(file, { readonly: true })

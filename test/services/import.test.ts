@@ -45,7 +45,7 @@ t.test('counts, then every record a duplicate on re-import', async t => {
   t.same(await importer.run(readTextRecords(stamped('2026-10-01T00:00:00Z'), 'api')), { imported: 1, duplicates: 0, skipped: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} })
   t.same(await importer.run(readTextRecords(stamped('2026-10-01T00:00:00Z'), 'api')), { imported: 0, duplicates: 1, skipped: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} })
   t.same(await importer.run(readTextRecords(stamped('2026-10-02T00:00:00Z'), 'api')), { imported: 1, duplicates: 0, skipped: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} })
-  // The raw JSON is stored packed (migration 0008): compared unpacked.
+  // The raw JSON is stored packed (migration 0009): compared unpacked.
   db.function('unpacked', (packed: Buffer) => unpackText(packed))
   const d = db.prepare('SELECT occurrences, first_seen FROM denials d JOIN messages m ON m.denial_id = d.id WHERE unpacked(m.packed) = ?').get(text) as { occurrences: number, first_seen: string }
   t.equal(d.occurrences, 4, 'occurrence count kept in step')

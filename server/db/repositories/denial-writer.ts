@@ -134,9 +134,14 @@ export class DenialWriter {
     this.insertKey = db.prepare<[string], { id: number }>('INSERT INTO condition_keys (key) VALUES (?) RETURNING id')
     this.findSource = db.prepare<[string], { id: number }>('SELECT id FROM sources WHERE name = ?')
     this.insertSource = db.prepare<[string], { id: number }>('INSERT INTO sources (name) VALUES (?) RETURNING id')
+    // A denial without occurrences yet takes its span from them: one stored by a record whose
+    // occurrence was a duplicate (an eventID or encoded message already stored under other content)
+    // has the span of that record, which no occurrence backs. first_seen and last_seen are then
+    // exactly the least and greatest observed_at of the occurrences (search's time window relies on it).
     this.bumpDenial = db.prepare(`UPDATE denials SET occurrences = occurrences + @n,
-      first_seen = min(first_seen, @min), last_seen = max(last_seen, @max) WHERE id = @id`)
-    // raw = '': the text is in packed (see migration 0008).
+      first_seen = CASE WHEN occurrences = 0 THEN @min ELSE min(first_seen, @min) END,
+      last_seen = CASE WHEN occurrences = 0 THEN @max ELSE max(last_seen, @max) END WHERE id = @id RETURNING last_seen`).pluck()
+    // raw = '': the text is in packed (see migration 0009).
     this.insertMessage = db.prepare("INSERT INTO messages (denial_id, raw, packed) VALUES (?, '', ?)")
     this.storeBatchTx = db.transaction((records: ImportRecord[], rejected: RejectedRecord[], importId: number | null, now: string, rejectedCount: number): RecordOutcome[] => {
       this.unplaced = this.anyUnplaced.get() !== undefined
@@ -209,8 +214,7 @@ export class DenialWriter {
   private applyBumps (): void {
     for (const [id, b] of this.bumps) {
       const before = this.created.get(id) ?? this.lastSeenOf.get(id)!
-      this.rollups.lastSeenMoved(before, b.max > before ? b.max : before)
-      this.bumpDenial.run({ id, n: b.n, min: b.min, max: b.max })
+      this.rollups.lastSeenMoved(before, this.bumpDenial.get({ id, n: b.n, min: b.min, max: b.max }) as string)
     }
     this.bumps = new Map()
     this.created = new Map()

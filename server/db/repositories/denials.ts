@@ -61,7 +61,7 @@ export class DenialsRepository {
       occurrenceList: this.getOccurrences.all(id).map(o => ({ observedAt: o.observed_at, source: o.source, line: o.line })),
       events,
       encodedMessage: states.has('pending') ? 'pending' : states.has('truncated') ? 'truncated' : null,
-      // Rows stored before migration 0008 hold their text in raw.
+      // Rows stored before migration 0009 hold their text in raw.
       raw: r.packed === null ? r.raw : unpackText(r.packed)
     }
   }

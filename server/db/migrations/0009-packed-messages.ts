@@ -1,4 +1,4 @@
-/** 0008: a message's raw JSON stored deflated (messages.packed), which most of a database of distinct denials was. */
+/** 0009: a message's raw JSON stored deflated (messages.packed), which most of a database of distinct denials was. */
 import type { Migration } from './migration.js'
 
 // Why: at 1,350 bytes a decoded message was a third of the file (167 of 482 MB for 100,000 distinct
@@ -8,7 +8,7 @@ import type { Migration } from './migration.js'
 // ADD COLUMN rewrites nothing: a large database migrates at once, and nothing is lost if a newer
 // packing format comes (the format is the first byte of each value).
 export const packedMessages: Migration = {
-  version: 8,
+  version: 9,
   name: 'packed-messages',
   up: `
 ALTER TABLE messages ADD COLUMN packed BLOB;
