@@ -44,6 +44,13 @@ export type PolicyType = (typeof PolicyTypes)[number]
 /** One decoded message (or access-denied sentence), parsed and normalised; `raw` is the source of truth. */
 export interface ParsedMessage {
   raw: string
+  /**
+   * `raw` packed for storage (util/packed-text.ts, as latin1 text), when the parse worker did it: the
+   * writer packs it otherwise. The worker then sends `raw` as '' (only the writer needs it, packed)
+   * and its length as `rawLength`, which sizes batches as before.
+   */
+  packed?: string
+  rawLength?: number
   contentHash: string
   kind: DenialKind
   decision: Decision

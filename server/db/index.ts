@@ -10,7 +10,7 @@ import { ImportsRepository } from './repositories/imports.js'
 import { PoliciesRepository } from './repositories/policies.js'
 import { ReportsRepository } from './repositories/reports.js'
 import { Rollups } from './repositories/rollups.js'
-import { SearchRepository } from './repositories/search.js'
+import { SearchRepository, type SearchRepositoryOptions } from './repositories/search.js'
 import { StatsRepository } from './repositories/stats.js'
 
 export interface Repositories {
@@ -28,16 +28,19 @@ export interface Repositories {
   policies: PoliciesRepository
 }
 
+/** How the store is used: a long-lived process (the server) keeps caches a one-shot command would only fill. */
+export interface StoreOptions extends OpenOptions, SearchRepositoryOptions {}
+
 export interface Store {
   repos: Repositories
   close: () => void
 }
 
 /** Open (creating and migrating as needed; with mustExist, only an existing file) the database file and build its repositories. */
-export function openStore (file: string, opts: OpenOptions = {}): Store {
+export function openStore (file: string, opts: StoreOptions = {}): Store {
   const db = openDatabase(file, opts)
   try {
-    return { repos: repositoriesOn(db), close: () => { db.close() } }
+    return { repos: repositoriesOn(db, opts), close: () => { db.close() } }
   } catch (err) {
     db.close()
     throw err
@@ -45,7 +48,7 @@ export function openStore (file: string, opts: OpenOptions = {}): Store {
 }
 
 /** Every repository on an open connection (openStore's; tests that hold their own connection). */
-export function repositoriesOn (db: DB): Repositories {
+export function repositoriesOn (db: DB, opts: SearchRepositoryOptions = {}): Repositories {
   const imports = new ImportsRepository(db)
   // Shared: the writer and the events' relinking both change what the rollups count.
   const rollups = new Rollups(db)
@@ -55,7 +58,7 @@ export function repositoriesOn (db: DB): Repositories {
     writer: new DenialWriter(db, imports, events, rollups),
     imports,
     events,
-    search: new SearchRepository(db),
+    search: new SearchRepository(db, { facetColumns: opts.facetColumns }),
     stats: new StatsRepository(db),
     reports: new ReportsRepository(db),
     policies: new PoliciesRepository(db)

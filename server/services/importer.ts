@@ -377,7 +377,7 @@ export class Importer {
       }
       if ('message' in r) {
         batch.push(r)
-        bytesInBatch += r.message.raw.length
+        bytesInBatch += r.message.rawLength ?? r.message.raw.length
       } else {
         out.reject(r)
         rejectsToCount++

@@ -6,6 +6,7 @@ import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Database from 'better-sqlite3'
 import { generate } from '../../fixtures/generate.js'
+import { unpackText } from '../../server/util/packed-text.js'
 import { tempDir } from '../helpers/build.js'
 import { CLI, runCli } from '../helpers/cli.js'
 import { nodeChild } from '../helpers/node-child.js'
@@ -22,8 +23,8 @@ function consistent (t: Test, dbFile: string): number {
     t.equal(drift, 0, 'denial counters agree with their occurrences')
     // No half-stored record: each denial has exactly the condition rows its raw JSON holds.
     let half = 0
-    for (const r of db.prepare('SELECT m.raw, (SELECT count(*) FROM conditions c WHERE c.denial_id = d.id) AS n FROM denials d JOIN messages m ON m.denial_id = d.id').iterate() as Iterable<{ raw: string, n: number }>) {
-      const m = JSON.parse(r.raw) as { context: { conditions?: { items: Array<{ values: { items: unknown[] } }> } } }
+    for (const r of db.prepare('SELECT m.packed, (SELECT count(*) FROM conditions c WHERE c.denial_id = d.id) AS n FROM denials d JOIN messages m ON m.denial_id = d.id').iterate() as Iterable<{ packed: Buffer, n: number }>) {
+      const m = JSON.parse(unpackText(r.packed)) as { context: { conditions?: { items: Array<{ values: { items: unknown[] } }> } } }
       const expected = (m.context.conditions?.items ?? []).reduce((a, c) => a + c.values.items.length, 0)
       if (expected !== r.n) half++
     }

@@ -2,7 +2,7 @@ import t from 'tap'
 import Database from 'better-sqlite3'
 import { copyFileSync } from 'node:fs'
 import path from 'node:path'
-import { readFileRecords } from '../../server/ingest/index.js'
+import { readFileRecords, readTextRecords } from '../../server/ingest/index.js'
 import { openDatabase } from '../../server/db/connection.js'
 import { migrate, SCHEMA_VERSION } from '../../server/db/migrate.js'
 import { migrations } from '../../server/db/migrations/index.js'
@@ -127,4 +127,26 @@ t.test('0006: a schema-5 database keeps its imports, which show skipped as not r
     t.same(texts(html(await app.inject({ url })), '.imports-table td[data-label="Skipped"]'), ['1', '—not recorded', '—not recorded', '—not recorded', '—not recorded'], `${url}: the Skipped column`)
   }
   t.same((await app.inject({ url: '/import?format=json' })).json().latestImports.map((i: { skipped: number | null }) => i.skipped), [1, null, null, null, null], 'the JSON twin')
+})
+
+t.test('0009: messages stored before it keep their text in raw and read back the same; new ones are packed', async t => {
+  const file = path.join(tempDir(t), 'v5.db')
+  copyFileSync(path.join(import.meta.dirname, 'fixtures', 'schema-v5.db'), file)
+  const before = new Database(file, { readonly: true })
+  const rawBefore = before.prepare('SELECT denial_id, raw FROM messages ORDER BY denial_id').all() as Array<{ denial_id: number, raw: string }>
+  before.close()
+  t.ok(rawBefore.length > 0)
+
+  const db = openDatabase(file)
+  t.teardown(() => db.close())
+  t.same(db.prepare('SELECT count(*) FROM messages WHERE packed IS NOT NULL').pluck().get(), 0, 'nothing rewritten')
+  const repos = repositoriesOn(db)
+  for (const r of rawBefore) t.equal(repos.denials.get(r.denial_id)!.raw, r.raw, `denial ${r.denial_id}: raw as stored before`)
+
+  const decoded = JSON.stringify({ allowed: false, explicitDeny: false, matchedStatements: { items: [] }, failures: { items: [] }, context: { principal: { id: 'AIDAX', arn: 'arn:aws:iam::123456789012:user/ünï 😀' }, action: 's3:GetObject', resource: 'arn:aws:s3:::b/k', conditions: { items: [] } } }, null, 2)
+  await new Importer(repos.writer, repos.imports).run(readTextRecords(JSON.stringify({ DecodedMessage: decoded }) + '\n', 'new.ndjson'))
+  const row = db.prepare('SELECT denial_id, raw, packed FROM messages ORDER BY denial_id DESC LIMIT 1').get() as { denial_id: number, raw: string, packed: Buffer }
+  t.equal(row.raw, '', 'the text is in packed')
+  t.ok(row.packed.length < decoded.length / 2, 'packed to well under half')
+  t.equal(repos.denials.get(row.denial_id)!.raw, decoded, 'read back byte for byte, whitespace and all')
 })

@@ -144,3 +144,22 @@ t.test('a long run of events that are not denials: garbage is collected every GC
   // One after the only (final) batch; the others while reading.
   t.equal(collections, 1 + Math.floor(bytes / GC_AFTER_BYTES), 'one collection per GC_AFTER_BYTES read, and one after the batch')
 })
+
+t.test('a new denial whose only event was stored before (another message under the same eventID) keeps 0 occurrences, and its counters agree', async t => {
+  const { db, importer } = setup(t)
+  const event = (message: string): string => JSON.stringify({
+    eventVersion: '1.11',
+    eventSource: 's3.amazonaws.com',
+    eventName: 'GetObject',
+    eventID: 'same-id',
+    eventTime: '2026-11-28T10:00:00Z',
+    errorCode: 'AccessDenied',
+    errorMessage: `User: arn:aws:iam::111122223333:user/mary is not authorized to perform: s3:GetObject on resource: "arn:aws:s3:::${message}" because no identity-based policy allows the s3:GetObject action`,
+    userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/mary' }
+  })
+  t.same(brief(await importer.run(readTextRecords(event('first/key') + '\n', 'a.ndjson'))), { imported: 1, duplicates: 0, skipped: 0, rejected: 0 })
+  // The writer inserts a new denial counting its record's occurrence; that occurrence is not stored (the eventID is), so it is uncounted.
+  t.same(brief(await importer.run(readTextRecords(event('other/key') + '\n', 'b.ndjson'))), { imported: 0, duplicates: 1, skipped: 0, rejected: 0 })
+  t.same(db.prepare('SELECT resource, occurrences FROM denials ORDER BY id').all(), [{ resource: 'arn:aws:s3:::first/key', occurrences: 1 }, { resource: 'arn:aws:s3:::other/key', occurrences: 0 }])
+  t.equal(db.prepare('SELECT count(*) FROM denials d WHERE d.occurrences <> (SELECT count(*) FROM occurrences o WHERE o.denial_id = d.id)').pluck().get(), 0, 'every counter agrees with its occurrences')
+})

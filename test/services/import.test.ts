@@ -1,11 +1,13 @@
 import t from 'tap'
 import { readFileSync, readdirSync } from 'node:fs'
+import { once } from 'node:events'
 import path from 'node:path'
 import { readTextRecords } from '../../server/ingest/index.js'
 import { openDatabase, type DB } from '../../server/db/connection.js'
 import { repositoriesOn } from '../../server/db/index.js'
 import { Importer, SERVER_IMPORT_OPTIONS } from '../../server/services/importer.js'
 import type { InputItem } from '../../server/authz/types.js'
+import { unpackText } from '../../server/util/packed-text.js'
 import { DECODED_FIXTURES, tempDir, type TapLike } from '../helpers/build.js'
 
 const fixtureBodies = readdirSync(DECODED_FIXTURES).sort().map(f => readFileSync(path.join(DECODED_FIXTURES, f), 'utf8'))
@@ -43,7 +45,9 @@ t.test('counts, then every record a duplicate on re-import', async t => {
   t.same(await importer.run(readTextRecords(stamped('2026-10-01T00:00:00Z'), 'api')), { imported: 1, duplicates: 0, skipped: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} })
   t.same(await importer.run(readTextRecords(stamped('2026-10-01T00:00:00Z'), 'api')), { imported: 0, duplicates: 1, skipped: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} })
   t.same(await importer.run(readTextRecords(stamped('2026-10-02T00:00:00Z'), 'api')), { imported: 1, duplicates: 0, skipped: 0, rejected: [], rejectedCount: 0, rejectedReasons: {} })
-  const d = db.prepare('SELECT occurrences, first_seen FROM denials d JOIN messages m ON m.denial_id = d.id WHERE m.raw = ?').get(text) as { occurrences: number, first_seen: string }
+  // The raw JSON is stored packed (migration 0009): compared unpacked.
+  db.function('unpacked', (packed: Buffer) => unpackText(packed))
+  const d = db.prepare('SELECT occurrences, first_seen FROM denials d JOIN messages m ON m.denial_id = d.id WHERE unpacked(m.packed) = ?').get(text) as { occurrences: number, first_seen: string }
   t.equal(d.occurrences, 4, 'occurrence count kept in step')
   t.equal(d.first_seen, '2026-10-01T00:00:00.000Z', 'first seen from the envelope')
   t.equal(count(db, 'imports'), 6, 'each run is recorded')
@@ -334,4 +338,70 @@ t.test('a long import gives the event loop turns', async t => {
   // milliseconds, so that a loaded machine (which slows both) cannot fail it: at least one turn per
   // 100 ms of import (the importer yields every 20 ms).
   t.ok(turns >= Math.max(3, Math.floor(took / 100)), `${turns} timer turns during ${Math.round(took)} ms; longest wait ${Math.round(worst)} ms`)
+})
+
+t.test('worker path: each denial keeps the raw JSON of its first record byte for byte, packed on the worker once per denial', async t => {
+  const { generate } = await import('../../fixtures/generate.js')
+  const lines = [...generate(600, { seed: 21 })]
+  // The same denial pretty-printed: another raw text, the same content hash, so the first one is kept.
+  const first = JSON.parse(lines[0]!) as { DecodedMessage: string }
+  lines.push(JSON.stringify({ ...first, DecodedMessage: JSON.stringify(JSON.parse(first.DecodedMessage), null, 2) }))
+  const body = lines.join('\n') + '\n'
+  const rawOf = (db: DB): unknown[] => {
+    const repos = repositoriesOn(db)
+    return (db.prepare('SELECT id FROM denials ORDER BY content_hash').pluck().all() as number[]).map(id => [repos.denials.get(id)!.contentHash, repos.denials.get(id)!.raw])
+  }
+  const reference = open(t)
+  await makeRepositories(reference).importer.run(readTextRecords(body, 'p.ndjson'), { parallel: false })
+  const db = open(t)
+  await makeRepositories(db).importer.run(readTextRecords(body, 'p.ndjson'), { parallelAfter: 10 })
+  t.equal(db.prepare("SELECT count(*) FROM messages WHERE raw <> '' OR packed IS NULL").pluck().get(), 0, 'every message packed')
+  t.same(rawOf(db), rawOf(reference), 'the same raw JSON as parsed on one thread')
+  t.ok((rawOf(db) as Array<[string, string]>).some(([, raw]) => raw === first.DecodedMessage), 'the compact first spelling kept')
+
+  // The worker itself: a recurring denial's message is packed at its first record only.
+  const { Worker } = await import('node:worker_threads')
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js'
+  const worker = new Worker(new URL(`../../server/services/parse-worker${ext}`, import.meta.url))
+  t.teardown(() => worker.terminate())
+  const records = lines.slice(0, 200).map((l, i) => ({ value: JSON.parse(l) as unknown, source: 'p', line: i + 1 }))
+  records.push({ ...records[0]!, line: 201 })
+  worker.postMessage({ id: 1, records, source: undefined })
+  const [answer] = await once(worker, 'message') as [{ results: Array<{ message: { contentHash: string, raw: string, packed?: string, rawLength?: number } }> }]
+  const seen = new Set<string>()
+  let packed = 0
+  for (const [i, r] of answer.results.entries()) {
+    const isNew = !seen.has(r.message.contentHash)
+    seen.add(r.message.contentHash)
+    t.equal(r.message.packed !== undefined, isNew, `packed ${isNew ? 'at the first record' : 'never again'}`)
+    const input = (records[i]!.value as { DecodedMessage: string }).DecodedMessage
+    if (r.message.packed !== undefined) {
+      packed++
+      t.equal(unpackText(Buffer.from(r.message.packed, 'latin1')), input, 'the packed text is the record\'s raw JSON')
+      t.same([r.message.raw, r.message.rawLength], ['', input.length], 'sent packed only, with its length')
+    } else {
+      t.equal(r.message.raw, input, 'sent as it is')
+    }
+  }
+  t.equal(packed, seen.size)
+  t.ok(seen.size < answer.results.length, 'the input has recurring denials')
+})
+
+t.test('worker path: batches are sized by the raw text, also when the worker sends it packed only', async t => {
+  const { generate } = await import('../../fixtures/generate.js')
+  const lines = [...generate(600, { seed: 22 })]
+  const db = open(t)
+  const repos = makeRepositories(db)
+  const sizes: number[] = []
+  const storeBatch = repos.writer.storeBatch.bind(repos.writer)
+  repos.writer.storeBatch = (records, ...rest) => {
+    sizes.push(records.reduce((n, r) => n + (r.message.rawLength ?? r.message.raw.length), 0))
+    return storeBatch(records, ...rest)
+  }
+  const s = await repos.importer.run(readTextRecords(lines.join('\n') + '\n', 'b.ndjson'), { parallelAfter: 10, batchBytes: 50_000 })
+  t.equal(s.imported + s.duplicates, 600)
+  const biggest = Math.max(...lines.map(l => (JSON.parse(l) as { DecodedMessage: string }).DecodedMessage.length))
+  t.ok(sizes.length > 10, `${sizes.length} batches`)
+  t.ok(sizes.every(n => n < 50_000 + biggest), 'none holds more than 50,000 characters of raw text and one record')
+  t.equal(db.prepare("SELECT count(*) FROM messages WHERE raw = '' AND packed IS NOT NULL").pluck().get(), db.prepare('SELECT count(*) FROM denials').pluck().get(), 'every message stored packed')
 })

@@ -6,8 +6,10 @@ import { policySnapshots } from './0004-policy-snapshots.js'
 import { textAndEvents } from './0005-text-and-events.js'
 import { importSkipped } from './0006-import-skipped.js'
 import { stringsRollups } from './0007-strings-rollups.js'
+import { denialDeletions } from './0008-denial-deletions.js'
+import { packedMessages } from './0009-packed-messages.js'
 import type { Migration } from './migration.js'
 
 export type { Migration }
 
-export const migrations: readonly Migration[] = [initial, reportSignature, occurrenceIdentity, policySnapshots, textAndEvents, importSkipped, stringsRollups]
+export const migrations: readonly Migration[] = [initial, reportSignature, occurrenceIdentity, policySnapshots, textAndEvents, importSkipped, stringsRollups, denialDeletions, packedMessages]

@@ -3,6 +3,7 @@ import type { DB } from '../connection.js'
 import type { EventContext, ImportRecord, RejectedRecord } from '../../authz/types.js'
 import type { ImportsRepository } from './imports.js'
 import type { Rollups } from './rollups.js'
+import { packText } from '../../util/packed-text.js'
 
 /** What the writer needs of events.ts's EventsRepository. */
 export interface EventIdentities {
@@ -50,6 +51,9 @@ class RowBuffer {
 export class DenialWriter {
   private readonly findByHash
   private readonly insertDenial
+  private readonly uncount
+  /** The denial the last denialFor() call inserted counting its record's occurrence (null: none). */
+  private counted: number | null = null
   private readonly conditionRows
   private readonly termRows
   private readonly insertString
@@ -98,13 +102,15 @@ export class DenialWriter {
   private created = new Map<number, string>()
 
   constructor (db: DB, private readonly imports: ImportsRepository, private readonly events: EventIdentities, private readonly rollups: Rollups) {
-    this.findByHash = db.prepare<[string], { id: number }>('SELECT id FROM denials WHERE content_hash = ?')
+    this.findByHash = db.prepare<[string], number>('SELECT id FROM denials WHERE content_hash = ?').pluck()
+    // Positional parameters: binding 24 named ones from an object looks each up by name, per denial.
     this.insertDenial = db.prepare(`INSERT INTO denials (content_hash, decision, principal_arn, principal_id, principal_name,
       principal_type, principal_account, role_arn, session_name, action, action_raw, service, resource, region, key_ids,
       statement_count, failure_count, occurrences, first_seen, last_seen, created_at, kind, policy_type, policy_arn)
-      VALUES (@contentHash, @decision, @principalArn, @principalId, @principalName, @principalType, @principalAccount,
-      @roleArn, @sessionName, @action, @actionRaw, @service, @resource, @region, @keyIds, @statementCount, @failureCount, 0,
-      @observedAt, @observedAt, @now, @kind, @policyType, @policyArn)`)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+    // A new denial is inserted counting the occurrence of the record that brings it (see denialFor):
+    // when that occurrence is not stored after all (a duplicate), it is uncounted.
+    this.uncount = db.prepare<[number]>('UPDATE denials SET occurrences = occurrences - 1 WHERE id = ?')
     this.conditionRows = new RowBuffer(db, 'INSERT INTO conditions (denial_id, position, key_id, key_sid, value_id, value_index)', 6)
     // OR IGNORE: a term is listed once per denial (a Set), but stay safe if one is ever listed twice.
     this.termRows = new RowBuffer(db, 'INSERT OR IGNORE INTO denial_terms (string_id, denial_id)', 2)
@@ -128,9 +134,15 @@ export class DenialWriter {
     this.insertKey = db.prepare<[string], { id: number }>('INSERT INTO condition_keys (key) VALUES (?) RETURNING id')
     this.findSource = db.prepare<[string], { id: number }>('SELECT id FROM sources WHERE name = ?')
     this.insertSource = db.prepare<[string], { id: number }>('INSERT INTO sources (name) VALUES (?) RETURNING id')
+    // A denial without occurrences yet takes its span from them: one stored by a record whose
+    // occurrence was a duplicate (an eventID or encoded message already stored under other content)
+    // has the span of that record, which no occurrence backs. first_seen and last_seen are then
+    // exactly the least and greatest observed_at of the occurrences (search's time window relies on it).
     this.bumpDenial = db.prepare(`UPDATE denials SET occurrences = occurrences + @n,
-      first_seen = min(first_seen, @min), last_seen = max(last_seen, @max) WHERE id = @id`)
-    this.insertMessage = db.prepare('INSERT INTO messages (denial_id, raw) VALUES (?, ?)')
+      first_seen = CASE WHEN occurrences = 0 THEN @min ELSE min(first_seen, @min) END,
+      last_seen = CASE WHEN occurrences = 0 THEN @max ELSE max(last_seen, @max) END WHERE id = @id RETURNING last_seen`).pluck()
+    // raw = '': the text is in packed (see migration 0009).
+    this.insertMessage = db.prepare("INSERT INTO messages (denial_id, raw, packed) VALUES (?, '', ?)")
     this.storeBatchTx = db.transaction((records: ImportRecord[], rejected: RejectedRecord[], importId: number | null, now: string, rejectedCount: number): RecordOutcome[] => {
       this.unplaced = this.anyUnplaced.get() !== undefined
       const out = records.map(r => this.storeOne(r, importId, now))
@@ -178,6 +190,7 @@ export class DenialWriter {
       this.conditionRows.clear()
       this.termRows.clear()
       this.firstNewString = null
+      this.counted = null
       this.bumps = new Map()
       this.created = new Map()
       this.rollups.clear()
@@ -201,8 +214,7 @@ export class DenialWriter {
   private applyBumps (): void {
     for (const [id, b] of this.bumps) {
       const before = this.created.get(id) ?? this.lastSeenOf.get(id)!
-      this.rollups.lastSeenMoved(before, b.max > before ? b.max : before)
-      this.bumpDenial.run({ id, n: b.n, min: b.min, max: b.max })
+      this.rollups.lastSeenMoved(before, this.bumpDenial.get({ id, n: b.n, min: b.min, max: b.max }) as string)
     }
     this.bumps = new Map()
     this.created = new Map()
@@ -223,40 +235,33 @@ export class DenialWriter {
         return 'imported'
       }
     }
-    return this.placeOccurrence(r, this.denialFor(m, observedAt, now), observedAt, importId)
+    const id = this.denialFor(m, observedAt, now, true)
+    const fresh = this.counted === id
+    this.counted = null
+    const outcome = this.placeOccurrence(r, id, observedAt, importId, fresh)
+    if (fresh && outcome === 'duplicate') this.uncount.run(id)
+    return outcome
   }
 
-  /** The id of the message's denial, stored now if it is new. */
-  private denialFor (m: ImportRecord['message'], observedAt: string, now: string): number {
-    let id = this.findByHash.get(m.contentHash)?.id
+  /**
+   * The id of the message's denial, stored now if it is new. With `counting`, a new denial is stored
+   * with its final counters for this record's occurrence (occurrences 1, first and last seen at
+   * observedAt), and `counted` names it: written once instead of inserted and then updated (one
+   * UPDATE and two index moves saved per distinct denial). Without, it starts at 0 (an occurrence
+   * moved to it is counted by whoever moves it).
+   */
+  private denialFor (m: ImportRecord['message'], observedAt: string, now: string, counting = false): number {
+    let id = this.findByHash.get(m.contentHash)
     if (id === undefined) {
       const keyIds = this.keyIds(m.conditions)
-      id = Number(this.insertDenial.run({
-        contentHash: m.contentHash,
-        decision: m.decision,
-        principalArn: m.principal.arn,
-        principalId: m.principal.id,
-        principalName: m.principal.name,
-        principalType: m.principal.type,
-        principalAccount: m.principal.account,
-        roleArn: m.principal.roleArn,
-        sessionName: m.principal.sessionName,
-        action: m.action,
-        actionRaw: m.actionRaw,
-        service: m.service,
-        resource: m.resource,
-        region: m.region,
-        keyIds: keyIds.join(' '),
-        statementCount: m.statements.length,
-        failureCount: m.failures.length,
-        observedAt,
-        now,
-        kind: m.kind,
-        policyType: m.policyType,
-        policyArn: m.policyArn
-      }).lastInsertRowid)
-      this.insertMessage.run(id, m.raw)
+      const p = m.principal
+      id = Number(this.insertDenial.run(m.contentHash, m.decision, p.arn, p.id, p.name, p.type, p.account, p.roleArn, p.sessionName,
+        m.action, m.actionRaw, m.service, m.resource, m.region, keyIds.join(' '), m.statements.length, m.failures.length,
+        counting ? 1 : 0, observedAt, observedAt, now, m.kind, m.policyType, m.policyArn).lastInsertRowid)
+      // Packed by the parse worker when there is one (see parse-worker.ts), here otherwise.
+      this.insertMessage.run(id, m.packed !== undefined ? Buffer.from(m.packed, 'latin1') : packText(m.raw))
       this.created.set(id, observedAt)
+      if (counting) this.counted = id
       this.rollups.denialAdded({
         action: m.action,
         service: m.service,
@@ -288,7 +293,8 @@ export class DenialWriter {
     return id
   }
 
-  private placeOccurrence (r: ImportRecord, id: number, observedAt: string, importId: number | null): RecordOutcome {
+  /** Store the record's occurrence of denial `id`; `counted`: the denial was inserted counting it already. */
+  private placeOccurrence (r: ImportRecord, id: number, observedAt: string, importId: number | null, counted: boolean): RecordOutcome {
     // The identity of an occurrence: the encoded message it was decoded from, or else its place in
     // the input (source, line, index within the line) plus an explicit observedAt, so that one place
     // (an API source posting a record at a time, a file rewritten in place) can be observed again.
@@ -311,6 +317,7 @@ export class DenialWriter {
     if (added.changes === 0) return 'duplicate'
     if (eventRow !== undefined) this.events.attach(eventRow, Number(added.lastInsertRowid))
     this.rollups.occurrences(observedAt, principalOf(r.message), r.message.principal.account, 1)
+    if (counted) return 'imported'
     const b = this.bumps.get(id)
     if (b === undefined) this.bumps.set(id, { n: 1, min: observedAt, max: observedAt })
     else {

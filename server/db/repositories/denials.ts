@@ -1,6 +1,7 @@
 /** Reading denials back: one whole (parsed fields, conditions, statements, failures, latest occurrences, raw), or its id by content hash. */
 import type { DB } from '../connection.js'
 import type { DenialDetail, SourceEvent } from '../../authz/types.js'
+import { unpackText } from '../../util/packed-text.js'
 import { groupConditions, rowToPrincipal, rowToStatement, rowToSummary, type DenialRow, type StatementRow } from './denial-rows.js'
 
 export class DenialsRepository {
@@ -14,7 +15,7 @@ export class DenialsRepository {
 
   constructor (db: DB) {
     this.findByHash = db.prepare<[string], { id: number }>('SELECT id FROM denials WHERE content_hash = ?')
-    this.getRow = db.prepare<[number], DenialRow>('SELECT d.*, m.raw FROM denials d JOIN messages m ON m.denial_id = d.id WHERE d.id = ?')
+    this.getRow = db.prepare<[number], DenialRow & { packed: Buffer | null }>('SELECT d.*, m.raw, m.packed FROM denials d JOIN messages m ON m.denial_id = d.id WHERE d.id = ?')
     this.getConditions = db.prepare<[number], { key: string, value: string }>(`SELECT ks.value AS key, vs.value AS value FROM conditions c JOIN strings ks ON ks.id = c.key_sid JOIN strings vs ON vs.id = c.value_id
        WHERE c.denial_id = ? ORDER BY c.position`)
     this.getStatements = db.prepare<[number], StatementRow>(
@@ -60,7 +61,8 @@ export class DenialsRepository {
       occurrenceList: this.getOccurrences.all(id).map(o => ({ observedAt: o.observed_at, source: o.source, line: o.line })),
       events,
       encodedMessage: states.has('pending') ? 'pending' : states.has('truncated') ? 'truncated' : null,
-      raw: r.raw
+      // Rows stored before migration 0009 hold their text in raw.
+      raw: r.packed === null ? r.raw : unpackText(r.packed)
     }
   }
 }

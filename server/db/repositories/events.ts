@@ -42,7 +42,8 @@ export class EventsRepository {
     this.moveOccurrence = db.prepare('UPDATE OR IGNORE occurrences SET denial_id = ? WHERE id = ?')
     this.dropOccurrence = db.prepare('DELETE FROM occurrences WHERE id = ?')
     this.bumpTo = db.prepare<{ id: number, t: string }, string>(
-      'UPDATE denials SET occurrences = occurrences + 1, first_seen = min(first_seen, @t), last_seen = max(last_seen, @t) WHERE id = @id RETURNING last_seen').pluck()
+      `UPDATE denials SET occurrences = occurrences + 1, first_seen = CASE WHEN occurrences = 0 THEN @t ELSE min(first_seen, @t) END,
+      last_seen = CASE WHEN occurrences = 0 THEN @t ELSE max(last_seen, @t) END WHERE id = @id RETURNING last_seen`).pluck()
     this.recount = db.prepare(`UPDATE denials SET occurrences = (SELECT count(*) FROM occurrences WHERE denial_id = @id),
       first_seen = coalesce((SELECT min(observed_at) FROM occurrences WHERE denial_id = @id), first_seen),
       last_seen = coalesce((SELECT max(observed_at) FROM occurrences WHERE denial_id = @id), last_seen) WHERE id = @id RETURNING occurrences, last_seen`)

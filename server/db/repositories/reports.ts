@@ -88,8 +88,11 @@ export class ReportsRepository {
     // Same expression and column order as idx_denials_signature: SQLite reads the index, no sort.
     this.otherKinds = db.prepare<[string], number>('SELECT id FROM denials WHERE kind <> ?').pluck()
     this.signatures = db.prepare(`${SIGNATURE_SELECT} ${SIGNATURE_ORDER}`).raw()
-    // A covering range scan of (observed_at, denial_id): the ids stream out in time order, no sort.
-    this.perDenialAll = db.prepare(`SELECT denial_id FROM occurrences INDEXED BY idx_occurrences_observed_at
+    // A covering range scan of (observed_at, denial_id), no sort; the ids of a day come as one
+    // comma-separated string. Why: handing each of 2M rows to JavaScript costs ~0.6 µs of the ~0.65
+    // the whole scan takes (measured at 4M occurrences, 60 days: 1,300 ms as rows, 450 ms as one string
+    // per day, 100 ms for SQLite to count them).
+    this.perDenialAll = db.prepare(`SELECT group_concat(denial_id) FROM occurrences INDEXED BY idx_occurrences_observed_at
       WHERE observed_at >= ? AND observed_at < ?`).pluck()
     this.maxId = db.prepare('SELECT coalesce(max(id), 0) FROM denials').pluck()
     this.seenOne = db.prepare('SELECT first_seen, last_seen FROM denials WHERE id = ?').raw()
@@ -142,7 +145,7 @@ export class ReportsRepository {
       for (const [lo, hi] of cuts as Array<[string, string]>) {
         if (lo >= hi) continue
         const current = lo >= w.mid
-        for (const id of this.perDenialAll.iterate(lo, hi) as IterableIterator<number>) {
+        for (const id of idsOf(this.perDenialAll.get(lo, hi) as string | null)) {
           if (id >= size || excluded?.[id] === 1) continue
           all[id]!++
           if (current) cur[id]!++
@@ -252,4 +255,15 @@ export class ReportsRepository {
       statements: this.detailStatements.all(id).map(rowToStatement)
     }
   }
+}
+
+/** The integers of group_concat's comma-separated list (ids are positive integers: no sign, no exponent). */
+function * idsOf (list: string | null): Generator<number> {
+  if (list === null) return
+  let v = 0
+  for (let i = 0; i < list.length; i++) {
+    const c = list.charCodeAt(i)
+    if (c === 44) { yield v; v = 0 } else v = v * 10 + c - 48
+  }
+  yield v
 }

@@ -1,0 +1,167 @@
+/** The server's in-memory facet columns give the same totals and facets as reading the matching rows, as denials are added, deleted and their ids reused. */
+import t, { type Test } from 'tap'
+import path from 'node:path'
+import { readTextRecords } from '../../server/ingest/index.js'
+import { openDatabase, type DB } from '../../server/db/connection.js'
+import { repositoriesOn } from '../../server/db/index.js'
+import { FacetColumns } from '../../server/db/repositories/facet-columns.js'
+import type { DenialFilters } from '../../server/db/repositories/search.js'
+import { Importer } from '../../server/services/importer.js'
+import { generate } from '../../fixtures/generate.js'
+import { tempDir } from '../helpers/build.js'
+
+const FILTERS: Array<[string, DenialFilters]> = [
+  ['action glob', { action: 'kms:*' }],
+  ['action exact, other case', { action: 'S3:GETOBJECT' }],
+  ['service', { service: 's3' }],
+  ['service + decision', { service: 'ec2', decision: 'explicit-deny' }],
+  ['principal glob', { principal: 'arn:aws:iam::111122223333:role/data-*' }],
+  ['account', { account: '444455556666' }],
+  ['condition key', { condition: ['aws:SourceIp'] }],
+  ['condition key=value', { condition: ['aws:Region=eu-west-1'] }],
+  ['q substring', { q: 'ml-training' }],
+  ['q short', { q: 'ec' }],
+  ['since', { since: '2026-11-10T00:00:00.000Z' }],
+  ['since + until', { since: '2026-11-01T00:00:00.000Z', until: '2026-11-05T00:00:00.000Z' }],
+  ['nothing matches', { action: 'nosuch:Thing' }],
+  // Decided in memory: the same answers as SQL's NOCASE, LIKE and = for every shape of pattern.
+  ['action glob, other case', { action: 'KMS:*' }],
+  ['action ? wildcard', { action: 'kms:?ecrypt' }],
+  ['action inner glob', { action: 'ec2:*Instances' }],
+  ['action star', { action: '*' }],
+  ['action with LIKE and regex characters', { action: '%_.(x)[a]\\*+$^|{1}/-' }],
+  ['action, non-ASCII case is not folded', { action: 'ÉC2:*' }],
+  ['service, other case', { service: 'S3' }],
+  ['account + kind', { account: '111122223333', kind: 'decoded' }],
+  ['policy type', { policyType: 'scp' }],
+  ['columns and SQL together', { service: 'iam', condition: ['aws:SourceIp'], since: '2026-11-01T00:00:00.000Z' }],
+  ['columns and q', { decision: 'explicit-deny', q: 'data' }],
+  ['q and a window (q through SQL)', { q: 'data', since: '2026-11-10T00:00:00.000Z' }],
+  ['q with FTS5 syntax and quotes', { q: 'role" OR "x*' }],
+  ['columns and principal glob', { action: 'iam:*', principal: 'arn:aws:iam::*:role/data-*' }],
+  ['principal, exact user', { principal: 'arn:aws:iam::444455556666:user/carol' }],
+  ['principal, exact role (its sessions too)', { principal: 'arn:aws:iam::111122223333:role/data-etl' }],
+  ['principal, other case (GLOB is case-sensitive)', { principal: 'ARN:aws:iam::*:role/data-*' }],
+  ['principal ? and regex characters', { principal: 'arn:aws:iam::11112222333?:role/(data)-[x]*' }],
+  ['principal ?', { principal: 'arn:aws:iam::11112222333?:role/data-*' }],
+  ['principal, sessions by glob', { principal: 'arn:aws:sts::*:assumed-role/*' }],
+  // Few candidates from memory, SQL checks them; many, SQL's matches checked in memory.
+  ['principal + condition + since (few candidates)', { condition: ['aws:Region=eu-west-1'], principal: 'arn:aws:iam::111122223333:role/data-*', since: '2026-11-01T00:00:00.000Z' }],
+  ['decision + since (many candidates)', { decision: 'implicit-deny', since: '2026-11-01T00:00:00.000Z' }],
+  ['service + q + window', { service: 's3', q: 'analytics', since: '2026-10-20T00:00:00.000Z', until: '2026-11-15T00:00:00.000Z' }],
+  ['everything but unfiltered', { decision: 'implicit-deny' }]
+]
+
+/** The same search through the columns and through a pass over the matching rows: same total, same facets. */
+function agree (t: Test, db: DB, label: string): void {
+  const withColumns = repositoriesOn(db, { facetColumns: true }).search
+  const onePass = repositoriesOn(db).search
+  for (const [name, f] of FILTERS) {
+    const a = withColumns.search(f, { facetLimit: 1000 })
+    const b = onePass.search(f, { facetLimit: 1000 })
+    t.equal(a.total, b.total, `${label}, ${name}: total ${b.total}`)
+    t.same(a.facets, b.facets, `${label}, ${name}: facets`)
+    t.same(a.items, b.items, `${label}, ${name}: items`)
+  }
+}
+
+async function importGenerated (db: DB, n: number, seed: number, source: string): Promise<void> {
+  const repos = repositoriesOn(db)
+  const text = [...generate(n, { seed, end: '2026-11-20T00:00:00Z', days: 40 })].join('\n')
+  await new Importer(repos.writer, repos.imports).run(readTextRecords(text, source), { batchSize: 500 })
+}
+
+t.test('filtered facets from the columns equal those read from the rows', async t => {
+  const db = openDatabase(path.join(tempDir(t), 'facets.db'))
+  t.teardown(() => { db.close() })
+  await importGenerated(db, 4000, 11, 'a.ndjson')
+  t.ok((db.prepare('SELECT count(*) FROM denials').pluck().get() as number) > 500, 'a few hundred denials')
+  agree(t, db, 'first import')
+  // One repository across imports: its columns load only the new denials, and agree again.
+  const kept = repositoriesOn(db, { facetColumns: true }).search
+  const before = kept.search({ service: 's3' }).total
+  await importGenerated(db, 3000, 12, 'b.ndjson')
+  const after = kept.search({ service: 's3' }, { facetLimit: 1000 })
+  const direct = repositoriesOn(db).search.search({ service: 's3' }, { facetLimit: 1000 })
+  t.ok(after.total > before, 'the later import is counted')
+  t.equal(after.total, direct.total)
+  t.same(after.facets, direct.facets, 'a kept repository loads what was added since')
+  agree(t, db, 'second import')
+})
+
+t.test('a deleted denial whose id is reused is counted under its new values', async t => {
+  const db = openDatabase(path.join(tempDir(t), 'reuse.db'))
+  t.teardown(() => { db.close() })
+  await importGenerated(db, 600, 21, 'a.ndjson')
+  const search = repositoriesOn(db, { facetColumns: true }).search
+  const max = db.prepare('SELECT max(id) FROM denials').pluck().get() as number
+  const first = search.search({ decision: 'implicit-deny' }, { facetLimit: 1000 })
+  t.ok(first.total > 0)
+  // The newest denial goes (as a decoded placeholder does), and a different one takes its id.
+  const row = db.prepare('SELECT * FROM denials WHERE id = ?').get(max) as Record<string, unknown>
+  db.prepare('DELETE FROM occurrences WHERE denial_id = ?').run(max)
+  db.prepare('DELETE FROM conditions WHERE denial_id = ?').run(max)
+  db.prepare('DELETE FROM denial_terms WHERE denial_id = ?').run(max)
+  db.prepare('DELETE FROM statements WHERE denial_id = ?').run(max)
+  db.prepare('DELETE FROM messages WHERE denial_id = ?').run(max)
+  db.prepare('DELETE FROM denials WHERE id = ?').run(max)
+  t.equal(db.prepare("SELECT n FROM counters WHERE name = 'denials_deleted'").pluck().get(), 1, 'the trigger counts the deletion')
+  const reused = Number(db.prepare(`INSERT INTO denials (content_hash, decision, principal_arn, principal_account, action, service, kind, key_ids, first_seen, last_seen, created_at)
+    VALUES ('reused', 'implicit-deny', 'arn:aws:iam::999999999999:user/new', '999999999999', 'brandnew:Action', 'brandnew', ?, '', '2026-11-19T00:00:00Z', '2026-11-19T00:00:00Z', '2026-11-19T00:00:00Z')`)
+    .run(row.kind).lastInsertRowid)
+  t.equal(reused, max, 'SQLite hands the id out again')
+  const again = search.search({ decision: 'implicit-deny' }, { facetLimit: 1000 })
+  const direct = repositoriesOn(db).search.search({ decision: 'implicit-deny' }, { facetLimit: 1000 })
+  t.same(again.facets, direct.facets, 'counted under the new denial\'s values, not the deleted one\'s')
+  t.ok(again.facets!.service.some(v => v.value === 'brandnew'), 'the new service is a facet value')
+  t.ok(again.facets!.account.some(v => v.value === '999999999999'))
+})
+
+t.test('the columns count what a GROUP BY counts, and load only what was added', async t => {
+  const db = openDatabase(path.join(tempDir(t), 'direct.db'))
+  t.teardown(() => { db.close() })
+  await importGenerated(db, 800, 31, 'a.ndjson')
+  const columns = new FacetColumns(db)
+  columns.refresh()
+  const check = (label: string): void => {
+    const ids = db.prepare("SELECT id FROM denials WHERE service = 'kms' OR decision = 'explicit-deny'").pluck().all() as number[]
+    const counts = columns.count(ids)
+    const group = (expr: string): Map<string, number> => new Map(db.prepare(`SELECT ${expr}, count(*) FROM denials WHERE (service = 'kms' OR decision = 'explicit-deny') AND ${expr} IS NOT NULL GROUP BY 1`).raw().all() as Array<[string, number]>)
+    t.same(counts.facets.action, group('action'), `${label}: action`)
+    t.same(counts.facets.principal, group('coalesce(role_arn, principal_arn)'), `${label}: principal`)
+    t.same(counts.facets.service, group('service'), `${label}: service`)
+    t.same(counts.facets.decision, group('decision'), `${label}: decision`)
+    t.same(counts.keys, new Map(db.prepare("SELECT key_id, count(*) FROM conditions WHERE value_index = 0 AND denial_id IN (SELECT id FROM denials WHERE service = 'kms' OR decision = 'explicit-deny') GROUP BY 1").raw().all() as Array<[number, number]>), `${label}: condition keys`)
+  }
+  check('loaded')
+  const loaded = db.prepare('SELECT max(id) FROM denials').pluck().get() as number
+  await importGenerated(db, 800, 32, 'b.ndjson')
+  // Not refreshed: the new denials are not in the columns yet and are not counted.
+  const newer = db.prepare('SELECT id FROM denials WHERE id > ?').pluck().all(loaded) as number[]
+  t.ok(newer.length > 0)
+  const notYet = columns.count(newer)
+  t.same([...notYet.facets.decision.values()], [], 'ids past the loaded ones count nothing until refresh')
+  columns.refresh()
+  t.equal([...columns.count(newer).facets.decision.values()].reduce((a, b) => a + b, 0), newer.length, 'refresh loads them')
+  check('refreshed')
+})
+
+t.test('warming loads the columns a chunk at a time in the background, and stops quietly when the database closes', async t => {
+  const db = openDatabase(path.join(tempDir(t), 'warm.db'))
+  await importGenerated(db, 2000, 61, 'a.ndjson')
+  const ids = db.prepare('SELECT id FROM denials').pluck().all() as number[]
+  const columns = new FacetColumns(db, 100)
+  t.same([...columns.count(ids).facets.decision.values()], [], 'nothing loaded before')
+  let turns = 0
+  const ticking = setInterval(() => { turns++ }, 0)
+  await columns.warm()
+  clearInterval(ticking)
+  t.ok(turns > 0, `the event loop turned ${turns} times while loading ${ids.length} denials 100 at a time`)
+  t.equal([...columns.count(ids).facets.decision.values()].reduce((a, b) => a + b, 0), ids.length, 'every denial loaded')
+  // The server closing while they load.
+  const other = new FacetColumns(db, 100)
+  const warming = other.warm()
+  db.close()
+  await t.resolves(warming, 'no error once the database is closed')
+  t.ok(other.count(ids).facets.decision.size > 0, 'what was loaded before stays')
+})
