@@ -6,6 +6,13 @@ import { fail } from './cli/common.js'
 import { readEnv } from './config.js'
 import { packageVersion } from './paths.js'
 
+// Output piped into a reader that stops early (`whydenied search | head`): the reader has what it
+// wanted, so stop quietly, as Unix tools do on SIGPIPE, instead of an EPIPE stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0)
+  throw err
+})
+
 const program = new Command()
   .name('whydenied')
   .description('Local, offline analyzer for decoded AWS authorization failure messages')

@@ -2,7 +2,10 @@ import t from 'tap'
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { DECODED_FIXTURES, tempDir } from '../helpers/build.js'
-import { runCli } from '../helpers/cli.js'
+import { CLI, runCli } from '../helpers/cli.js'
+import { nodeChild } from '../helpers/node-child.js'
+import { spawn } from 'node:child_process'
+import { generate } from '../../fixtures/generate.js'
 
 t.test('import a directory, then again: all duplicates; --json shape; exit codes', async t => {
   const dir = tempDir(t)
@@ -126,4 +129,24 @@ t.test('a newer database is refused with a clear message', async t => {
   t.equal(r.code, 1)
   t.match(r.stderr, /schema version 999, newer than this whydenied understands/)
   t.equal(readdirSync(path.dirname(db)).filter(f => f.endsWith('.db')).length, 1)
+})
+
+t.test('search piped into a reader that stops early (search | head) exits quietly', async t => {
+  const dir = tempDir(t)
+  const db = path.join(dir, 'w.db')
+  const input = path.join(dir, 'many.ndjson')
+  writeFileSync(input, [...generate(1500, { seed: 71, mode: 'distinct', end: '2026-11-20T00:00:00Z', days: 10 })].join('\n'))
+  t.equal((await runCli(['import', '--db', db, input])).code, 0)
+  const args = ['search', '--db', db, '--format', 'tsv', '--limit', '500']
+  const whole = await runCli(args)
+  t.ok(whole.stdout.length > 64 * 1024, `a page of output to write (${whole.stdout.length} bytes)`)
+  const run = nodeChild([CLI, ...args], { ...process.env, WHYDENIED_DB: '' })
+  const child = spawn(run.command, run.args, { env: run.env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr.setEncoding('utf8').on('data', d => { stderr += d })
+  // The reader goes away before the output is written, as head does once it has its lines.
+  child.stdout.destroy()
+  const code = await new Promise<number | null>(resolve => child.on('close', resolve))
+  t.equal(code, 0, 'exit 0')
+  t.equal(stderr, '', 'no EPIPE stack trace')
 })
