@@ -5,7 +5,7 @@ import { readTextRecords } from '../../server/ingest/index.js'
 import { openDatabase, type DB } from '../../server/db/connection.js'
 import { repositoriesOn } from '../../server/db/index.js'
 import { FacetColumns } from '../../server/db/repositories/facet-columns.js'
-import type { DenialFilters } from '../../server/db/repositories/search.js'
+import { buildWhere, type DenialFilters } from '../../server/db/repositories/search.js'
 import { Importer } from '../../server/services/importer.js'
 import { generate } from '../../fixtures/generate.js'
 import { tempDir } from '../helpers/build.js'
@@ -62,6 +62,13 @@ function agree (t: Test, db: DB, label: string): void {
     t.equal(a.total, b.total, `${label}, ${name}: total ${b.total}`)
     t.same(a.facets, b.facets, `${label}, ${name}: facets`)
     t.same(a.items, b.items, `${label}, ${name}: items`)
+    // A condition key's values under the filters (the list's drill-down), as a GROUP BY counts them.
+    const w = buildWhere(f)
+    const direct = db.prepare(`SELECT s.value AS value, count(DISTINCT c.denial_id) AS count FROM conditions c JOIN strings s ON s.id = c.value_id
+      WHERE c.key_id = (SELECT id FROM condition_keys WHERE key = 'aws:SourceIp') AND c.denial_id IN (SELECT d.id FROM denials d WHERE ${w.sql})
+      GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 50`).all(...w.params)
+    t.same(withColumns.conditionValues(f, 'aws:SourceIp', 50), direct, `${label}, ${name}: condition values (columns)`)
+    t.same(onePass.conditionValues(f, 'aws:SourceIp', 50), direct, `${label}, ${name}: condition values (one pass)`)
   }
 }
 

@@ -42,6 +42,9 @@ export const MAX_LIMIT = 500
 /** At most this many candidates from the facet columns (and a twentieth of the denials) are handed to SQL for its other filters (a row read each). */
 const SQL_CHECKS_CANDIDATES = 50_000
 
+/** Up to this many matching ids, a condition key's values are counted from their own rows (a primary-key seek each). */
+const IDS_FOR_CONDITION_VALUES = 20_000
+
 /** An index entry walked costs about this fraction of a row read and sorted (measured: ~0.3 µs vs ~1.5 µs). */
 const WALK_ENTRIES_PER_ROW = 4
 /** A walk stops after this many times the entries expected (or the matches, if more), and sorts instead. */
@@ -434,6 +437,21 @@ export class SearchRepository {
   /** Values of one condition key under the filters, for drilling down from a key facet. */
   conditionValues (filters: DenialFilters, key: string, limit = 10): FacetValue[] {
     const where = buildWhere(filters)
+    if (where.sql !== '1') {
+      // Filtered: the matching ids first (the fast paths above), then their conditions of this key,
+      // each denial's found by its primary key. The SQL below reads every denial of the key instead
+      // (167,000 for aws:Region at 1M denials; the list filtered on a condition, a principal glob and
+      // a window spent 273 ms here). From ~20,000 ids on, both cost about the same (measured).
+      const counted = this.db.transaction(() => {
+        const ids = this.matchingIds(filters, where)
+        if (ids.length > IDS_FOR_CONDITION_VALUES) return null
+        return this.db.prepare<[string, string, number], FacetValue>(
+          `SELECT s.value AS value, n AS count FROM (SELECT c.value_id, count(DISTINCT c.denial_id) AS n FROM conditions c
+           WHERE c.denial_id IN (SELECT value FROM json_each(?)) AND c.key_id = (SELECT id FROM condition_keys WHERE key = ?) GROUP BY c.value_id)
+           JOIN strings s ON s.id = value_id ORDER BY 2 DESC, 1 LIMIT ?`).all(JSON.stringify(ids), key, limit)
+      })()
+      if (counted !== null) return counted
+    }
     return this.db.prepare<unknown[], FacetValue>(
       `SELECT s.value AS value, n AS count FROM (SELECT c.value_id, count(DISTINCT c.denial_id) AS n FROM conditions c
        WHERE c.key_id = (SELECT id FROM condition_keys WHERE key = ?) AND c.denial_id IN (SELECT d.id FROM denials d WHERE ${where.sql}) GROUP BY c.value_id)
