@@ -132,6 +132,12 @@ export interface ImportOptions {
    * of parsed batches and skipped events from piling up to hundreds of MB.
    */
   collectGarbageAboveMb?: number
+  /**
+   * Keep V8's young generation to Node 20's size (boundYoungGeneration) without forcing collections:
+   * for imports inside the server, a long-lived process whose memory counts as much as the CLI's.
+   * A function is called instead (tests count the calls).
+   */
+  boundYoungGeneration?: boolean | (() => void)
   /** The parse worker's heap limit in MiB (default 64, at least MIN_WORKER_HEAP_MB); tests set a small one to make it fail. */
   workerHeapMb?: number
   /** Told when the parse worker fails (its chunks are then parsed on this thread); the import goes on. */
@@ -142,7 +148,7 @@ export interface ImportOptions {
  * For imports inside the server: short write transactions, so that searches and pages are answered
  * between them (the CLI keeps large batches, which are faster).
  */
-export const SERVER_IMPORT_OPTIONS = { batchSize: 250, batchBytes: 1024 * 1024 } as const
+export const SERVER_IMPORT_OPTIONS = { batchSize: 250, batchBytes: 1024 * 1024, boundYoungGeneration: true } as const
 
 /** For `whydenied import` (and the benchmark, which must measure the same thing): a process of its own. */
 export const CLI_IMPORT_OPTIONS = { collectGarbage: true, collectGarbageAboveMb: 256 } as const
@@ -345,10 +351,13 @@ export class Importer {
     const gc = collect === null || aboveMb === undefined
       ? collect
       : () => { if (process.memoryUsage.rss() > aboveMb * 1024 * 1024) collect() }
+    const bound = typeof opts.boundYoungGeneration === 'function'
+      ? opts.boundYoungGeneration
+      : gc !== null || opts.boundYoungGeneration === true ? boundYoungGeneration : null
     let lastYield = performance.now()
     const maybeYield = async (): Promise<void> => {
       if (performance.now() - lastYield < YIELD_AFTER_MS) return
-      if (gc !== null) boundYoungGeneration()
+      bound?.()
       await yieldToLoop()
       lastYield = performance.now()
     }
@@ -361,8 +370,8 @@ export class Importer {
       bytesInBatch = 0
       batchRejects = []
       rejectsToCount = 0
+      bound?.()
       if (gc !== null) {
-        boundYoungGeneration()
         gc()
         readSinceGc = 0
       }
