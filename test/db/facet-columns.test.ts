@@ -81,7 +81,8 @@ function agree (t: Test, db: DB, label: string): void {
   // Condition filters and open windows read as id lists whatever the number of candidates (on a large database, from 2,000).
   const conditionLists = repositoriesOn(db, { facetColumns: true, idListsAbove: 0 }).search
   const onePass = repositoriesOn(db).search
-  for (const [name, f] of FILTERS) {
+  const notHeld = repositoriesOn(db, { facetColumns: true, heldKeyValues: 0 }).search
+  for (const [name, f] of [...FILTERS, ['no filter', {}] as [string, DenialFilters]]) {
     const a = withColumns.search(f, { facetLimit: 1000 })
     const b = onePass.search(f, { facetLimit: 1000 })
     const c = conditionLists.search(f, { facetLimit: 1000 })
@@ -92,14 +93,23 @@ function agree (t: Test, db: DB, label: string): void {
     t.same(a.facets, b.facets, `${label}, ${name}: facets`)
     t.same(a.items, b.items, `${label}, ${name}: items`)
     t.same(c, a, `${label}, ${name}: conditions and window as id lists`)
-    // A condition key's values under the filters (the list's drill-down), as a GROUP BY counts them.
-    const w = buildWhere(f)
-    const direct = db.prepare(`SELECT s.value AS value, count(DISTINCT c.denial_id) AS count FROM conditions c JOIN strings s ON s.id = c.value_id
-      WHERE c.key_id = (SELECT id FROM condition_keys WHERE key = 'aws:SourceIp') AND c.denial_id IN (SELECT d.id FROM denials d WHERE ${w.sql})
-      GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 50`).all(...w.params)
-    t.same(withColumns.conditionValues(f, 'aws:SourceIp', 50), direct, `${label}, ${name}: condition values (columns)`)
-    t.same(onePass.conditionValues(f, 'aws:SourceIp', 50), direct, `${label}, ${name}: condition values (one pass)`)
+    // A condition key's values under the filters (the list's drill-down), as a GROUP BY counts them:
+    // held in memory (the server), not held (too many values), and read by SQL (the CLI).
+    for (const key of ['aws:SourceIp', 'aws:Region']) {
+      const expected = valuesBySql(db, f, key)
+      t.same(withColumns.conditionValues(f, key, 50), expected, `${label}, ${name}: ${key} values (held)`)
+      t.same(notHeld.conditionValues(f, key, 50), expected, `${label}, ${name}: ${key} values (not held)`)
+      t.same(onePass.conditionValues(f, key, 50), expected, `${label}, ${name}: ${key} values (one pass)`)
+    }
   }
+}
+
+/** The list's drill-down as a GROUP BY over the matching denials: each value's denials, most first, ties by value. */
+function valuesBySql (db: DB, f: DenialFilters, key: string, limit = 50): unknown[] {
+  const w = buildWhere(f)
+  return db.prepare(`SELECT s.value AS value, count(DISTINCT c.denial_id) AS count FROM conditions c JOIN strings s ON s.id = c.value_id
+    WHERE c.key_id = (SELECT id FROM condition_keys WHERE key = ?) AND c.denial_id IN (SELECT d.id FROM denials d WHERE ${w.sql})
+    GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?`).all(key, ...w.params, limit)
 }
 
 async function importGenerated (db: DB, n: number, seed: number, source: string): Promise<void> {
@@ -181,6 +191,51 @@ t.test('the columns count what a GROUP BY counts, and load only what was added',
   columns.refresh()
   t.equal([...columns.count(newer).facets.decision.values()].reduce((a, b) => a + b, 0), newer.length, 'refresh loads them')
   check('refreshed')
+})
+
+t.test('the drill-down values held in memory are a GROUP BY\'s, after later imports and an id reused after a deletion', async t => {
+  const db = openDatabase(path.join(tempDir(t), 'values.db'))
+  t.teardown(() => { db.close() })
+  await importGenerated(db, 800, 41, 'a.ndjson')
+  // Kept across the changes below, as the server keeps its repository; one holding keys of at most 3 values.
+  const kept = repositoriesOn(db, { facetColumns: true }).search
+  const small = repositoriesOn(db, { facetColumns: true, heldKeyValues: 3 }).search
+  const keys = [...db.prepare('SELECT key FROM condition_keys').pluck().all() as string[], 'AWS:REGION', 'nosuch:Key']
+  t.ok(keys.length > 5, `${keys.length} keys`)
+  const shapes: Array<[string, DenialFilters]> = [
+    ['no filter', {}],
+    ['service', { service: 's3' }],
+    ['decision + since', { decision: 'implicit-deny', since: '2026-11-10T00:00:00.000Z' }],
+    ['q', { q: 'data' }],
+    ['nothing matches', { action: 'nosuch:Thing' }]
+  ]
+  const check = (label: string): void => {
+    for (const [name, f] of shapes) {
+      for (const key of keys) {
+        const expected = valuesBySql(db, f, key, 7)
+        t.same(kept.conditionValues(f, key, 7), expected, `${label}, ${name}, ${key}`)
+        t.same(small.conditionValues(f, key, 7), expected, `${label}, ${name}, ${key} (keys of at most 3 values)`)
+      }
+    }
+  }
+  check('first import')
+  await importGenerated(db, 800, 42, 'b.ndjson')
+  check('after a later import')
+  // The newest denial goes, and one holding a new aws:Region value takes its id.
+  const max = db.prepare('SELECT max(id) FROM denials').pluck().get() as number
+  const row = db.prepare('SELECT * FROM denials WHERE id = ?').get(max) as Record<string, unknown>
+  for (const table of ['occurrences', 'conditions', 'denial_terms', 'statements', 'messages']) db.prepare(`DELETE FROM ${table} WHERE denial_id = ?`).run(max)
+  db.prepare('DELETE FROM denials WHERE id = ?').run(max)
+  const reused = Number(db.prepare(`INSERT INTO denials (content_hash, decision, principal_arn, principal_account, action, service, kind, key_ids, first_seen, last_seen, created_at)
+    VALUES ('reused', 'implicit-deny', 'arn:aws:iam::999999999999:user/new', '999999999999', 's3:GetObject', 's3', ?, '', '2026-11-19T00:00:00Z', '2026-11-19T00:00:00Z', '2026-11-19T00:00:00Z')`)
+    .run(row.kind).lastInsertRowid)
+  t.equal(reused, max, 'SQLite hands the id out again')
+  const region = db.prepare("SELECT id, key FROM condition_keys WHERE key = 'aws:Region'").get() as { id: number, key: string }
+  const sid = (v: string): number => Number(db.prepare('INSERT INTO strings (value) VALUES (?) ON CONFLICT (value) DO UPDATE SET value = value RETURNING id').pluck().get(v))
+  db.prepare('INSERT INTO conditions (denial_id, position, key_id, key_sid, value_id, value_index) VALUES (?, 0, ?, ?, ?, 0), (?, 1, ?, ?, ?, 1)')
+    .run(max, region.id, sid(region.key), sid('xx-new-1'), max, region.id, sid(region.key), sid('xx-new-2'))
+  check('after an id reused')
+  t.ok(kept.conditionValues({ service: 's3' }, 'aws:Region', 1000).some(v => v.value === 'xx-new-2'), 'the new denial\'s second value is counted')
 })
 
 t.test('warming loads the columns a chunk at a time in the background, and stops quietly when the database closes', async t => {
