@@ -1,14 +1,12 @@
 /** The server's in-memory facet columns give the same totals and facets as reading the matching rows, as denials are added, deleted and their ids reused. */
 import t, { type Test } from 'tap'
 import path from 'node:path'
-import { readTextRecords } from '../../server/ingest/index.js'
 import { openDatabase, type DB } from '../../server/db/connection.js'
 import { repositoriesOn } from '../../server/db/index.js'
 import { FacetColumns } from '../../server/db/repositories/facet-columns.js'
 import { buildWhere, type DenialFilters } from '../../server/db/repositories/search.js'
-import { Importer } from '../../server/services/importer.js'
-import { generate } from '../../fixtures/generate.js'
 import { tempDir } from '../helpers/build.js'
+import { importGenerated } from '../helpers/generated-store.js'
 
 const FILTERS: Array<[string, DenialFilters]> = [
   ['action glob', { action: 'kms:*' }],
@@ -112,22 +110,21 @@ function valuesBySql (db: DB, f: DenialFilters, key: string, limit = 50): unknow
     GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?`).all(key, ...w.params, limit)
 }
 
-async function importGenerated (db: DB, n: number, seed: number, source: string): Promise<void> {
-  const repos = repositoriesOn(db)
-  const text = [...generate(n, { seed, end: '2026-11-20T00:00:00Z', days: 40 })].join('\n')
-  await new Importer(repos.writer, repos.imports).run(readTextRecords(text, source), { batchSize: 500 })
+/** `n` generated messages over the 40 days before 2026-11-20. */
+async function importSeeded (db: DB, n: number, seed: number, source: string): Promise<void> {
+  await importGenerated(db, n, { seed, end: '2026-11-20T00:00:00Z', days: 40 }, source)
 }
 
 t.test('filtered facets from the columns equal those read from the rows', async t => {
   const db = openDatabase(path.join(tempDir(t), 'facets.db'))
   t.teardown(() => { db.close() })
-  await importGenerated(db, 4000, 11, 'a.ndjson')
+  await importSeeded(db, 4000, 11, 'a.ndjson')
   t.ok((db.prepare('SELECT count(*) FROM denials').pluck().get() as number) > 500, 'a few hundred denials')
   agree(t, db, 'first import')
   // One repository across imports: its columns load only the new denials, and agree again.
   const kept = repositoriesOn(db, { facetColumns: true }).search
   const before = kept.search({ service: 's3' }).total
-  await importGenerated(db, 3000, 12, 'b.ndjson')
+  await importSeeded(db, 3000, 12, 'b.ndjson')
   const after = kept.search({ service: 's3' }, { facetLimit: 1000 })
   const direct = repositoriesOn(db).search.search({ service: 's3' }, { facetLimit: 1000 })
   t.ok(after.total > before, 'the later import is counted')
@@ -139,7 +136,7 @@ t.test('filtered facets from the columns equal those read from the rows', async 
 t.test('a deleted denial whose id is reused is counted under its new values', async t => {
   const db = openDatabase(path.join(tempDir(t), 'reuse.db'))
   t.teardown(() => { db.close() })
-  await importGenerated(db, 600, 21, 'a.ndjson')
+  await importSeeded(db, 600, 21, 'a.ndjson')
   const search = repositoriesOn(db, { facetColumns: true }).search
   const max = db.prepare('SELECT max(id) FROM denials').pluck().get() as number
   const first = search.search({ decision: 'implicit-deny' }, { facetLimit: 1000 })
@@ -167,7 +164,7 @@ t.test('a deleted denial whose id is reused is counted under its new values', as
 t.test('the columns count what a GROUP BY counts, and load only what was added', async t => {
   const db = openDatabase(path.join(tempDir(t), 'direct.db'))
   t.teardown(() => { db.close() })
-  await importGenerated(db, 800, 31, 'a.ndjson')
+  await importSeeded(db, 800, 31, 'a.ndjson')
   const columns = new FacetColumns(db)
   columns.refresh()
   const check = (label: string): void => {
@@ -182,7 +179,7 @@ t.test('the columns count what a GROUP BY counts, and load only what was added',
   }
   check('loaded')
   const loaded = db.prepare('SELECT max(id) FROM denials').pluck().get() as number
-  await importGenerated(db, 800, 32, 'b.ndjson')
+  await importSeeded(db, 800, 32, 'b.ndjson')
   // Not refreshed: the new denials are not in the columns yet and are not counted.
   const newer = db.prepare('SELECT id FROM denials WHERE id > ?').pluck().all(loaded) as number[]
   t.ok(newer.length > 0)
@@ -196,7 +193,7 @@ t.test('the columns count what a GROUP BY counts, and load only what was added',
 t.test('the drill-down values held in memory are a GROUP BY\'s, after later imports and an id reused after a deletion', async t => {
   const db = openDatabase(path.join(tempDir(t), 'values.db'))
   t.teardown(() => { db.close() })
-  await importGenerated(db, 800, 41, 'a.ndjson')
+  await importSeeded(db, 800, 41, 'a.ndjson')
   // Kept across the changes below, as the server keeps its repository; one holding keys of at most 3 values.
   const kept = repositoriesOn(db, { facetColumns: true }).search
   const small = repositoriesOn(db, { facetColumns: true, heldKeyValues: 3 }).search
@@ -219,7 +216,7 @@ t.test('the drill-down values held in memory are a GROUP BY\'s, after later impo
     }
   }
   check('first import')
-  await importGenerated(db, 800, 42, 'b.ndjson')
+  await importSeeded(db, 800, 42, 'b.ndjson')
   check('after a later import')
   // The newest denial goes, and one holding a new aws:Region value takes its id.
   const max = db.prepare('SELECT max(id) FROM denials').pluck().get() as number
@@ -240,7 +237,7 @@ t.test('the drill-down values held in memory are a GROUP BY\'s, after later impo
 
 t.test('warming loads the columns a chunk at a time in the background, and stops quietly when the database closes', async t => {
   const db = openDatabase(path.join(tempDir(t), 'warm.db'))
-  await importGenerated(db, 2000, 61, 'a.ndjson')
+  await importSeeded(db, 2000, 61, 'a.ndjson')
   const ids = db.prepare('SELECT id FROM denials').pluck().all() as number[]
   const columns = new FacetColumns(db, 100)
   t.same([...columns.count(ids).facets.decision.values()], [], 'nothing loaded before')

@@ -1,20 +1,10 @@
 /** A denial's similar denials (same principal and action; same action and resource) are the plain predicate's, however they are looked up. */
 import t from 'tap'
-import path from 'node:path'
-import { readTextRecords } from '../../server/ingest/index.js'
-import { openDatabase } from '../../server/db/connection.js'
-import { repositoriesOn } from '../../server/db/index.js'
 import { SUMMARY_COLUMNS } from '../../server/db/repositories/denial-rows.js'
-import { Importer } from '../../server/services/importer.js'
-import { generate } from '../../fixtures/generate.js'
-import { tempDir } from '../helpers/build.js'
+import { generatedStore } from '../helpers/generated-store.js'
 
 t.test('same principal and action: by the principal\'s indexes, the same denials as (role_arn = P OR principal_arn = P)', async t => {
-  const db = openDatabase(path.join(tempDir(t), 'similar.db'))
-  t.teardown(() => { db.close() })
-  const repos = repositoriesOn(db)
-  const text = [...generate(1500, { seed: 71, end: '2026-11-20T00:00:00Z', days: 30 })].join('\n')
-  await new Importer(repos.writer, repos.imports).run(readTextRecords(text, 'a.ndjson'), { batchSize: 500 })
+  const { db, repos } = await generatedStore(t, 'similar.db', 1500, { seed: 71, end: '2026-11-20T00:00:00Z', days: 30 })
   // Rows the indexes must not miss: a principal ARN equal to another denial's role, beside a role of its
   // own; the action in another case (action compares NOCASE).
   const some = db.prepare('SELECT * FROM denials WHERE role_arn IS NOT NULL LIMIT 1').get() as Record<string, unknown>
