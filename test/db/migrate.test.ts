@@ -150,3 +150,23 @@ t.test('0009: messages stored before it keep their text in raw and read back the
   t.ok(row.packed.length < decoded.length / 2, 'packed to well under half')
   t.equal(repos.denials.get(row.denial_id)!.raw, decoded, 'read back byte for byte, whitespace and all')
 })
+
+t.test('0010: the index of condition keys goes; a key filter finds what the conditions table holds, with and without the facet columns', async t => {
+  const file = path.join(tempDir(t), 'v5-events.db')
+  copyFileSync(path.join(import.meta.dirname, 'fixtures', 'schema-v5-events.db'), file)
+  const db = openDatabase(file)
+  t.teardown(() => db.close())
+  t.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION)
+  t.same(db.prepare("SELECT name FROM sqlite_master WHERE tbl_name = 'conditions' AND type = 'index' AND sql IS NOT NULL ORDER BY name").pluck().all(), ['idx_conditions_value'])
+  const keys = db.prepare('SELECT id, key FROM condition_keys ORDER BY id').all() as Array<{ id: number, key: string }>
+  t.ok(keys.length > 3, 'the migrated conditions have keys')
+  const server = repositoriesOn(db, { facetColumns: true }).search
+  const cli = repositoriesOn(db).search
+  for (const k of keys) {
+    const direct = db.prepare('SELECT DISTINCT denial_id FROM conditions WHERE key_id = ? ORDER BY 1').pluck().all(k.id)
+    for (const [label, search] of [['server', server], ['cli', cli]] as const) {
+      const found = search.search({ condition: [k.key.toUpperCase()] }, { limit: 500, facets: false }).items.map(d => d.id).sort((a, b) => a - b)
+      t.same(found, direct, `${k.key} (${label})`)
+    }
+  }
+})

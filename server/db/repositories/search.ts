@@ -95,9 +95,18 @@ const asciiLower = (s: string): string => s.replace(/[A-Z]+/g, m => m.toLowerCas
  * left to SQL. Kept beside buildWhere so the two stay the same (test/db/facet-columns.test.ts checks
  * it on every kind of filter).
  */
-export function columnTests (f: DenialFilters): { tests: ColumnTest[], rest: DenialFilters } {
+export function columnTests (f: DenialFilters): { tests: ColumnTest[], keys: string[], rest: DenialFilters } {
   const tests: ColumnTest[] = []
   const rest: DenialFilters = { ...f }
+  // A condition key without a value: whether the denial's key_ids hold it (migration 0010 dropped
+  // the index SQL used for it). The key is trimmed as buildWhere trims it (which also refuses an empty one).
+  const keys: string[] = []
+  if (f.condition) {
+    const withValue = f.condition.filter(c => c.includes('=') || c.trim() === '')
+    for (const c of f.condition) if (!c.includes('=') && c.trim() !== '') keys.push(c.trim())
+    if (withValue.length > 0) rest.condition = withValue
+    else delete rest.condition
+  }
   if (f.action) {
     // action is COLLATE NOCASE: = and LIKE compare ASCII letters case-insensitively.
     const pattern = asciiLower(f.action)
@@ -124,7 +133,7 @@ export function columnTests (f: DenialFilters): { tests: ColumnTest[], rest: Den
       delete rest[key]
     }
   }
-  return { tests, rest }
+  return { tests, keys, rest }
 }
 
 /**
@@ -232,6 +241,7 @@ export interface SearchRepositoryOptions {
 export class SearchRepository {
   private readonly columns: FacetColumns | null
   private readonly keyNames
+  private readonly keyId
   private readonly maxId
   private readonly count
   private readonly walkLastSeen
@@ -242,6 +252,7 @@ export class SearchRepository {
   constructor (private readonly db: DB, opts: SearchRepositoryOptions = {}) {
     this.columns = opts.facetColumns === true ? new FacetColumns(db) : null
     this.keyNames = db.prepare<[], { id: number, key: string }>('SELECT id, key FROM condition_keys')
+    this.keyId = db.prepare<[string], number>('SELECT id FROM condition_keys WHERE key = ?').pluck()
     this.maxId = db.prepare<[], number>('SELECT max(id) FROM denials').pluck()
     this.count = db.prepare<[], number>('SELECT count(*) FROM denials').pluck()
     const walkFrom = (index: string, col: string, after: boolean): Statement => db.prepare(
@@ -283,17 +294,19 @@ export class SearchRepository {
     const sqlIds = (w: Where): number[] => this.db.prepare<unknown[], number>(`SELECT d.id FROM denials d WHERE ${w.sql}`).pluck().all(...w.params)
     if (this.columns === null) return sqlIds(where)
     this.columns.refresh()
-    const { tests, rest } = columnTests(filters)
+    const { tests, keys: keyNames, rest } = columnTests(filters)
+    // Condition keys as condition_keys ids (NOCASE, as IAM compares keys); one not stored matches nothing (-1).
+    const keys = keyNames.map(k => this.keyId.get(k) ?? -1)
     // q with no other SQL filter: the matching denials straight from the two indexes that hold them
     // (distinct, no table read: 130 ms instead of 250 for 81,000 denials at 1M, on a loaded machine).
     const q = rest.q?.trim() ?? ''
     if (q.length >= 3 && buildWhere({ ...rest, q: undefined }).sql === '1') {
       const phrase = ftsPhrase(q)
-      return this.columns.filterIds(this.db.prepare<[string, string], number>(Q_DENIALS).pluck().all(phrase, phrase), tests)
+      return this.columns.filterIds(this.db.prepare<[string, string], number>(Q_DENIALS).pluck().all(phrase, phrase), tests, keys)
     }
-    if (tests.length === 0) return sqlIds(where)
+    if (tests.length === 0 && keys.length === 0) return sqlIds(where)
     const restWhere = buildWhere(rest)
-    const candidates = this.columns.matchIds(tests)
+    const candidates = this.columns.matchIds(tests, keys)
     if (restWhere.sql === '1') return candidates
     // Both kinds. Few candidates from memory: SQL checks only those rows. Many (a broad column filter,
     // e.g. service=s3, would cost a row read per candidate): an open time window's ids come from the
@@ -304,7 +317,10 @@ export class SearchRepository {
       return sqlIds({ sql: `d.id IN (SELECT value FROM json_each(?)) AND ${restWhere.sql}`, params: [JSON.stringify(candidates), ...restWhere.params] })
     }
     const openWindow = buildWhere({ ...rest, since: undefined }).sql === '1' && rest.until === undefined
-    return openWindow ? this.columns.filterIds(sqlIds(restWhere), tests) : sqlIds(where)
+    if (openWindow) return this.columns.filterIds(sqlIds(restWhere), tests, keys)
+    if (keys.length === 0) return sqlIds(where)
+    // The keys checked in memory: in SQL they would read the whole conditions table (no index since 0010).
+    return this.columns.filterIds(sqlIds(buildWhere({ ...filters, condition: rest.condition })), [], keys)
   }
 
   /** Load what the server keeps in memory (the facet columns) in the background; nothing without them. */
