@@ -58,7 +58,7 @@ export function repositoriesOn (db: DB, opts: SearchRepositoryOptions = {}): Rep
     writer: new DenialWriter(db, imports, events, rollups),
     imports,
     events,
-    search: new SearchRepository(db, { facetColumns: opts.facetColumns }),
+    search: new SearchRepository(db, opts),
     stats: new StatsRepository(db),
     reports: new ReportsRepository(db),
     policies: new PoliciesRepository(db)
