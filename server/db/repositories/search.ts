@@ -272,7 +272,6 @@ export class SearchRepository {
   private readonly keyId
   private readonly idListsAbove: number
   private readonly keyNames
-  private readonly keyId
   private readonly maxId
   private readonly count
   private readonly keyIds
@@ -290,7 +289,6 @@ export class SearchRepository {
     this.keyId = db.prepare<[string], number>('SELECT id FROM condition_keys WHERE key = ?').pluck()
     this.idListsAbove = opts.idListsAbove ?? ID_LISTS_ABOVE_CANDIDATES
     this.keyNames = db.prepare<[], { id: number, key: string }>('SELECT id, key FROM condition_keys')
-    this.keyId = db.prepare<[string], number>('SELECT id FROM condition_keys WHERE key = ?').pluck()
     this.maxId = db.prepare<[], number>('SELECT max(id) FROM denials').pluck()
     this.count = db.prepare<[], number>('SELECT count(*) FROM denials').pluck()
     this.keyIds = db.prepare<[string], string | null>(`SELECT group_concat(denial_id) FROM (${KEY_DENIALS})`).pluck()
@@ -339,11 +337,11 @@ export class SearchRepository {
     // denial's row to confirm it: 240 ms for aws:Region=eu-west-1's 167,000 at 1M denials, against
     // 11 ms for the list). Every conditions row has its denial (ON DELETE CASCADE).
     const conditions = filters.condition ?? []
-    this.columns?.refresh()
     if (conditions.length > 0 && conditions.length < 65_536 && buildWhere({ ...filters, condition: undefined }).sql === '1') {
       return this.withConditions(null, conditions)
     }
     if (this.columns === null) return sqlIds(where)
+    this.columns.refresh()
     const { tests, keys: keyNames, rest } = columnTests(filters)
     // Condition keys as condition_keys ids (NOCASE, as IAM compares keys); one not stored matches nothing (-1).
     const keys = keyNames.map(k => this.keyId.get(k) ?? -1)
@@ -390,6 +388,13 @@ export class SearchRepository {
     return this.columns.filterIds(sqlIds(buildWhere({ ...filters, condition: valueConditions })), [], keys)
   }
 
+  /** The denials holding condition key `key` (any value), ascending. */
+  private keyDenials (key: string): Iterable<number> {
+    if (this.columns === null) return idsOf(this.keyIds.get(key) ?? null)
+    this.columns.refresh()
+    return this.columns.matchIds([], [this.keyId.get(key) ?? -1])
+  }
+
   /** The `ids` (null: every denial) that hold every one of the condition filters (buildWhere's condition clauses, set-wise), ascending. */
   private withConditions (ids: readonly number[] | null, conditions: readonly string[]): number[] {
     const size = (this.maxId.get() ?? 0) + 1
@@ -398,11 +403,9 @@ export class SearchRepository {
     let n = 0
     for (const c of new Set(conditions)) {
       const { key, value } = conditionParts(c)
-      // A key alone: from the facet columns' key_ids when the server holds them (refreshed by
-      // matchingIds); SQL reads the whole conditions table for it (no index since migration 0010).
-      const list = value !== null
-        ? idsOf(this.valueIds.get(value, key) ?? null)
-        : this.columns !== null ? this.columns.matchIds([], [this.keyId.get(key) ?? -1]) : idsOf(this.keyIds.get(key) ?? null)
+      // A key alone: from the facet columns' key_ids when the server holds them; SQL reads the whole
+      // conditions table for it (no index since migration 0010).
+      const list = value !== null ? idsOf(this.valueIds.get(value, key) ?? null) : this.keyDenials(key)
       n++
       for (const id of list) if (id < size && held[id] === n - 1) held[id] = n
     }
