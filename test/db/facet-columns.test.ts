@@ -48,6 +48,16 @@ const FILTERS: Array<[string, DenialFilters]> = [
   ['decision + since (many candidates)', { decision: 'implicit-deny', since: '2026-11-01T00:00:00.000Z' }],
   ['service + q + window', { service: 's3', q: 'analytics', since: '2026-10-20T00:00:00.000Z', until: '2026-11-15T00:00:00.000Z' }],
   ['everything but unfiltered', { decision: 'implicit-deny' }],
+  // A condition key without a value, decided in memory from key_ids (migration 0010 dropped its index).
+  ['condition key, other case', { condition: ['AWS:SOURCEIP'] }],
+  ['condition key, spaces around', { condition: ['  aws:SourceIp '] }],
+  ['condition key not stored', { condition: ['aws:NoSuchKey'] }],
+  ['two condition keys', { condition: ['aws:SourceIp', 'aws:Region'] }],
+  ['condition key and key=value', { condition: ['aws:SourceIp', 'aws:Region=eu-west-1'] }],
+  ['condition key and q', { condition: ['aws:Region'], q: 'data' }],
+  ['condition key and an open window', { condition: ['aws:SourceIp'], since: '2026-11-10T00:00:00.000Z' }],
+  ['condition key, key=value, action glob and a closed window (many candidates)', { condition: ['aws:Region', 'aws:Region=eu-west-1'], action: '*', since: '2026-11-01T00:00:00.000Z', until: '2026-11-15T00:00:00.000Z' }],
+  ['condition key and principal glob (few candidates)', { condition: ['aws:SourceIp'], principal: 'arn:aws:iam::111122223333:role/data-*' }],
   // Condition filters read as id lists (alone, or intersected with the columns' candidates).
   ['condition + action', { condition: ['aws:Region=eu-west-1'], action: 'iam:PassRole' }],
   ['two conditions + service', { condition: ['aws:Region=eu-west-1', 'aws:SourceIp'], service: 'iam' }],
@@ -177,6 +187,10 @@ t.test('a deleted denial whose id is reused is counted under its new values', as
   t.same(again.facets, direct.facets, 'counted under the new denial\'s values, not the deleted one\'s')
   t.ok(again.facets!.service.some(v => v.value === 'brandnew'), 'the new service is a facet value')
   t.ok(again.facets!.account.some(v => v.value === '999999999999'))
+  // Its keys too: the reused id holds none, whatever the deleted denial held.
+  for (const condition of [['aws:Region'], ['aws:SourceIp']]) {
+    t.same(search.search({ condition }, { facetLimit: 1000 }), repositoriesOn(db).search.search({ condition }, { facetLimit: 1000 }), `${condition[0]!} after the id was reused`)
+  }
 })
 
 t.test('the columns count what a GROUP BY counts, and load only what was added', async t => {
@@ -194,6 +208,15 @@ t.test('the columns count what a GROUP BY counts, and load only what was added',
     t.same(counts.facets.service, group('service'), `${label}: service`)
     t.same(counts.facets.decision, group('decision'), `${label}: decision`)
     t.same(counts.keys, new Map(db.prepare("SELECT key_id, count(*) FROM conditions WHERE value_index = 0 AND denial_id IN (SELECT id FROM denials WHERE service = 'kms' OR decision = 'explicit-deny') GROUP BY 1").raw().all() as Array<[number, number]>), `${label}: condition keys`)
+    // The denials holding a key (or two), as the conditions table says.
+    const keyIds = db.prepare('SELECT id FROM condition_keys ORDER BY id').pluck().all() as number[]
+    t.ok(keyIds.length > 2)
+    const holding = (k: number): number[] => db.prepare('SELECT DISTINCT denial_id FROM conditions WHERE key_id = ? ORDER BY 1').pluck().all(k) as number[]
+    for (const k of keyIds) t.same(columns.matchIds([], [k]), holding(k), `${label}: denials holding key ${k}`)
+    const both = holding(keyIds[0]!).filter(id => holding(keyIds[1]!).includes(id))
+    t.same(columns.matchIds([], [keyIds[0]!, keyIds[1]!]), both, `${label}: denials holding two keys`)
+    t.same(columns.filterIds(ids, [], [keyIds[1]!]), ids.filter(id => holding(keyIds[1]!).includes(id)), `${label}: ids filtered by a key`)
+    t.same(columns.matchIds([], [-1]), [], `${label}: a key not stored holds nothing`)
   }
   check('loaded')
   const loaded = db.prepare('SELECT max(id) FROM denials').pluck().get() as number

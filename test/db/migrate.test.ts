@@ -10,6 +10,7 @@ import { repositoriesOn } from '../../server/db/index.js'
 import { Importer } from '../../server/services/importer.js'
 import { buildTestApp, tempDir } from '../helpers/build.js'
 import { CLOUDTRAIL_FIXTURES } from '../helpers/cloudtrail.js'
+import { generate } from '../../fixtures/generate.js'
 import { html, texts } from '../routes/pages/support.js'
 
 t.test('a new file is created, migrated to the latest version, in WAL mode', async t => {
@@ -149,4 +150,37 @@ t.test('0009: messages stored before it keep their text in raw and read back the
   t.equal(row.raw, '', 'the text is in packed')
   t.ok(row.packed.length < decoded.length / 2, 'packed to well under half')
   t.equal(repos.denials.get(row.denial_id)!.raw, decoded, 'read back byte for byte, whitespace and all')
+})
+
+t.test('0010: the index of condition keys goes, the substring index gathers 32 MiB before writing a segment; a key filter finds what the conditions table holds, with and without the facet columns', async t => {
+  const file = path.join(tempDir(t), 'v5-events.db')
+  copyFileSync(path.join(import.meta.dirname, 'fixtures', 'schema-v5-events.db'), file)
+  const db = openDatabase(file)
+  t.teardown(() => db.close())
+  t.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION)
+  t.same(db.prepare("SELECT name FROM sqlite_master WHERE tbl_name = 'conditions' AND type = 'index' AND sql IS NOT NULL ORDER BY name").pluck().all(), ['idx_conditions_value'])
+  t.equal(db.prepare("SELECT v FROM strings_fts_config WHERE k = 'hashsize'").pluck().get(), 32 * 1024 * 1024)
+  const keys = db.prepare('SELECT id, key FROM condition_keys ORDER BY id').all() as Array<{ id: number, key: string }>
+  t.ok(keys.length > 3, 'the migrated conditions have keys')
+  const server = repositoriesOn(db, { facetColumns: true }).search
+  const cli = repositoriesOn(db).search
+  for (const k of keys) {
+    const direct = db.prepare('SELECT DISTINCT denial_id FROM conditions WHERE key_id = ? ORDER BY 1').pluck().all(k.id)
+    for (const [label, search] of [['server', server], ['cli', cli]] as const) {
+      const found = search.search({ condition: [k.key.toUpperCase()] }, { limit: 500, facets: false }).items.map(d => d.id).sort((a, b) => a - b)
+      t.same(found, direct, `${k.key} (${label})`)
+    }
+  }
+  // Imports into it after the migration: q finds what a substring scan of the vocabulary finds.
+  const repos = repositoriesOn(db)
+  await new Importer(repos.writer, repos.imports).run(readTextRecords([...generate(600, { mode: 'distinct', seed: 5, end: '2026-11-27T00:00:00Z' })].join('\n'), 'more.ndjson'), { batchSize: 100 })
+  for (const q of ['data', 'eu-west', 'kms:Decrypt', 'ROLE/', '12345']) {
+    const like = `%${q}%`
+    const direct = db.prepare(`SELECT denial_id FROM conditions c JOIN strings s ON s.id = c.value_id WHERE s.value LIKE ?
+      UNION SELECT denial_id FROM denial_terms t JOIN strings s ON s.id = t.string_id WHERE s.value LIKE ? ORDER BY 1`).pluck().all(like, like)
+    for (const [label, search] of [['server', server], ['cli', cli]] as const) {
+      const found = search.search({ q }, { limit: 500, facets: false })
+      t.equal(found.total, direct.length, `q=${q}: ${direct.length} denials (${label})`)
+    }
+  }
 })

@@ -163,20 +163,36 @@ export class FacetColumns {
     this.loadedMax = id
   }
 
-  /** Among the loaded denials (after refresh()), the ids whose values pass every test, in id order. */
-  matchIds (tests: readonly ColumnTest[]): number[] {
-    const checks = this.checks(tests)
-    const out: number[] = []
-    for (let id = 1; id <= this.loadedMax; id++) if (passes(checks, id)) out.push(id)
-    return out
-  }
-
-  /** Those of `ids` that are loaded denials (ids from an index may outlive theirs) and whose values pass every test. */
-  filterIds (ids: readonly number[], tests: readonly ColumnTest[]): number[] {
+  /**
+   * Among the loaded denials (after refresh()), the ids whose values pass every test and that hold
+   * every condition key of `keys` (condition_keys ids), in id order.
+   */
+  matchIds (tests: readonly ColumnTest[], keys: readonly number[] = []): number[] {
     const checks = this.checks(tests)
     // decision is NOT NULL: code 0 there is an id with no denial.
     const decision = this.columns[COLUMNS.indexOf('decision')]!.data
-    return ids.filter(id => id <= this.loadedMax && decision[id] !== 0 && passes(checks, id))
+    const out: number[] = []
+    for (let id = 1; id <= this.loadedMax; id++) if (decision[id] !== 0 && passes(checks, id) && this.holds(id, keys)) out.push(id)
+    return out
+  }
+
+  /** Those of `ids` that are loaded denials (ids from an index may outlive theirs), whose values pass every test and that hold every key of `keys`. */
+  filterIds (ids: readonly number[], tests: readonly ColumnTest[], keys: readonly number[] = []): number[] {
+    const checks = this.checks(tests)
+    const decision = this.columns[COLUMNS.indexOf('decision')]!.data
+    return ids.filter(id => id <= this.loadedMax && decision[id] !== 0 && passes(checks, id) && this.holds(id, keys))
+  }
+
+  /** Whether denial `id` holds every condition key of `keys` (a denial has a dozen keys at most: a linear search). */
+  private holds (id: number, keys: readonly number[]): boolean {
+    const start = this.keyStart.data[id]!
+    const end = start + this.keyCount.data[id]!
+    for (const k of keys) {
+      let i = start
+      while (i < end && this.keyData[i] !== k) i++
+      if (i === end) return false
+    }
+    return true
   }
 
   /** Per test, for each of its columns, which values (by code) pass; NULL (code 0) never does. */
