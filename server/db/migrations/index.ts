@@ -8,8 +8,9 @@ import { importSkipped } from './0006-import-skipped.js'
 import { stringsRollups } from './0007-strings-rollups.js'
 import { denialDeletions } from './0008-denial-deletions.js'
 import { packedMessages } from './0009-packed-messages.js'
+import { occurrenceChanges } from './0010-occurrence-changes.js'
 import type { Migration } from './migration.js'
 
 export type { Migration }
 
-export const migrations: readonly Migration[] = [initial, reportSignature, occurrenceIdentity, policySnapshots, textAndEvents, importSkipped, stringsRollups, denialDeletions, packedMessages]
+export const migrations: readonly Migration[] = [initial, reportSignature, occurrenceIdentity, policySnapshots, textAndEvents, importSkipped, stringsRollups, denialDeletions, packedMessages, occurrenceChanges]

@@ -239,8 +239,9 @@ export class SearchRepository {
   private readonly walkOccurrences
   private readonly walkOccurrencesAfter
 
-  constructor (private readonly db: DB, opts: SearchRepositoryOptions = {}) {
-    this.columns = opts.facetColumns === true ? new FacetColumns(db) : null
+  /** `columns`: the facet columns to use when the store shares them (with reports); else built here if opts.facetColumns. */
+  constructor (private readonly db: DB, opts: SearchRepositoryOptions = {}, columns: FacetColumns | null = null) {
+    this.columns = columns ?? (opts.facetColumns === true ? new FacetColumns(db) : null)
     this.keyNames = db.prepare<[], { id: number, key: string }>('SELECT id, key FROM condition_keys')
     this.maxId = db.prepare<[], number>('SELECT max(id) FROM denials').pluck()
     this.count = db.prepare<[], number>('SELECT count(*) FROM denials').pluck()
