@@ -1,8 +1,8 @@
 /** The unit/integration split holds: no file that `npm run test:unit` runs starts whydenied, node, a browser or an AWS CLI. */
 import t from 'tap'
-import { readdirSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
-import { isUnitTest } from './helpers/kinds.js'
+import { isUnitTest, testFiles, unitShare, unitTestFiles } from './helpers/kinds.js'
 import { ROOT } from './helpers/build.js'
 
 // What starting another process looks like in this suite: the CLI and server helpers (the built CLI),
@@ -10,11 +10,8 @@ import { ROOT } from './helpers/build.js'
 // helpers/binaries.ts's find* functions).
 const STARTS_A_PROCESS = /helpers\/(cli|server|node-child)\.js'|\/browser\.js'|playwright-cor[e]|spawn\(process\.execPath|find(AwsCliV[12]|Boto3|Chromium)\(\)/
 
-const files = (dir: string): string[] => readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap(e =>
-  e.isDirectory() ? files(`${dir}/${e.name}`) : e.name.endsWith('.test.ts') ? [`${dir}/${e.name}`] : [])
-
 t.test('unit test files start no other process', async t => {
-  const all = files('test')
+  const all = testFiles()
   const unit = all.filter(isUnitTest)
   t.ok(unit.length > 40 && unit.length < all.length, `${unit.length} of ${all.length} files are unit tests`)
   for (const f of unit) t.notMatch(readFileSync(path.join(ROOT, f), 'utf8'), STARTS_A_PROCESS, `${f} runs in process`)
@@ -25,6 +22,40 @@ t.test('the rule', async t => {
   t.notOk(isUnitTest('test/cli/search-filters.test.ts'), 'test/cli/')
   t.notOk(isUnitTest('test/browser/pages.test.ts'), 'test/browser/')
   t.notOk(isUnitTest('test/ingest/utf16-stream.integration.test.ts'), '*.integration.test.ts')
-  t.notOk(isUnitTest('test/sts/clients.test.ts'), 'named before the rule')
+  t.notOk(isUnitTest('test/batches/unit-1.test.ts'), 'a batch of unit files')
   t.notOk(isUnitTest('test/helpers/cli.ts'), 'not a test file')
+})
+
+// tap's include globs in their simple form (`**/` any directories, `*` within one name): the glob
+// packages are tap's own dependencies, not ours, and these four patterns need no more.
+const globRegex = (g: string): RegExp => new RegExp(`^${g.split('**/').map(p => p.split('*').map(s => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')).join('(?:.*/)?')}$`)
+
+t.test('npm test runs every test file exactly once', async t => {
+  const taprc = readFileSync(path.join(ROOT, '.taprc'), 'utf8')
+  const include = [...taprc.matchAll(/^ {2}- "([^"]+)"$/gm)].map(m => globRegex(m[1]!))
+  t.ok(include.length >= 2, 'the include globs are read')
+  const all = testFiles()
+  const ran = all.filter(f => include.some(r => r.test(f)))
+  // The integration files by the globs, the unit files through the batches, no unit file by a glob.
+  t.same(ran.filter(f => !f.startsWith('test/batches/')), all.filter(f => !isUnitTest(f) && !f.startsWith('test/batches/')), 'integration files, by the globs')
+  const batches = ran.filter(f => f.startsWith('test/batches/'))
+  const shares = batches.map(f => {
+    const m = /await runShare\((\d+), (\d+)\)/.exec(readFileSync(path.join(ROOT, f), 'utf8'))
+    t.ok(m, `${f} runs a share`)
+    return [Number(m?.[1]), Number(m?.[2])] as const
+  })
+  const n = batches.length
+  t.same(shares.map(s => s[1]), batches.map(() => n), 'each batch is one of n shares, n = the number of batch files')
+  t.same(shares.map(s => s[0]).sort((a, b) => a - b), batches.map((_, i) => i + 1), 'shares 1 to n, each once')
+  const fromShares = shares.flatMap(([k]) => unitShare(k, n))
+  t.equal(new Set(fromShares).size, fromShares.length, 'no unit file in two shares')
+  t.same(fromShares.sort(), unitTestFiles().sort(), 'every unit file in a share')
+})
+
+t.test('the glob reading above', async t => {
+  t.ok(globRegex('test/**/*.integration.test.ts').test('test/db/crash.integration.test.ts'))
+  t.ok(globRegex('test/**/*.integration.test.ts').test('test/a/b/x.integration.test.ts'))
+  t.notOk(globRegex('test/**/*.integration.test.ts').test('test/db/crash.test.ts'))
+  t.notOk(globRegex('test/batches/*.test.ts').test('test/batches/x/unit-1.test.ts'))
+  t.notOk(globRegex('test/cli/**/*.test.ts').test('test/cliX/a.test.ts'))
 })

@@ -11,33 +11,22 @@
 //   npm run test:unit                   every unit test file
 //   npm run test:unit -- test/db ...    only the files under these paths
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { isUnitTest } from './helpers/kinds.js'
+import { unitTestFiles } from './helpers/kinds.js'
 import { packageRoot } from '../server/paths.js'
 
 const ROOT = packageRoot()
 
-function walk (dir: string): string[] {
-  return readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap(e => {
-    const rel = `${dir}/${e.name}`
-    if (e.isDirectory()) return e.name === 'fixtures' || e.name === 'artifacts' ? [] : walk(rel)
-    return e.name.endsWith('.test.ts') ? [rel] : []
-  })
-}
-
 const only = process.argv.slice(2).map(a => path.relative(ROOT, path.resolve(a)))
-const files = walk('test').filter(isUnitTest).filter(f => only.length === 0 || only.some(o => f === o || f.startsWith(`${o}/`))).sort()
+const files = unitTestFiles().filter(f => only.length === 0 || only.some(o => f === o || f.startsWith(`${o}/`)))
 if (files.length === 0) {
   console.error(`no unit test file under ${only.join(', ')}`)
   process.exit(1)
 }
 
-// The largest files first (size stands in for time: the longest file, services/import, is the largest),
-// so that the two processes end at about the same time.
-files.sort((a, b) => statSync(path.join(ROOT, b)).size - statSync(path.join(ROOT, a)).size)
 const dir = mkdtempSync(path.join(tmpdir(), 'whydenied-unit-'))
 const batch = pathToFileURL(path.join(ROOT, 'test/helpers/unit-batch.ts')).href
 // tap's per-file timeout when a file runs on its own is 30 s; .taprc gives files 300 s.

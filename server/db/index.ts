@@ -62,7 +62,7 @@ export function repositoriesOn (db: DB, opts: SearchRepositoryOptions = {}): Rep
     writer: new DenialWriter(db, imports, events, rollups),
     imports,
     events,
-    search: new SearchRepository(db, { facetColumns: opts.facetColumns }, columns),
+    search: new SearchRepository(db, opts, columns),
     stats: new StatsRepository(db),
     reports: new ReportsRepository(db, columns && { columns, occurrences: new OccurrenceTimes(db) }),
     policies: new PoliciesRepository(db)

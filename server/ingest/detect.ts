@@ -85,7 +85,10 @@ async function * readRecords (chunks: AsyncIterable<Buffer> | Iterable<Buffer>, 
     return
   }
   const candidates = buffered.filter(l => !isBlank(l.bytes)).slice(0, 2)
-  const ndjson = buffered.length > 1 && candidates.some(l => parsesAlone(l.bytes))
+  // NDJSON when either of the first two lines is a value of its own (the first may be a damaged
+  // record), unless the first line only opens a document: `[` or `{` alone is how a pretty-printed
+  // array or object starts, and its second line can parse alone too (`[`, `42`, `]`: one array).
+  const ndjson = buffered.length > 1 && !opensDocument(candidates[0]!.bytes) && candidates.some(l => parsesAlone(l.bytes))
   // Text (a log, pasted error output): the lines holding access-denied messages, streamed.
   if (!ndjson && looksLikeText(candidates[0]!.bytes)) {
     yield * textRecords(buffered, lines, source)
@@ -114,6 +117,17 @@ async function * readRecords (chunks: AsyncIterable<Buffer> | Iterable<Buffer>, 
   }
   parts.push(Buffer.concat(pending))
   yield * documentRecords(Buffer.concat(parts), source)
+}
+
+/** The line is `[` or `{` alone, white space aside. */
+function opensDocument (bytes: Buffer): boolean {
+  let opener = 0
+  for (const c of bytes) {
+    if (c === 0x20 || c === 0x09 || c === 0x0d) continue
+    if (opener !== 0 || (c !== 0x5b && c !== 0x7b)) return false
+    opener = c
+  }
+  return opener !== 0
 }
 
 function parsesAlone (bytes: Buffer): boolean {

@@ -49,19 +49,45 @@ const FILTERS: Array<[string, DenialFilters]> = [
   ['principal + condition + since (few candidates)', { condition: ['aws:Region=eu-west-1'], principal: 'arn:aws:iam::111122223333:role/data-*', since: '2026-11-01T00:00:00.000Z' }],
   ['decision + since (many candidates)', { decision: 'implicit-deny', since: '2026-11-01T00:00:00.000Z' }],
   ['service + q + window', { service: 's3', q: 'analytics', since: '2026-10-20T00:00:00.000Z', until: '2026-11-15T00:00:00.000Z' }],
-  ['everything but unfiltered', { decision: 'implicit-deny' }]
+  ['everything but unfiltered', { decision: 'implicit-deny' }],
+  // Condition filters read as id lists (alone, or intersected with the columns' candidates).
+  ['condition + action', { condition: ['aws:Region=eu-west-1'], action: 'iam:PassRole' }],
+  ['two conditions + service', { condition: ['aws:Region=eu-west-1', 'aws:SourceIp'], service: 'iam' }],
+  ['two conditions, one key in other case', { condition: ['AWS:REGION=eu-west-1', 'aws:SourceIp'] }],
+  ['the same condition twice + decision', { condition: ['aws:SourceIp', 'aws:SourceIp'], decision: 'implicit-deny' }],
+  ['condition with no such value + account', { condition: ['aws:Region=nowhere-1'], account: '111122223333' }],
+  ['condition with no such key', { condition: ['nosuch:Key'] }],
+  ['condition value with SQL and LIKE characters', { condition: ["aws:Region=x' OR 1=1 --%_"] }],
+  ['condition key with an empty value', { condition: ['aws:Region='] }],
+  ['condition + action + since', { condition: ['aws:SourceIp'], action: 'iam:*', since: '2026-11-10T00:00:00.000Z' }]
 ]
+
+/** What SQL alone gives: the total, and the first page's ids newest first. */
+function bySql (db: DB, f: DenialFilters): { total: number, ids: number[] } {
+  const w = buildWhere(f)
+  return {
+    total: db.prepare(`SELECT count(*) FROM denials d WHERE ${w.sql}`).pluck().get(...w.params) as number,
+    ids: db.prepare(`SELECT d.id FROM denials d WHERE ${w.sql} ORDER BY d.last_seen DESC, d.id DESC LIMIT 50`).pluck().all(...w.params) as number[]
+  }
+}
 
 /** The same search through the columns and through a pass over the matching rows: same total, same facets. */
 function agree (t: Test, db: DB, label: string): void {
   const withColumns = repositoriesOn(db, { facetColumns: true }).search
+  // Condition filters read as id lists whatever the number of candidates (on a large database, from 2,000).
+  const conditionLists = repositoriesOn(db, { facetColumns: true, conditionListsAbove: 0 }).search
   const onePass = repositoriesOn(db).search
   for (const [name, f] of FILTERS) {
     const a = withColumns.search(f, { facetLimit: 1000 })
     const b = onePass.search(f, { facetLimit: 1000 })
+    const c = conditionLists.search(f, { facetLimit: 1000 })
+    const sql = bySql(db, f)
+    t.equal(b.total, sql.total, `${label}, ${name}: total ${b.total}, as SQL counts`)
+    t.same(b.items.map(i => i.id), sql.ids, `${label}, ${name}: first page, as SQL sorts`)
     t.equal(a.total, b.total, `${label}, ${name}: total ${b.total}`)
     t.same(a.facets, b.facets, `${label}, ${name}: facets`)
     t.same(a.items, b.items, `${label}, ${name}: items`)
+    t.same(c, a, `${label}, ${name}: conditions as id lists`)
     // A condition key's values under the filters (the list's drill-down), as a GROUP BY counts them.
     const w = buildWhere(f)
     const direct = db.prepare(`SELECT s.value AS value, count(DISTINCT c.denial_id) AS count FROM conditions c JOIN strings s ON s.id = c.value_id

@@ -1,4 +1,4 @@
-/** One process of `npm run test:unit`: runs unit test files one after another, each as a tap subtest of its own. */
+/** One process of unit tests (`npm run test:unit`, and test/batches/ under `npm test`): files one after another, each a tap subtest of its own. */
 // Why several files in one process: starting a test file costs ~2 s of CPU before its first assertion
 // on this machine (Node 20's off-thread module hooks, which tsx needs, make every one of the ~1,500
 // modules an app-building test loads a round trip: importing the app takes 1.7 s of CPU through tsx
@@ -17,6 +17,7 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import t from 'tap'
 import { packageRoot } from '../../server/paths.js'
+import { unitShare } from './kinds.js'
 
 register('./unit-tap-hooks.mjs', import.meta.url)
 
@@ -25,12 +26,30 @@ const KEY = Symbol.for('whydenied.unit-batch.t')
 /** Run the `files` (relative to the package root) that this process claims first in `claimDir`. */
 export async function runBatch (files: readonly string[], claimDir: string, timeoutMs: number): Promise<void> {
   for (const [i, file] of files.entries()) {
-    if (!claim(claimDir, i)) continue
-    await t.test(file, { timeout: timeoutMs }, async st => {
-      (globalThis as Record<symbol, unknown>)[KEY] = st
-      await import(pathToFileURL(path.join(packageRoot(), file)).href)
-    })
+    if (claim(claimDir, i)) await runFile(file, timeoutMs)
   }
+}
+
+/**
+ * `npm test`'s share `k` (1…n) of the unit files (kinds.ts unitShare). Why a fixed share rather than claims from one list, as runBatch does: tap starts the n batch files
+ * as it pleases (with the integration files, two at a time), and nothing tells them apart from an
+ * earlier run's processes.
+ */
+export async function runShare (k: number, n: number): Promise<void> {
+  // Each file keeps its own 300 s timeout (below); the batch as a whole gets the sum.
+  const files = unitShare(k, n)
+  t.setTimeout(files.length * FILE_TIMEOUT_MS)
+  for (const file of files) await runFile(file, FILE_TIMEOUT_MS)
+}
+
+/** .taprc's per-file timeout. */
+const FILE_TIMEOUT_MS = 300_000
+
+async function runFile (file: string, timeoutMs: number): Promise<void> {
+  await t.test(file, { timeout: timeoutMs }, async st => {
+    (globalThis as Record<symbol, unknown>)[KEY] = st
+    await import(pathToFileURL(path.join(packageRoot(), file)).href)
+  })
 }
 
 /** mkdir is atomic: the one process whose mkdir succeeds runs file `i`. */

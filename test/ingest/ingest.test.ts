@@ -38,6 +38,21 @@ t.test('(3) a JSON array of either, with the line of each element', async t => {
   t.same(await all(readTextRecords('[]', 'e')), [{ kind: 'rejected', rejected: { source: 'e', line: 1, reason: 'the JSON array is empty' } }])
 })
 
+t.test('a pretty-printed array whose second line parses alone is still one array, not NDJSON', async t => {
+  // Found by test/services/import-fuzz.test.ts: `[`, `42`, `]` was read as three NDJSON lines
+  // (three rejects) instead of one array holding one value that is not a message (one reject).
+  t.same(records(await all(readTextRecords('[\n42\n]\n', 'a.json'))).map(r => [r.line, r.value]), [[2, 42]], 'one element, on its own line (the importer rejects it)')
+  const c = JSON.stringify(obj)
+  for (const body of [`[\n${c}\n]\n`, ` [ \r\n  ${c}\r\n]`, `\n[\n\n${c}\n]`]) {
+    const items = await all(readTextRecords(body, 'b.json'))
+    t.same([records(items).length, rejects(items).length], [1, 0], JSON.stringify(body))
+  }
+  t.same(records(await all(readTextRecords(`{\n"DecodedMessage": ${JSON.stringify(text)}\n}\n`, 'o.json'))).length, 1)
+  // NDJSON whose first line is damaged is still NDJSON: the bad line costs only itself.
+  const nd = await all(readTextRecords(`{"trunc\n${c}\n${c}\n`, 'x.ndjson'))
+  t.same([records(nd).length, rejects(nd).map(r => r.line)], [2, [1]])
+})
+
 t.test('(4) NDJSON with LF or CRLF, blank lines skipped, bad lines rejected with their line', async t => {
   for (const eol of ['\n', '\r\n']) {
     const body = [JSON.stringify({ DecodedMessage: text }), '', text, '{"DecodedMessage": "trunc', JSON.stringify(obj)].join(eol) + eol
