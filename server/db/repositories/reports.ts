@@ -149,6 +149,33 @@ class MemoryGroup implements GroupRow {
   }
 }
 
+/** A group read from SQL (see sqlGroups): its ids are ids[start, end) of the scan's shared buffer, in index order. */
+class SqlGroup implements GroupRow {
+  current = 0
+  previous = 0
+  sessions = 0
+  firstSeen = ''
+  lastSeen = ''
+  readonly start: number
+  end: number
+  private idList: number[] | undefined
+  constructor (
+    readonly principal: string | null,
+    public account: string | null,
+    readonly action: string | null,
+    readonly resource: string | null,
+    readonly decision: Decision,
+    private readonly buffer: { ids: Int32Array, length: number }
+  ) {
+    this.start = this.end = buffer.length
+  }
+
+  get ids (): number[] {
+    this.idList ??= Array.from(this.buffer.ids.subarray(this.start, this.end))
+    return this.idList
+  }
+}
+
 export class ReportsRepository {
   private readonly signatures
   private readonly otherKinds
@@ -247,8 +274,20 @@ export class ReportsRepository {
     })
     // Pass 2: denials in signature order (a covering-index scan); consecutive rows with the same
     // signature form a group. Actions compare as IAM compares them, case-insensitively.
+    // Memory (the CLI reports all teams in one process, 434,000 groups at 1M denials): a group's ids
+    // are a run of one shared array (the rows of a group are consecutive), and its principal, account,
+    // action and decision are one string per distinct value, not a copy per group.
     const out: GroupRow[] = []
-    let g: GroupRow | null = null
+    const idBuffer = { ids: new Int32Array(1 << 16), length: 0 }
+    const interned = new Map<string, string>()
+    const intern = (v: string | null): string | null => {
+      if (v === null) return null
+      const known = interned.get(v)
+      if (known !== undefined) return known
+      interned.set(v, v)
+      return v
+    }
+    let g: SqlGroup | null = null
     let lastSession: string | null | undefined
     // Rows come sorted by principal: the filter is asked once per run of the same principal and account.
     let keptFor: string | null | undefined
@@ -264,15 +303,21 @@ export class ReportsRepository {
       // As the index compares: a group is one run of the index whichever rows the window leaves out.
       const same = g !== null && principal === g.principal && resource === g.resource && decision === g.decision && sameAction(action, g.action)
       if (!same) {
-        g = { principal, account, action, resource, decision, current: 0, previous: 0, sessions: 0, firstSeen: '', lastSeen: '', ids: [] }
+        g = new SqlGroup(intern(principal), intern(account), intern(action), resource, intern(decision) as Decision, idBuffer)
         out.push(g)
         lastSession = undefined
       }
       if (g === null) continue
       g.current += cur[id]!
       g.previous += all[id]! - cur[id]!
-      if (g.account === null && account !== null) g.account = account
-      g.ids.push(id)
+      if (g.account === null && account !== null) g.account = intern(account)
+      if (idBuffer.length === idBuffer.ids.length) {
+        const grown = new Int32Array(idBuffer.length * 2)
+        grown.set(idBuffer.ids)
+        idBuffer.ids = grown
+      }
+      idBuffer.ids[idBuffer.length++] = id
+      g.end = idBuffer.length
       // Rows are ordered by principal_arn inside a group: count changes to count distinct sessions.
       if (cur[id]! > 0 && principalArn !== lastSession) { g.sessions++; lastSession = principalArn }
     }
