@@ -5,7 +5,9 @@ import path from 'node:path'
 import { readTextRecords } from '../../server/ingest/index.js'
 import { openDatabase, type DB } from '../../server/db/connection.js'
 import { repositoriesOn } from '../../server/db/index.js'
-import type { GroupScan, ReportsRepository, ReportWindow } from '../../server/db/repositories/reports.js'
+import { FacetColumns } from '../../server/db/repositories/facet-columns.js'
+import { OccurrenceTimes } from '../../server/db/repositories/occurrence-times.js'
+import { ReportsRepository, type GroupScan, type ReportWindow } from '../../server/db/repositories/reports.js'
 import { buildReport, EMPTY_TEAMS, render, resolvePeriod } from '../../server/reports/index.js'
 import { daysOf, type Period } from '../../server/reports/period.js'
 import { parseTeams, teamOf, type TeamsConfig } from '../../server/reports/teams.js'
@@ -190,4 +192,24 @@ t.test('no teams file, an empty database, and a window before any occurrence', a
   agree(t, p, 'no teams', EMPTY_TEAMS)
   const early = resolvePeriod('7d', '2020-01-01')
   t.equal(render(buildReport(p.memory, { period: early, teams: TEAMS, now: NOW }), 'json'), render(buildReport(p.sql, { period: early, teams: TEAMS, now: NOW }), 'json'))
+})
+
+t.test('occurrence times warmed in the background, a chunk per turn, give the same groups; a closed database stops the warm quietly', async t => {
+  const db = openDatabase(path.join(tempDir(t), 'warm.db'))
+  await importGenerated(db, 1500, 37, 'a.ndjson')
+  const columns = new FacetColumns(db)
+  const occurrences = new OccurrenceTimes(db, 100)
+  const memory = new ReportsRepository(db, { columns, occurrences })
+  let turns = 0
+  const ticking = setInterval(() => { turns++ }, 0)
+  await memory.warm()
+  clearInterval(ticking)
+  t.ok(turns > 0, `the event loop turned ${turns} times`)
+  const period = resolvePeriod('30d', END)
+  const w: ReportWindow = { from: period.previousSince, mid: period.since, until: period.until, days: daysOf({ since: period.previousSince, until: period.until }) }
+  t.same(groupsOf(memory.groups(w)), groupsOf(new ReportsRepository(db).groups(w)))
+  const other = new OccurrenceTimes(db, 100)
+  const warming = other.warm()
+  db.close()
+  await t.resolves(warming, 'no error once the database is closed')
 })

@@ -12,7 +12,7 @@
  * consecutive rows, summed in one streaming pass with no map of every group.
  *
  * The server (a long-lived process) keeps what both passes read in memory instead: every occurrence's
- * denial and time (OccurrenceTimes) and every denial's signature code and facet codes (FacetColumns).
+ * time grouped by denial (OccurrenceTimes) and every denial's signature code and facet codes (FacetColumns).
  * A report is then two passes over typed arrays (measured at 1M denials / 4M occurrences: see README's
  * Performance). Both copies are brought up to date in one read transaction before each report; when
  * either cannot answer exactly (an observed_at or a window bound not in canonical form, a resource
@@ -25,7 +25,7 @@ import type { ExplainInput } from '../../authz/explain.js'
 import { groupConditions, rowToPrincipal, rowToStatement, type StatementRow } from './denial-rows.js'
 import type { FacetColumns } from './facet-columns.js'
 import { idsOf } from './id-lists.js'
-import { forEachInWindow, type OccurrenceTimes } from './occurrence-times.js'
+import type { OccurrenceTimes } from './occurrence-times.js'
 
 export interface ReportWindow {
   /** Start of the previous period (ISO instant, inclusive). */
@@ -362,34 +362,10 @@ export class ReportsRepository {
     const lastDay = w.days.length - 1
     const size = cols.loadedMax + 1
     const snap = occ.snapshot()
-    const occDenials = snap.denials
     const kindCol = cols.column('kind')
     // Restricted to one kind: the other kind's denials are left out of the window (-1: no denial of that kind).
     const kind = w.kind ? cols.values('kind').indexOf(w.kind) : 0
 
-    // Pass 1: occurrences of the window per denial.
-    // counts[2 id]: in the window; counts[2 id + 1]: in the reported period. One array, so that the
-    // random access per occurrence touches one cache line, not two.
-    const counts = new Int32Array(2 * size)
-    // The window's occurrences as (denial, day), for the per-day counts of the groups shown (daily()).
-    let winIds = new Int32Array(1 << 16)
-    let winDays = new Uint16Array(1 << 16)
-    let n = 0
-    forEachInWindow(snap, from, until, (o, t) => {
-      const id = occDenials[o]!
-      if (id >= size || (kind !== 0 && kindCol[id] !== kind)) return
-      counts[2 * id]!++
-      if (t >= mid) counts[2 * id + 1]!++
-      if (n === winIds.length) {
-        const ids2 = new Int32Array(n * 2); ids2.set(winIds); winIds = ids2
-        const days2 = new Uint16Array(n * 2); days2.set(winDays); winDays = days2
-      }
-      winIds[n] = id
-      winDays[n] = Math.min(lastDay, Math.floor((t - day0) / DAY_MS))
-      n++
-    })
-
-    // Pass 2: kept denials bucketed by signature.
     const sig = cols.signature
     const principalCol = cols.column('principal')
     const accountCol = cols.column('account')
@@ -401,14 +377,16 @@ export class ReportsRepository {
     const sessionValues = cols.values('principalArn')
     const actions = cols.values('action')
     const decisions = cols.values('decision')
-    // The filter's answer per (principal, account) pair of codes: 1 kept, 2 not, 0 not asked yet.
+
+    // Which denials the report reads: of its kind, kept by the filter. The filter's answer per
+    // (principal, account) pair of codes: 1 kept, 2 not, 0 not asked yet.
     const pairs = principals.length * accounts.length
     const keptSmall = pairs <= 1 << 22 ? new Uint8Array(pairs) : null
     const keptLarge = new Map<number, number>()
-    const count = new Int32Array(cols.signatures + 2)
-    let members = 0
+    const wanted = new Uint8Array(size)
     for (let id = 1; id < size; id++) {
-      if (counts[2 * id] === 0) continue
+      // decision is NOT NULL: code 0 is an id with no denial.
+      if (decisionCol[id] === 0 || (kind !== 0 && kindCol[id] !== kind)) continue
       const key = principalCol[id]! * accounts.length + accountCol[id]!
       let kept = keptSmall !== null ? keptSmall[key]! : keptLarge.get(key) ?? 0
       if (kept === 0) {
@@ -418,7 +396,39 @@ export class ReportsRepository {
         if (keptSmall !== null) keptSmall[key] = kept
         else keptLarge.set(key, kept)
       }
-      if (kept === 2) { counts[2 * id] = 0; continue }
+      if (kept === 1) wanted[id] = 1
+    }
+
+    // Pass 1: occurrences of the window per wanted denial, from its own times (read in order), then
+    // from the tail loaded since the last merge. counts[2 id]: in the window; counts[2 id + 1]: in
+    // the reported period (one array: one cache line per denial).
+    const { start, times, tailDenials, tailTimes, tailLength } = snap
+    const grouped = Math.min(size, start.length - 1)
+    const counts = new Int32Array(2 * size)
+    for (let id = 1; id < grouped; id++) {
+      if (wanted[id] === 0) continue
+      let inWindow = 0
+      let inPeriod = 0
+      for (let k = start[id]!, end = start[id + 1]!; k < end; k++) {
+        const t = times[k]!
+        if (t >= from && t < until) { inWindow++; if (t >= mid) inPeriod++ }
+      }
+      counts[2 * id] = inWindow
+      counts[2 * id + 1] = inPeriod
+    }
+    for (let k = 0; k < tailLength; k++) {
+      const id = tailDenials[k]!
+      const t = tailTimes[k]!
+      if (id >= size || wanted[id] === 0 || !(t >= from && t < until)) continue
+      counts[2 * id]!++
+      if (t >= mid) counts[2 * id + 1]!++
+    }
+
+    // Pass 2: the denials with occurrences in the window, bucketed by signature.
+    const count = new Int32Array(cols.signatures + 2)
+    let members = 0
+    for (let id = 1; id < size; id++) {
+      if (counts[2 * id] === 0) continue
       count[sig[id]! + 1]!++
       members++
     }
@@ -481,13 +491,29 @@ export class ReportsRepository {
     return {
       groups: out,
       daily: (idLists) => {
-        // slot[id]: 1 + the list that holds id, 0 for none.
-        const slot = new Int32Array(size)
-        idLists.forEach((ids, j) => { for (const id of ids) if (id < size) slot[id] = j + 1 })
         const perDay = idLists.map(() => new Array<number>(days).fill(0))
-        for (let k = 0; k < n; k++) {
-          const j = slot[winIds[k]!]!
-          if (j > 0) perDay[j - 1]![winDays[k]!]!++
+        const dayOf = (t: number): number => Math.min(lastDay, Math.floor((t - day0) / DAY_MS))
+        // slot[id]: 1 + the list that holds id, 0 for none (for the tail).
+        const slot = tailLength > 0 ? new Int32Array(size) : null
+        idLists.forEach((ids, j) => {
+          const row = perDay[j]!
+          for (const id of ids) {
+            if (id >= size || wanted[id] === 0) continue
+            if (slot !== null) slot[id] = j + 1
+            if (id >= grouped) continue
+            for (let k = start[id]!, end = start[id + 1]!; k < end; k++) {
+              const t = times[k]!
+              if (t >= from && t < until) row[dayOf(t)]!++
+            }
+          }
+        })
+        if (slot !== null) {
+          for (let k = 0; k < tailLength; k++) {
+            const id = tailDenials[k]!
+            const t = tailTimes[k]!
+            if (id >= size || slot[id] === 0 || !(t >= from && t < until)) continue
+            perDay[slot[id]! - 1]![dayOf(t)]!++
+          }
         }
         return perDay
       }
