@@ -2,6 +2,12 @@
 import { Type, type Static } from 'typebox'
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()])
+const nullableString = () => Nullable(Type.String())
+
+/** Fields that hold a string or null, by name, in the order given (the order they serialize in). */
+function nullableStrings<const K extends string> (...keys: K[]): { [P in K]: ReturnType<typeof nullableString> } {
+  return Object.fromEntries(keys.map(k => [k, nullableString()])) as { [P in K]: ReturnType<typeof nullableString> }
+}
 
 export const DecisionSchema = Type.Union([Type.Literal('explicit-deny'), Type.Literal('implicit-deny'), Type.Literal('allowed')])
 
@@ -47,12 +53,7 @@ export const DenialSummarySchema = Type.Object({
   kind: KindSchema,
   decision: DecisionSchema,
   policyType: Nullable(PolicyTypeSchema),
-  policyArn: Nullable(Type.String()),
-  action: Nullable(Type.String()),
-  service: Nullable(Type.String()),
-  principalArn: Nullable(Type.String()),
-  resource: Nullable(Type.String()),
-  region: Nullable(Type.String()),
+  ...nullableStrings('policyArn', 'action', 'service', 'principalArn', 'resource', 'region'),
   occurrences: Type.Integer(),
   firstSeen: Type.String(),
   lastSeen: Type.String()
@@ -89,12 +90,7 @@ export const DenialDetailSchema = Type.Object({
   events: Type.Array(Type.Object({
     eventId: Type.String(),
     eventTime: Type.String(),
-    eventSource: Nullable(Type.String()),
-    eventName: Nullable(Type.String()),
-    errorCode: Nullable(Type.String()),
-    region: Nullable(Type.String()),
-    sourceIp: Nullable(Type.String()),
-    userAgent: Nullable(Type.String()),
+    ...nullableStrings('eventSource', 'eventName', 'errorCode', 'region', 'sourceIp', 'userAgent'),
     encodedMessage: Nullable(Type.Union([Type.Literal('pending'), Type.Literal('truncated'), Type.Literal('decoded'), Type.Literal('undecodable')]))
   }), { description: 'The CloudTrail events behind its occurrences (newest first, at most 100)' }),
   encodedMessage: Nullable(Type.Union([Type.Literal('pending'), Type.Literal('truncated')], { description: 'Text denial: an encoded message waits to be decoded, or CloudTrail cut it short' })),

@@ -31,6 +31,8 @@ const cases: Array<{ name: string, url: string, target?: number }> = [
   { name: 'dashboard JSON, 30 days', url: '/?format=json' },
   { name: 'list with facets, no filter', url: '/denials' },
   { name: 'list, action filter', url: '/denials?action=kms:*' },
+  { name: 'list, one condition', url: '/denials?condition=aws:Region%3Deu-west-1' },
+  { name: 'list, action glob + since 30 days', url: '/denials?action=kms:*&since=30d' },
   { name: 'list, condition + principal glob + since', url: '/denials?condition=aws:Region%3Deu-west-1&principal=arn:aws:iam::111122223333:role/data-*&since=30d' },
   { name: 'list, q substring', url: '/denials?q=ml-training' },
   { name: 'list, sorted by occurrences', url: '/denials?sort=occurrences' },

@@ -1,14 +1,12 @@
 /** The server's in-memory facet columns give the same totals and facets as reading the matching rows, as denials are added, deleted and their ids reused. */
 import t, { type Test } from 'tap'
 import path from 'node:path'
-import { readTextRecords } from '../../server/ingest/index.js'
 import { openDatabase, type DB } from '../../server/db/connection.js'
 import { repositoriesOn } from '../../server/db/index.js'
 import { FacetColumns } from '../../server/db/repositories/facet-columns.js'
 import { buildWhere, type DenialFilters } from '../../server/db/repositories/search.js'
-import { Importer } from '../../server/services/importer.js'
-import { generate } from '../../fixtures/generate.js'
 import { tempDir } from '../helpers/build.js'
+import { importGenerated } from '../helpers/generated-store.js'
 
 const FILTERS: Array<[string, DenialFilters]> = [
   ['action glob', { action: 'kms:*' }],
@@ -59,7 +57,11 @@ const FILTERS: Array<[string, DenialFilters]> = [
   ['condition with no such key', { condition: ['nosuch:Key'] }],
   ['condition value with SQL and LIKE characters', { condition: ["aws:Region=x' OR 1=1 --%_"] }],
   ['condition key with an empty value', { condition: ['aws:Region='] }],
-  ['condition + action + since', { condition: ['aws:SourceIp'], action: 'iam:*', since: '2026-11-10T00:00:00.000Z' }]
+  ['condition + action + since', { condition: ['aws:SourceIp'], action: 'iam:*', since: '2026-11-10T00:00:00.000Z' }],
+  ['principal glob + since', { principal: 'arn:aws:iam::111122223333:role/data-*', since: '2026-11-10T00:00:00.000Z' }],
+  ['action + since after the last occurrence', { action: 'kms:*', since: '2030-01-01T00:00:00.000Z' }],
+  ['decision + since before the first occurrence', { decision: 'explicit-deny', since: '2000-01-01T00:00:00.000Z' }],
+  ['action + since + until (a closed window stays SQL)', { action: 's3:*', since: '2026-11-01T00:00:00.000Z', until: '2026-11-12T00:00:00.000Z' }]
 ]
 
 /** What SQL alone gives: the total, and the first page's ids newest first. */
@@ -74,10 +76,11 @@ function bySql (db: DB, f: DenialFilters): { total: number, ids: number[] } {
 /** The same search through the columns and through a pass over the matching rows: same total, same facets. */
 function agree (t: Test, db: DB, label: string): void {
   const withColumns = repositoriesOn(db, { facetColumns: true }).search
-  // Condition filters read as id lists whatever the number of candidates (on a large database, from 2,000).
-  const conditionLists = repositoriesOn(db, { facetColumns: true, conditionListsAbove: 0 }).search
+  // Condition filters and open windows read as id lists whatever the number of candidates (on a large database, from 2,000).
+  const conditionLists = repositoriesOn(db, { facetColumns: true, idListsAbove: 0 }).search
   const onePass = repositoriesOn(db).search
-  for (const [name, f] of FILTERS) {
+  const notHeld = repositoriesOn(db, { facetColumns: true, heldKeyValues: 0 }).search
+  for (const [name, f] of [...FILTERS, ['no filter', {}] as [string, DenialFilters]]) {
     const a = withColumns.search(f, { facetLimit: 1000 })
     const b = onePass.search(f, { facetLimit: 1000 })
     const c = conditionLists.search(f, { facetLimit: 1000 })
@@ -87,33 +90,41 @@ function agree (t: Test, db: DB, label: string): void {
     t.equal(a.total, b.total, `${label}, ${name}: total ${b.total}`)
     t.same(a.facets, b.facets, `${label}, ${name}: facets`)
     t.same(a.items, b.items, `${label}, ${name}: items`)
-    t.same(c, a, `${label}, ${name}: conditions as id lists`)
-    // A condition key's values under the filters (the list's drill-down), as a GROUP BY counts them.
-    const w = buildWhere(f)
-    const direct = db.prepare(`SELECT s.value AS value, count(DISTINCT c.denial_id) AS count FROM conditions c JOIN strings s ON s.id = c.value_id
-      WHERE c.key_id = (SELECT id FROM condition_keys WHERE key = 'aws:SourceIp') AND c.denial_id IN (SELECT d.id FROM denials d WHERE ${w.sql})
-      GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 50`).all(...w.params)
-    t.same(withColumns.conditionValues(f, 'aws:SourceIp', 50), direct, `${label}, ${name}: condition values (columns)`)
-    t.same(onePass.conditionValues(f, 'aws:SourceIp', 50), direct, `${label}, ${name}: condition values (one pass)`)
+    t.same(c, a, `${label}, ${name}: conditions and window as id lists`)
+    // A condition key's values under the filters (the list's drill-down), as a GROUP BY counts them:
+    // held in memory (the server), not held (too many values), and read by SQL (the CLI).
+    for (const key of ['aws:SourceIp', 'aws:Region']) {
+      const expected = valuesBySql(db, f, key)
+      t.same(withColumns.conditionValues(f, key, 50), expected, `${label}, ${name}: ${key} values (held)`)
+      t.same(notHeld.conditionValues(f, key, 50), expected, `${label}, ${name}: ${key} values (not held)`)
+      t.same(onePass.conditionValues(f, key, 50), expected, `${label}, ${name}: ${key} values (one pass)`)
+    }
   }
 }
 
-async function importGenerated (db: DB, n: number, seed: number, source: string): Promise<void> {
-  const repos = repositoriesOn(db)
-  const text = [...generate(n, { seed, end: '2026-11-20T00:00:00Z', days: 40 })].join('\n')
-  await new Importer(repos.writer, repos.imports).run(readTextRecords(text, source), { batchSize: 500 })
+/** The list's drill-down as a GROUP BY over the matching denials: each value's denials, most first, ties by value. */
+function valuesBySql (db: DB, f: DenialFilters, key: string, limit = 50): unknown[] {
+  const w = buildWhere(f)
+  return db.prepare(`SELECT s.value AS value, count(DISTINCT c.denial_id) AS count FROM conditions c JOIN strings s ON s.id = c.value_id
+    WHERE c.key_id = (SELECT id FROM condition_keys WHERE key = ?) AND c.denial_id IN (SELECT d.id FROM denials d WHERE ${w.sql})
+    GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?`).all(key, ...w.params, limit)
+}
+
+/** `n` generated messages over the 40 days before 2026-11-20. */
+async function importSeeded (db: DB, n: number, seed: number, source: string): Promise<void> {
+  await importGenerated(db, n, { seed, end: '2026-11-20T00:00:00Z', days: 40 }, source)
 }
 
 t.test('filtered facets from the columns equal those read from the rows', async t => {
   const db = openDatabase(path.join(tempDir(t), 'facets.db'))
   t.teardown(() => { db.close() })
-  await importGenerated(db, 4000, 11, 'a.ndjson')
+  await importSeeded(db, 4000, 11, 'a.ndjson')
   t.ok((db.prepare('SELECT count(*) FROM denials').pluck().get() as number) > 500, 'a few hundred denials')
   agree(t, db, 'first import')
   // One repository across imports: its columns load only the new denials, and agree again.
   const kept = repositoriesOn(db, { facetColumns: true }).search
   const before = kept.search({ service: 's3' }).total
-  await importGenerated(db, 3000, 12, 'b.ndjson')
+  await importSeeded(db, 3000, 12, 'b.ndjson')
   const after = kept.search({ service: 's3' }, { facetLimit: 1000 })
   const direct = repositoriesOn(db).search.search({ service: 's3' }, { facetLimit: 1000 })
   t.ok(after.total > before, 'the later import is counted')
@@ -125,7 +136,7 @@ t.test('filtered facets from the columns equal those read from the rows', async 
 t.test('a deleted denial whose id is reused is counted under its new values', async t => {
   const db = openDatabase(path.join(tempDir(t), 'reuse.db'))
   t.teardown(() => { db.close() })
-  await importGenerated(db, 600, 21, 'a.ndjson')
+  await importSeeded(db, 600, 21, 'a.ndjson')
   const search = repositoriesOn(db, { facetColumns: true }).search
   const max = db.prepare('SELECT max(id) FROM denials').pluck().get() as number
   const first = search.search({ decision: 'implicit-deny' }, { facetLimit: 1000 })
@@ -153,7 +164,7 @@ t.test('a deleted denial whose id is reused is counted under its new values', as
 t.test('the columns count what a GROUP BY counts, and load only what was added', async t => {
   const db = openDatabase(path.join(tempDir(t), 'direct.db'))
   t.teardown(() => { db.close() })
-  await importGenerated(db, 800, 31, 'a.ndjson')
+  await importSeeded(db, 800, 31, 'a.ndjson')
   const columns = new FacetColumns(db)
   columns.refresh()
   const check = (label: string): void => {
@@ -168,7 +179,7 @@ t.test('the columns count what a GROUP BY counts, and load only what was added',
   }
   check('loaded')
   const loaded = db.prepare('SELECT max(id) FROM denials').pluck().get() as number
-  await importGenerated(db, 800, 32, 'b.ndjson')
+  await importSeeded(db, 800, 32, 'b.ndjson')
   // Not refreshed: the new denials are not in the columns yet and are not counted.
   const newer = db.prepare('SELECT id FROM denials WHERE id > ?').pluck().all(loaded) as number[]
   t.ok(newer.length > 0)
@@ -179,9 +190,54 @@ t.test('the columns count what a GROUP BY counts, and load only what was added',
   check('refreshed')
 })
 
+t.test('the drill-down values held in memory are a GROUP BY\'s, after later imports and an id reused after a deletion', async t => {
+  const db = openDatabase(path.join(tempDir(t), 'values.db'))
+  t.teardown(() => { db.close() })
+  await importSeeded(db, 800, 41, 'a.ndjson')
+  // Kept across the changes below, as the server keeps its repository; one holding keys of at most 3 values.
+  const kept = repositoriesOn(db, { facetColumns: true }).search
+  const small = repositoriesOn(db, { facetColumns: true, heldKeyValues: 3 }).search
+  const keys = [...db.prepare('SELECT key FROM condition_keys').pluck().all() as string[], 'AWS:REGION', 'nosuch:Key']
+  t.ok(keys.length > 5, `${keys.length} keys`)
+  const shapes: Array<[string, DenialFilters]> = [
+    ['no filter', {}],
+    ['service', { service: 's3' }],
+    ['decision + since', { decision: 'implicit-deny', since: '2026-11-10T00:00:00.000Z' }],
+    ['q', { q: 'data' }],
+    ['nothing matches', { action: 'nosuch:Thing' }]
+  ]
+  const check = (label: string): void => {
+    for (const [name, f] of shapes) {
+      for (const key of keys) {
+        const expected = valuesBySql(db, f, key, 7)
+        t.same(kept.conditionValues(f, key, 7), expected, `${label}, ${name}, ${key}`)
+        t.same(small.conditionValues(f, key, 7), expected, `${label}, ${name}, ${key} (keys of at most 3 values)`)
+      }
+    }
+  }
+  check('first import')
+  await importSeeded(db, 800, 42, 'b.ndjson')
+  check('after a later import')
+  // The newest denial goes, and one holding a new aws:Region value takes its id.
+  const max = db.prepare('SELECT max(id) FROM denials').pluck().get() as number
+  const row = db.prepare('SELECT * FROM denials WHERE id = ?').get(max) as Record<string, unknown>
+  for (const table of ['occurrences', 'conditions', 'denial_terms', 'statements', 'messages']) db.prepare(`DELETE FROM ${table} WHERE denial_id = ?`).run(max)
+  db.prepare('DELETE FROM denials WHERE id = ?').run(max)
+  const reused = Number(db.prepare(`INSERT INTO denials (content_hash, decision, principal_arn, principal_account, action, service, kind, key_ids, first_seen, last_seen, created_at)
+    VALUES ('reused', 'implicit-deny', 'arn:aws:iam::999999999999:user/new', '999999999999', 's3:GetObject', 's3', ?, '', '2026-11-19T00:00:00Z', '2026-11-19T00:00:00Z', '2026-11-19T00:00:00Z')`)
+    .run(row.kind).lastInsertRowid)
+  t.equal(reused, max, 'SQLite hands the id out again')
+  const region = db.prepare("SELECT id, key FROM condition_keys WHERE key = 'aws:Region'").get() as { id: number, key: string }
+  const sid = (v: string): number => Number(db.prepare('INSERT INTO strings (value) VALUES (?) ON CONFLICT (value) DO UPDATE SET value = value RETURNING id').pluck().get(v))
+  db.prepare('INSERT INTO conditions (denial_id, position, key_id, key_sid, value_id, value_index) VALUES (?, 0, ?, ?, ?, 0), (?, 1, ?, ?, ?, 1)')
+    .run(max, region.id, sid(region.key), sid('xx-new-1'), max, region.id, sid(region.key), sid('xx-new-2'))
+  check('after an id reused')
+  t.ok(kept.conditionValues({ service: 's3' }, 'aws:Region', 1000).some(v => v.value === 'xx-new-2'), 'the new denial\'s second value is counted')
+})
+
 t.test('warming loads the columns a chunk at a time in the background, and stops quietly when the database closes', async t => {
   const db = openDatabase(path.join(tempDir(t), 'warm.db'))
-  await importGenerated(db, 2000, 61, 'a.ndjson')
+  await importSeeded(db, 2000, 61, 'a.ndjson')
   const ids = db.prepare('SELECT id FROM denials').pluck().all() as number[]
   const columns = new FacetColumns(db, 100)
   t.same([...columns.count(ids).facets.decision.values()], [], 'nothing loaded before')

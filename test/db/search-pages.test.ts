@@ -1,23 +1,13 @@
 /** Pages of a filtered search come in sort order, complete and without repeats, whichever way they are found (walking the sort index, its budget running out, or sorting the matches). */
 import t from 'tap'
-import path from 'node:path'
-import { readTextRecords } from '../../server/ingest/index.js'
-import { openDatabase } from '../../server/db/connection.js'
 import { repositoriesOn } from '../../server/db/index.js'
 import { buildWhere, type DenialFilters, type SortOrder } from '../../server/db/repositories/search.js'
-import { Importer } from '../../server/services/importer.js'
-import { generate } from '../../fixtures/generate.js'
-import { tempDir } from '../helpers/build.js'
+import { generatedStore, importGenerated } from '../helpers/generated-store.js'
 
 t.test('every page, both sort orders, many kinds of filter', async t => {
-  const db = openDatabase(path.join(tempDir(t), 'pages.db'))
-  t.teardown(() => { db.close() })
-  const plain = repositoriesOn(db)
-  const text = [...generate(5000, { seed: 51, end: '2026-11-20T00:00:00Z', days: 60 })].join('\n')
-  await new Importer(plain.writer, plain.imports).run(readTextRecords(text, 'a.ndjson'), { batchSize: 1000 })
+  const { db } = await generatedStore(t, 'pages.db', 5000, { seed: 51, end: '2026-11-20T00:00:00Z', days: 60 }, 1000)
   // 100 denials seen only in 2020: at the far end of both sort orders.
-  const old = [...generate(100, { seed: 52, mode: 'distinct', end: '2020-06-01T00:00:00Z', days: 30 })].join('\n')
-  await new Importer(plain.writer, plain.imports).run(readTextRecords(old, 'old.ndjson'))
+  await importGenerated(db, 100, { seed: 52, mode: 'distinct', end: '2020-06-01T00:00:00Z', days: 30 }, 'old.ndjson')
   const n = db.prepare('SELECT count(*) FROM denials').pluck().get() as number
   const cases: Array<[string, DenialFilters]> = [
     // Many matches: the walk fills a page after a few entries.

@@ -7,13 +7,10 @@ import { repositoriesOn } from '../../server/db/index.js'
 import { Importer } from '../../server/services/importer.js'
 import { generate } from '../../fixtures/generate.js'
 import { tempDir } from '../helpers/build.js'
+import { generatedStore } from '../helpers/generated-store.js'
 
 t.test('every window gives the denials with an occurrence in it', async t => {
-  const db = openDatabase(path.join(tempDir(t), 'window.db'))
-  t.teardown(() => { db.close() })
-  const repos = repositoriesOn(db)
-  const text = [...generate(3000, { seed: 41, end: '2026-11-20T00:00:00Z', days: 40 })].join('\n')
-  await new Importer(repos.writer, repos.imports).run(readTextRecords(text, 'a.ndjson'), { batchSize: 300 })
+  const { db, repos } = await generatedStore(t, 'window.db', 3000, { seed: 41, end: '2026-11-20T00:00:00Z', days: 40 }, 300)
   const direct = db.prepare<[string, string], number>(`SELECT id FROM denials WHERE id IN (SELECT denial_id FROM occurrences WHERE observed_at >= ? AND observed_at < ?)
     ORDER BY last_seen DESC, id DESC`).pluck()
   const day = (d: number): string => new Date(Date.parse('2026-10-08T00:00:00Z') + d * 86_400_000 + (d * 7919 % 86_400) * 1000).toISOString()

@@ -69,8 +69,13 @@ export class StatsRepository {
     this.denialPerDayStmt = db.prepare<{ id: number }, DayCount>(
       'SELECT substr(observed_at, 1, 10) AS day, count(*) AS count FROM occurrences WHERE denial_id = @id GROUP BY 1 ORDER BY 1')
     this.samePrincipalStmt = db.prepare<{ id: number, principal: string, action: string, limit: number }, SummaryRow>(
+      // The principal's denials by its two indexes (the role of a session: idx_denials_signature, which
+      // also holds the action), not by the action's: at 1M denials a common action's 56,000 rows cost
+      // 110 ms; the same denials as (role_arn = P OR principal_arn = P) cost ~1 ms.
       `SELECT ${SUMMARY_COLUMNS} FROM denials d
-       WHERE (d.role_arn = @principal OR d.principal_arn = @principal) AND d.action = @action AND d.id <> @id
+       WHERE d.id IN (SELECT id FROM denials WHERE coalesce(role_arn, principal_arn) = @principal AND action = @action
+           UNION SELECT id FROM denials WHERE principal_arn = @principal AND action = @action)
+         AND (d.role_arn = @principal OR d.principal_arn = @principal) AND d.action = @action AND d.id <> @id
          AND d.resource IS NOT (SELECT resource FROM denials WHERE id = @id)
        ORDER BY d.last_seen DESC, d.id DESC LIMIT @limit`)
     this.sameResourceStmt = db.prepare<{ id: number, principal: string, action: string, resource: string, limit: number }, SummaryRow>(
