@@ -11,7 +11,8 @@
  * make the next use reload everything; they are rare (a placeholder denial replaced once decoded).
  *
  * Memory: ~30 bytes per denial plus the key ids (4 bytes per distinct condition key of a denial) and
- * the distinct values: ~70 MB at 1M denials. Only long-lived processes (the server) keep it; a
+ * the distinct values: ~70 MB at 1M denials. Team reports add a signature code per denial (4 bytes)
+ * and one map entry per distinct signature (reports.ts). Only long-lived processes (the server) keep it; a
  * one-shot CLI search counts in one pass over the matching rows.
  */
 import type { DB } from '../connection.js'
@@ -202,10 +203,11 @@ export class FacetColumns {
   }
 
   private signatureOf (id: number, hasResource: boolean, resourceSid: number | null): number {
-    const action = this.columns[0]!.data[id]!
+    const actionColumn = COLUMNS.indexOf('action')
+    const action = this.columns[actionColumn]!.data[id]!
     let fold = this.folded[action]
     if (fold === undefined) {
-      fold = action === 0 ? 0 : this.foldDictionary.code(nocase(this.dictionaries[0]!.values[action]!))
+      fold = action === 0 ? 0 : this.foldDictionary.code(nocase(this.dictionaries[actionColumn]!.values[action]!))
       this.folded[action] = fold
     }
     const principal = this.columns[COLUMNS.indexOf('principal')]!.data[id]!
