@@ -133,6 +133,24 @@ t.test('filtered facets from the columns equal those read from the rows', async 
   agree(t, db, 'second import')
 })
 
+t.test('a repository\'s first search, on conditions alone, counts the facets of every denial it finds', async t => {
+  // Each search is the repository's first: the columns must be loaded whichever path finds the ids.
+  const db = openDatabase(path.join(tempDir(t), 'first.db'))
+  t.teardown(() => { db.close() })
+  await importSeeded(db, 500, 13, 'a.ndjson')
+  for (const f of [{ condition: ['aws:SourceIp'] }, { condition: ['aws:Region=eu-west-1'] }, { q: 'data' }, { since: '2026-11-10T00:00:00.000Z' }]) {
+    const first = repositoriesOn(db, { facetColumns: true }).search.search(f, { facetLimit: 1000 })
+    t.same(first.facets, repositoriesOn(db).search.search(f, { facetLimit: 1000 }).facets, JSON.stringify(f))
+    t.ok(first.total > 0 && first.facets!.decision.length > 0, 'facets counted')
+  }
+  // A kept repository, after a later import: the new denials are counted too.
+  const kept = repositoriesOn(db, { facetColumns: true }).search
+  kept.search({ condition: ['aws:SourceIp'] })
+  await importSeeded(db, 500, 14, 'b.ndjson')
+  const f = { condition: ['aws:SourceIp'] }
+  t.same(kept.search(f, { facetLimit: 1000 }).facets, repositoriesOn(db).search.search(f, { facetLimit: 1000 }).facets, 'after a later import')
+})
+
 t.test('a deleted denial whose id is reused is counted under its new values', async t => {
   const db = openDatabase(path.join(tempDir(t), 'reuse.db'))
   t.teardown(() => { db.close() })

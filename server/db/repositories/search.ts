@@ -325,6 +325,8 @@ export class SearchRepository {
    */
   private matchingIds (filters: DenialFilters, where: Where): number[] {
     const sqlIds = (w: Where): number[] => this.db.prepare<unknown[], number>(`SELECT d.id FROM denials d WHERE ${w.sql}`).pluck().all(...w.params)
+    // The columns count the facets of whatever ids come back: up to date in this snapshot first.
+    this.columns?.refresh()
     // Only condition filters: their id lists alone, no denial row read (SQL would seek each matching
     // denial's row to confirm it: 240 ms for aws:Region=eu-west-1's 167,000 at 1M denials, against
     // 11 ms for the list). Every conditions row has its denial (ON DELETE CASCADE).
@@ -333,7 +335,6 @@ export class SearchRepository {
       return this.withConditions(null, conditions)
     }
     if (this.columns === null) return sqlIds(where)
-    this.columns.refresh()
     const { tests, rest } = columnTests(filters)
     // q with no other SQL filter: the matching denials straight from the two indexes that hold them
     // (distinct, no table read: 130 ms instead of 250 for 81,000 denials at 1M, on a loaded machine).
