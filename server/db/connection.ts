@@ -11,6 +11,11 @@ export interface OpenOptions {
   readonly?: boolean
   /** A reader: the file must exist (NoDatabaseError otherwise); no directory or file is created. */
   mustExist?: boolean
+  /**
+   * SQLite's page cache in KiB (default 96 MiB, for imports). A one-shot reader that scans each page
+   * once (`whydenied report`) gains nothing from a large one and would hold it at its peak.
+   */
+  cacheKiB?: number
 }
 
 /** SQLite's answers for a file that is not a database. */
@@ -71,7 +76,7 @@ export function openDatabase (file: string, opts: OpenOptions = {}): DB {
     db.pragma('foreign_keys = ON')
     // 96 MiB of page cache: most index pages an import touches stay in memory at 1M messages,
     // and a 1M-message import peaks well under the 400 MB budget (see README, Performance).
-    db.pragma('cache_size = -98304')
+    db.pragma(`cache_size = -${Math.max(64, Math.floor(opts.cacheKiB ?? 98_304))}`)
     db.pragma('temp_store = MEMORY')
     if (!opts.readonly) migrate(db)
   } catch (err) {

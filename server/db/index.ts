@@ -8,6 +8,8 @@ import { DenialsRepository } from './repositories/denials.js'
 import { EventsRepository } from './repositories/events.js'
 import { ImportsRepository } from './repositories/imports.js'
 import { PoliciesRepository } from './repositories/policies.js'
+import { FacetColumns } from './repositories/facet-columns.js'
+import { OccurrenceTimes } from './repositories/occurrence-times.js'
 import { ReportsRepository } from './repositories/reports.js'
 import { Rollups } from './repositories/rollups.js'
 import { SearchRepository, type SearchRepositoryOptions } from './repositories/search.js'
@@ -53,14 +55,16 @@ export function repositoriesOn (db: DB, opts: SearchRepositoryOptions = {}): Rep
   // Shared: the writer and the events' relinking both change what the rollups count.
   const rollups = new Rollups(db)
   const events = new EventsRepository(db, rollups)
+  // A long-lived process keeps the denials' columns in memory once, for the list's facets and for reports.
+  const columns = opts.facetColumns === true ? new FacetColumns(db) : null
   return {
     denials: new DenialsRepository(db),
     writer: new DenialWriter(db, imports, events, rollups),
     imports,
     events,
-    search: new SearchRepository(db, opts),
+    search: new SearchRepository(db, opts, columns),
     stats: new StatsRepository(db),
-    reports: new ReportsRepository(db),
+    reports: new ReportsRepository(db, columns && { columns, occurrences: new OccurrenceTimes(db) }),
     policies: new PoliciesRepository(db)
   }
 }

@@ -10,7 +10,7 @@ import { UnknownTeamError } from '../errors.js'
 import { daysOf, GROWTH_FACTOR, GROWTH_MIN_INCREASE, statusOf, type Period, type Status } from './period.js'
 import { mergeStatements } from './policy.js'
 import { Redactor } from './redact.js'
-import { ruleActive, ruleMatches, teamOf, teamPrefilter, UNASSIGNED, type SuppressRule, type TeamsConfig } from './teams.js'
+import { ruleActive, ruleMatcher, teamOf, teamPrefilter, UNASSIGNED, type SuppressRule, type TeamsConfig } from './teams.js'
 
 export const DEFAULT_LIMIT = 50
 
@@ -133,9 +133,13 @@ const emptyTotals = (): SectionTotals => ({ occurrences: 0, previousOccurrences:
 
 const cmp = (a: string | null, b: string | null): number => (a ?? '') < (b ?? '') ? -1 : (a ?? '') > (b ?? '') ? 1 : 0
 
-/** Most occurrences first; ties by the previous period, then by name (code-point order: fast and stable). */
+/**
+ * Most occurrences first; ties by the previous period, then by name (code-point order: fast and stable),
+ * then by decision: a total order, so the rank does not depend on the order the scan found the groups in
+ * (the index's, from SQL; the signature codes', from memory).
+ */
 function byRank (a: GroupRow, b: GroupRow): number {
-  return b.current - a.current || b.previous - a.previous || cmp(a.action, b.action) || cmp(a.principal, b.principal) || cmp(a.resource, b.resource)
+  return b.current - a.current || b.previous - a.previous || cmp(a.action, b.action) || cmp(a.principal, b.principal) || cmp(a.resource, b.resource) || cmp(a.decision, b.decision)
 }
 
 /**
@@ -165,11 +169,13 @@ export function buildReport (repo: ReportsRepository, opts: BuildReportOptions):
   if (opts.team && !teamNames.includes(opts.team)) {
     throw new UnknownTeamError(`no team "${opts.team}"${teams.file ? ` in ${teams.file}` : ''}: use one of ${teamNames.join(', ')}`)
   }
-  const teamCache = new Map<string, string>()
+  // Asked per group: one map per principal, no key string built per call.
+  const teamCache = new Map<string | null, Map<string | null, string>>()
   const teamFor = (p: string | null, a: string | null): string => {
-    const k = `${p ?? ''}\u0000${a ?? ''}`
-    let t = teamCache.get(k)
-    if (t === undefined) { t = teamOf(teams, p, a); teamCache.set(k, t) }
+    let byAccount = teamCache.get(p)
+    if (byAccount === undefined) { byAccount = new Map(); teamCache.set(p, byAccount) }
+    let t = byAccount.get(a)
+    if (t === undefined) { t = teamOf(teams, p, a); byAccount.set(a, t) }
     return t
   }
   const days = daysOf({ since: period.previousSince, until: period.until })
@@ -180,11 +186,12 @@ export function buildReport (repo: ReportsRepository, opts: BuildReportOptions):
 
   // Suppression first: a suppressed group is counted against its rule and nowhere else.
   const suppressed: SuppressionCount[] = teams.suppress.map(rule => ({ rule, active: ruleActive(rule, period.until), occurrences: 0, groups: 0 }))
+  const rules = suppressed.filter(s => s.active).map(s => ({ s, matches: ruleMatcher(s.rule) }))
   const kept: Classified[] = []
   for (const row of rows) {
     const status = statusOf(row.current, row.previous)
     if (status === null) continue
-    const rule = suppressed.find(s => s.active && ruleMatches(s.rule, row))
+    const rule = rules.find(r => r.matches(row))?.s
     if (rule) {
       rule.occurrences += row.current
       if (row.current > 0) rule.groups++
@@ -233,7 +240,7 @@ export function buildReport (repo: ReportsRepository, opts: BuildReportOptions):
       status: c.status,
       days: perDay.get(row) ?? days.map(() => 0),
       // AWS lists matched statements for explicit denies only: an implicit deny has no Sid to look up.
-      sids: row.decision === 'implicit-deny' ? [] : repo.sids(row.ids),
+      sids: row.decision === 'implicit-deny' ? [] : repo.sids(row),
       explanation: { summary: explanation.summary, detail: explanation.detail, hints: explanation.hints },
       fix: explanation.fix,
       resolvedFix: resolveFix && sample ? resolveFix(Math.max(...row.ids)) : null
@@ -262,6 +269,7 @@ export function buildReport (repo: ReportsRepository, opts: BuildReportOptions):
   const shown = [...new Set([...lists.values()].flatMap(l => [...l.listed, ...l.fresh, ...l.quiet].map(c => c.row)))]
   scan.daily(shown.map(r => r.ids)).forEach((counts, i) => perDay.set(shown[i]!, counts))
 
+  const serviceOf = new Map<string, string>()
   const sections = sectionNames.map((name): TeamSection => {
     const { all, current, listed: listedC, fresh, quiet } = lists.get(name)!
     const totals = emptyTotals()
@@ -280,7 +288,11 @@ export function buildReport (repo: ReportsRepository, opts: BuildReportOptions):
       else if (r.decision === 'implicit-deny') totals.implicitGroups++
       const action = r.action ?? '(none)'
       actions.set(action, (actions.get(action) ?? 0) + r.current)
-      const service = action.includes(':') ? action.slice(0, action.indexOf(':')).toLowerCase() : '(unknown)'
+      let service = serviceOf.get(action)
+      if (service === undefined) {
+        service = action.includes(':') ? action.slice(0, action.indexOf(':')).toLowerCase() : '(unknown)'
+        serviceOf.set(action, service)
+      }
       services.set(service, (services.get(service) ?? 0) + r.current)
       const p = r.principal ?? '(unknown)'
       principals.set(p, (principals.get(p) ?? 0) + r.current)

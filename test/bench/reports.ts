@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url'
 import path from 'node:path'
 import { openDatabase } from '../../server/db/connection.js'
 import { ReportsRepository } from '../../server/db/repositories/reports.js'
+import { REPORT_CACHE_KIB } from '../../server/cli/report.js'
 import { buildReport, loadTeamsFile, render, resolvePeriod } from '../../server/reports/index.js'
 
 export interface BenchResult { name: string, ms: number, rssMb: number }
@@ -43,7 +44,8 @@ export async function benchReports (dbPath: string, until = '2026-11-27'): Promi
 function runOne (dbPath: string, name: Variant, until: string): { ms: number, rssMb: number } {
   const v = VARIANTS[name]
   const start = performance.now()
-  const db = openDatabase(dbPath)
+  // As `whydenied report` opens it.
+  const db = openDatabase(dbPath, { cacheKiB: REPORT_CACHE_KIB })
   try {
     const repo = new ReportsRepository(db)
     const teams = loadTeamsFile(teamsFixture())

@@ -1,6 +1,6 @@
 import t from 'tap'
 import Database from 'better-sqlite3'
-import { copyFileSync } from 'node:fs'
+import { copyFileSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { readFileRecords, readTextRecords } from '../../server/ingest/index.js'
 import { openDatabase } from '../../server/db/connection.js'
@@ -8,7 +8,7 @@ import { migrate, SCHEMA_VERSION } from '../../server/db/migrate.js'
 import { migrations } from '../../server/db/migrations/index.js'
 import { repositoriesOn } from '../../server/db/index.js'
 import { Importer } from '../../server/services/importer.js'
-import { buildTestApp, tempDir } from '../helpers/build.js'
+import { buildTestApp, DECODED_FIXTURES, tempDir } from '../helpers/build.js'
 import { CLOUDTRAIL_FIXTURES } from '../helpers/cloudtrail.js'
 import { generate } from '../../fixtures/generate.js'
 import { html, texts } from '../routes/pages/support.js'
@@ -183,4 +183,32 @@ t.test('0010: the index of condition keys goes, the substring index gathers 32 M
       t.equal(found.total, direct.length, `q=${q}: ${direct.length} denials (${label})`)
     }
   }
+})
+
+t.test('the page cache is 96 MiB unless the opener asks for less (the report command: 8 MiB)', async t => {
+  const file = path.join(tempDir(t), 'cache.db')
+  const big = openDatabase(file)
+  t.equal(big.pragma('cache_size', { simple: true }), -98304)
+  big.close()
+  const { REPORT_CACHE_KIB } = await import('../../server/cli/report.js')
+  const small = openDatabase(file, { mustExist: true, cacheKiB: REPORT_CACHE_KIB })
+  t.teardown(() => small.close())
+  t.equal(small.pragma('cache_size', { simple: true }), -8192)
+})
+
+t.test('0011: moving or deleting an occurrence is counted; adding one is not', async t => {
+  const db = openDatabase(path.join(tempDir(t), 'changes.db'))
+  t.teardown(() => db.close())
+  const repos = repositoriesOn(db)
+  await new Importer(repos.writer, repos.imports).run(readTextRecords(readFileSync(path.join(DECODED_FIXTURES, 'kms-decrypt.json')), 'a.json'))
+  const changes = (): number => db.prepare("SELECT n FROM counters WHERE name = 'occurrences_changed'").pluck().get() as number
+  t.equal(changes(), 0, 'an import adds without counting')
+  db.prepare('UPDATE occurrences SET import_id = NULL').run()
+  t.equal(changes(), 0, 'a change that moves nothing is not counted')
+  const n0 = db.prepare("UPDATE occurrences SET observed_at = '2026-01-01T00:00:00.000Z'").run().changes
+  t.equal(changes(), n0)
+  const n = db.prepare('SELECT count(*) FROM occurrences').pluck().get() as number
+  t.ok(n > 0)
+  db.prepare('DELETE FROM occurrences').run()
+  t.equal(changes(), n0 + n)
 })

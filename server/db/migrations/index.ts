@@ -9,8 +9,9 @@ import { stringsRollups } from './0007-strings-rollups.js'
 import { denialDeletions } from './0008-denial-deletions.js'
 import { packedMessages } from './0009-packed-messages.js'
 import { importCosts } from './0010-import-costs.js'
+import { occurrenceChanges } from './0011-occurrence-changes.js'
 import type { Migration } from './migration.js'
 
 export type { Migration }
 
-export const migrations: readonly Migration[] = [initial, reportSignature, occurrenceIdentity, policySnapshots, textAndEvents, importSkipped, stringsRollups, denialDeletions, packedMessages, importCosts]
+export const migrations: readonly Migration[] = [initial, reportSignature, occurrenceIdentity, policySnapshots, textAndEvents, importSkipped, stringsRollups, denialDeletions, packedMessages, importCosts, occurrenceChanges]

@@ -11,7 +11,8 @@
  * make the next use reload everything; they are rare (a placeholder denial replaced once decoded).
  *
  * Memory: ~30 bytes per denial plus the key ids (4 bytes per distinct condition key of a denial) and
- * the distinct values: ~70 MB at 1M denials. Only long-lived processes (the server) keep it; a
+ * the distinct values: ~70 MB at 1M denials. Team reports add a signature code per denial (4 bytes)
+ * and one map entry per distinct signature (reports.ts). Only long-lived processes (the server) keep it; a
  * one-shot CLI search counts in one pass over the matching rows.
  */
 import type { DB } from '../connection.js'
@@ -24,11 +25,30 @@ const COLUMNS = [...COLUMN_FACETS, 'principalArn'] as const
 export type ColumnName = typeof COLUMNS[number]
 
 /** Same expressions as the one-pass count in search.ts: the role of an assumed-role session counts as its principal. */
-const FACET_SELECT = 'SELECT id, action, coalesce(role_arn, principal_arn), principal_account, service, decision, kind, policy_type, principal_arn, key_ids FROM denials'
+const FACET_SELECT = `SELECT id, action, coalesce(role_arn, principal_arn), principal_account, service, decision, kind, policy_type, principal_arn, key_ids,
+  resource IS NOT NULL, (SELECT s.id FROM strings s WHERE s.value = resource) FROM denials`
 /** Rows read per statement while loading: bounded memory for the rows in flight, and ~50 ms per turn when warming. */
 const LOAD_CHUNK = 20_000
 
-type Row = [number, string | null, string | null, string | null, string | null, string, string, string | null, string | null, string]
+type Row = [number, string | null, string | null, string | null, string | null, string, string, string | null, string | null, string, number, number | null]
+
+/** ASCII-only case folding: what SQLite's NOCASE compares (the action column's collation). */
+const nocase = (s: string): string => s.replace(/[A-Z]+/g, m => m.toLowerCase())
+
+/** The facet columns as team reports read them (after refresh()): see FacetColumns.view. */
+export interface ColumnsView {
+  /** The highest denial id loaded; ids above it are not in the columns. */
+  loadedMax: number
+  /** Codes by denial id (0: NULL, or no denial); values by code (values[0] unused). */
+  column: (name: ColumnName) => Int32Array
+  values: (name: ColumnName) => readonly string[]
+  /** Report signature code by denial id (see FacetColumns.signature); 0: no denial. */
+  signature: Int32Array
+  /** Signature codes are 1 … signatures. */
+  signatures: number
+  /** False when a resource could not be coded (not in strings): signatures are then not to be trusted. */
+  exact: boolean
+}
 
 /** A growable column of small integers indexed by denial id (0: no value). */
 class Column {
@@ -90,6 +110,17 @@ export class FacetColumns {
   /** The highest denial id loaded, and the deletions counted when loading started. */
   private loadedMax = 0
   private deletions = -1
+  /**
+   * Report signature of each denial: (principal or its role, action as NOCASE folds it, resource,
+   * decision), the groups of a team report (reports.ts). A code for (principal, folded action,
+   * decision), then the resource's strings id within it: no resource string is held.
+   */
+  private signature = new Column()
+  private signatures = 0
+  private heads = new Map<string, Map<number, number>>()
+  private folded: number[] = []
+  private foldDictionary = new Dictionary()
+  private signaturesExact = true
   private readonly rowsAfter
   private readonly deletionCount
 
@@ -140,6 +171,12 @@ export class FacetColumns {
     this.keyLength = 0
     this.loadedMax = 0
     this.deletions = deletions
+    this.signature = new Column()
+    this.signatures = 0
+    this.heads = new Map()
+    this.folded = []
+    this.foldDictionary = new Dictionary()
+    this.signaturesExact = true
   }
 
   private add (r: Row): void {
@@ -160,7 +197,42 @@ export class FacetColumns {
     this.keyStart.data[id] = this.keyLength
     this.keyCount.data[id] = keys.length
     for (const k of keys) this.keyData[this.keyLength++] = Number(k)
+    this.signature.ensure(id + 1)
+    this.signature.data[id] = this.signatureOf(id, r[10] === 1, r[11])
     this.loadedMax = id
+  }
+
+  private signatureOf (id: number, hasResource: boolean, resourceSid: number | null): number {
+    const actionColumn = COLUMNS.indexOf('action')
+    const action = this.columns[actionColumn]!.data[id]!
+    let fold = this.folded[action]
+    if (fold === undefined) {
+      fold = action === 0 ? 0 : this.foldDictionary.code(nocase(this.dictionaries[actionColumn]!.values[action]!))
+      this.folded[action] = fold
+    }
+    const principal = this.columns[COLUMNS.indexOf('principal')]!.data[id]!
+    const decision = this.columns[COLUMNS.indexOf('decision')]!.data[id]!
+    const head = `${principal} ${fold} ${decision}`
+    let byResource = this.heads.get(head)
+    if (byResource === undefined) { byResource = new Map(); this.heads.set(head, byResource) }
+    // 0 stands for a NULL resource; a resource missing from strings cannot be coded.
+    if (hasResource && resourceSid === null) this.signaturesExact = false
+    const resource = hasResource ? resourceSid ?? -id : 0
+    let code = byResource.get(resource)
+    if (code === undefined) { code = ++this.signatures; byResource.set(resource, code) }
+    return code
+  }
+
+  /** The columns for team reports, read-only; valid until the next refresh(). */
+  view (): ColumnsView {
+    return {
+      loadedMax: this.loadedMax,
+      column: name => this.columns[COLUMNS.indexOf(name)]!.data,
+      values: name => this.dictionaries[COLUMNS.indexOf(name)]!.values,
+      signature: this.signature.data,
+      signatures: this.signatures,
+      exact: this.signaturesExact
+    }
   }
 
   /**

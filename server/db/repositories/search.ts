@@ -283,8 +283,9 @@ export class SearchRepository {
   private readonly walkOccurrences
   private readonly walkOccurrencesAfter
 
-  constructor (private readonly db: DB, opts: SearchRepositoryOptions = {}) {
-    this.columns = opts.facetColumns === true ? new FacetColumns(db) : null
+  /** `columns`: the facet columns to use when the store shares them (with reports); else built here if opts.facetColumns. */
+  constructor (private readonly db: DB, opts: SearchRepositoryOptions = {}, columns: FacetColumns | null = null) {
+    this.columns = columns ?? (opts.facetColumns === true ? new FacetColumns(db) : null)
     this.values = opts.facetColumns === true ? new ConditionValueColumns(db, opts.heldKeyValues) : null
     this.keyId = db.prepare<[string], number>('SELECT id FROM condition_keys WHERE key = ?').pluck()
     this.idListsAbove = opts.idListsAbove ?? ID_LISTS_ABOVE_CANDIDATES
