@@ -16,6 +16,7 @@
  * one-shot CLI search counts in one pass over the matching rows.
  */
 import type { DB } from '../connection.js'
+import { loadInTurns } from './in-turns.js'
 
 /** The facets counted from the columns, in the order of FACET_SELECT's columns after id. */
 export const COLUMN_FACETS = ['action', 'principal', 'account', 'service', 'decision', 'kind', 'policyType'] as const
@@ -142,12 +143,7 @@ export class FacetColumns {
    * Stops quietly if the database is closed meanwhile.
    */
   async warm (): Promise<void> {
-    try {
-      this.checkDeletions()
-      while (this.loadChunk()) await new Promise(resolve => setImmediate(resolve))
-    } catch (err) {
-      if (!(err instanceof TypeError) || !/not open/.test(err.message)) throw err
-    }
+    await loadInTurns(() => { this.checkDeletions() }, () => this.loadChunk())
   }
 
   private checkDeletions (): void {

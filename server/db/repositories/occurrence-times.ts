@@ -26,6 +26,7 @@
  * the server keeps it; a one-shot CLI report scans the index.
  */
 import type { DB } from '../connection.js'
+import { loadInTurns } from './in-turns.js'
 
 const LOAD_CHUNK = 50_000
 /** The tail is merged once it holds this many occurrences and an eighth of the grouped ones. */
@@ -77,14 +78,8 @@ export class OccurrenceTimes {
 
   /** Load in the background, a chunk per turn of the event loop; stops quietly if the database closes meanwhile. */
   async warm (): Promise<void> {
-    try {
-      this.checkChanges()
-      while (this.loadChunk()) await new Promise(resolve => setImmediate(resolve))
-      // Loaded: reports read no tail.
-      if (this.tailLength > 0) this.merge()
-    } catch (err) {
-      if (!(err instanceof TypeError) || !/not open/.test(err.message)) throw err
-    }
+    // Loaded: reports read no tail.
+    if (await loadInTurns(() => { this.checkChanges() }, () => this.loadChunk()) && this.tailLength > 0) this.merge()
   }
 
   snapshot (): OccurrenceSnapshot {
