@@ -5,6 +5,9 @@ import { seedPolicyFixtures } from '../helpers/policies.js'
 import { buildReport, EMPTY_TEAMS, render, resolvePeriod } from '../../server/reports/index.js'
 import { fixResolver } from '../../server/services/policies.js'
 import { html } from '../routes/pages/support.js'
+import { Importer } from '../../server/services/importer.js'
+import { readTextRecords } from '../../server/ingest/index.js'
+import { generate } from '../../fixtures/generate.js'
 
 t.test('the suggested fix is the resolved policy\'s, grouped by policy; left out when redacting', async t => {
   const app = await buildTestApp(t)
@@ -30,6 +33,31 @@ t.test('the suggested fix is the resolved policy\'s, grouped by policy; left out
   const redacted = buildReport(app.repos.reports, { period, teams: EMPTY_TEAMS, resolveFix: fixResolver(app.repos), limit: 0, redact: true })
   t.ok(redacted.teams[0]!.groups.every(g => g.resolvedFix === null))
   t.same(redacted.teams[0]!.fixesByPolicy, [])
+})
+
+t.test('a denial whose account no snapshot covers gets no fix, and is not read whole for it', async t => {
+  const app = await buildTestApp(t)
+  await seedPolicyFixtures(app)
+  // Denials of other accounts too.
+  await new Importer(app.repos.writer, app.repos.imports).run(readTextRecords([...generate(40, { seed: 9, end: '2026-11-20T00:00:00Z', days: 10 })].join('\n'), 'more.ndjson'))
+  const resolve = fixResolver(app.repos)
+  const all = app.repos.search.search({}, { limit: 500, facets: false }).items
+  const isCovered = (id: number): boolean => {
+    const account = app.repos.denials.principalAccount(id)
+    return account != null && app.repos.policies.latestFor(account) !== null
+  }
+  const covered = all.filter(d => isCovered(d.id))
+  const others = all.filter(d => !isCovered(d.id))
+  t.ok(covered.length > 0 && others.length > 0, `${covered.length} denials in a snapshot's account, ${others.length} elsewhere`)
+  const reads: number[] = []
+  const get = app.repos.denials.get.bind(app.repos.denials)
+  app.repos.denials.get = (id: number) => { reads.push(id); return get(id) }
+  t.teardown(() => { app.repos.denials.get = get })
+  for (const d of others) t.equal(resolve(d.id), null, `denial ${d.id} (account ${String(app.repos.denials.principalAccount(d.id))})`)
+  t.same(reads, [], 'none read whole')
+  t.ok(covered.some(d => resolve(d.id) !== null), 'a covered denial still gets its fix')
+  t.ok(reads.length > 0, 'read whole for it')
+  t.equal(resolve(999_999), null, 'no such denial')
 })
 
 t.test('the report page and API carry the resolved fixes', async t => {

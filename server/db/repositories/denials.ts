@@ -12,9 +12,11 @@ export class DenialsRepository {
   private readonly getFailures
   private readonly getOccurrences
   private readonly getEvents
+  private readonly getAccount
 
   constructor (db: DB) {
     this.findByHash = db.prepare<[string], { id: number }>('SELECT id FROM denials WHERE content_hash = ?')
+    this.getAccount = db.prepare<[number], { principal_account: string | null }>('SELECT principal_account FROM denials WHERE id = ?')
     this.getRow = db.prepare<[number], DenialRow & { packed: Buffer | null }>('SELECT d.*, m.raw, m.packed FROM denials d JOIN messages m ON m.denial_id = d.id WHERE d.id = ?')
     this.getConditions = db.prepare<[number], { key: string, value: string }>(`SELECT ks.value AS key, vs.value AS value FROM conditions c JOIN strings ks ON ks.id = c.key_sid JOIN strings vs ON vs.id = c.value_id
        WHERE c.denial_id = ? ORDER BY c.position`)
@@ -27,6 +29,11 @@ export class DenialsRepository {
     this.getEvents = db.prepare<[number], { event_id: string, event_time: string, event_source: string | null, event_name: string | null, error_code: string | null, region: string | null, source_ip: string | null, user_agent: string | null, token_state: SourceEvent['encodedMessage'] }>(
       `SELECT e.event_id, e.event_time, e.event_source, e.event_name, e.error_code, e.region, e.source_ip, e.user_agent, e.token_state
        FROM occurrences o JOIN events e ON e.occurrence_id = o.id WHERE o.denial_id = ? ORDER BY e.event_time DESC, e.id DESC LIMIT 100`)
+  }
+
+  /** The account of the denial's principal (null: unknown); undefined when no such denial is stored. */
+  principalAccount (id: number): string | null | undefined {
+    return this.getAccount.get(id)?.principal_account
   }
 
   /** The id of the denial with this content hash, if stored. */
