@@ -390,10 +390,9 @@ export class SearchRepository {
     return this.columns.filterIds(sqlIds(buildWhere({ ...filters, condition: valueConditions })), [], keys)
   }
 
-  /** The denials holding condition key `key` (any value), ascending. */
+  /** The denials holding condition key `key` (any value), ascending (the columns as matchingIds refreshed them). */
   private keyDenials (key: string): Iterable<number> {
     if (this.columns === null) return idsOf(this.keyIds.get(key) ?? null)
-    this.columns.refresh()
     return this.columns.matchIds([], [this.keyId.get(key) ?? -1])
   }
 
