@@ -76,10 +76,14 @@ function paths (db: DB): Paths {
 
 const NOW = new Date('2026-11-21T00:00:00Z')
 
-/** Same groups (scan) and same rendered reports for every team, kind, period and limit. */
+/**
+ * Same groups (scan) and same rendered reports for every team, kind, period and limit. Reports are
+ * rendered with all their groups (limit 0) and two; the default limit (50) only for the first period:
+ * it takes the same path as two, and rendering is most of this file's time.
+ */
 function agree (t: Test, p: Paths, label: string, teams: TeamsConfig = TEAMS): void {
   const names = [null, ...teams.teams.map(x => x.name), 'unassigned']
-  for (const [pname, period] of periods()) {
+  for (const [pi, [pname, period]] of periods().entries()) {
     const days = daysOf({ since: period.previousSince, until: period.until })
     for (const kind of [null, 'decoded', 'text'] as const) {
       const w: ReportWindow = { from: period.previousSince, mid: period.since, until: period.until, days, kind }
@@ -90,7 +94,7 @@ function agree (t: Test, p: Paths, label: string, teams: TeamsConfig = TEAMS): v
         t.same(a, b, `${label}, ${pname}, kind ${kind ?? 'both'}, team ${team ?? 'all'}: groups (${b.length})`)
       }
       for (const team of [null, ...names.filter(n => n === 'platform' || n === 'unassigned')]) {
-        for (const limit of [undefined, 0, 2]) {
+        for (const limit of pi === 0 ? [undefined, 0, 2] : [0, 2]) {
           const opts = { period, teams, team, kind, limit, now: NOW }
           const a = render(buildReport(p.memory, opts), 'json')
           const b = render(buildReport(p.sql, opts), 'json')
@@ -125,7 +129,7 @@ async function importText (db: DB): Promise<void> {
 t.test('memory and SQL agree as the history changes under a kept repository', async t => {
   const db = openDatabase(path.join(tempDir(t), 'reports.db'))
   t.teardown(() => { db.close() })
-  await importGenerated(db, 3000, 7, 'a.ndjson')
+  await importGenerated(db, 2000, 7, 'a.ndjson')
   await importText(db)
   const variants = db.prepare('SELECT count(*) FROM (SELECT lower(action) FROM denials GROUP BY 1 HAVING count(DISTINCT action COLLATE BINARY) > 1)').pluck().get() as number
   t.ok(variants > 3, `${variants} actions stored in several letter cases`)
@@ -136,7 +140,7 @@ t.test('memory and SQL agree as the history changes under a kept repository', as
   t.ok(canonical > 0 && canonical < 200, `memory answered every report but those with non-canonical bounds (${canonical} SQL fallbacks)`)
 
   // New denials and occurrences after the memory was built: loaded on the next report.
-  await importGenerated(db, 2000, 8, 'b.ndjson')
+  await importGenerated(db, 1000, 8, 'b.ndjson')
   agree(t, p, 'second import')
 
   // An occurrence moved to another denial (a decoded CloudTrail event): the trigger makes memory reload.
