@@ -10,12 +10,16 @@
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import path from 'node:path'
 
 const require = createRequire(import.meta.url)
-const built = readFileSync(require.resolve('@tapjs/test/test-built').replace(`${'/'}commonjs${'/'}`, '/esm/'), 'utf8')
+const built = readFileSync(require.resolve('@tapjs/test/test-built').replace(`${path.sep}commonjs${path.sep}`, `${path.sep}esm${path.sep}`), 'utf8')
 const removed = ['@tapjs/typescript', '@tapjs/mock'].filter(p => built.includes(`from "${p}"`))
 if (removed.length > 0) {
   console.error(`tap's Test class still loads ${removed.join(' and ')}: tap build`)
-  // Run from npm scripts, whose PATH has node_modules/.bin.
-  execFileSync('tap', ['build'], { stdio: 'inherit' })
+  // tap's own bin, with this node (not whatever `tap` PATH finds).
+  const main = require.resolve('tap')
+  const root = main.slice(0, main.lastIndexOf(`${path.sep}dist${path.sep}`))
+  const bin = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).bin.tap
+  execFileSync(process.execPath, [path.join(root, bin), 'build'], { stdio: 'inherit', cwd: new URL('../../', import.meta.url) })
 }
