@@ -146,7 +146,12 @@ t.test('memory and SQL agree as the history changes under a kept repository', as
   // An occurrence moved to another denial (a decoded CloudTrail event): the trigger makes memory reload.
   const [occ, to] = db.prepare(`SELECT o.id, (SELECT max(id) FROM denials WHERE id <> o.denial_id) FROM occurrences o
     WHERE observed_at >= '2026-11-01' ORDER BY o.id LIMIT 1`).raw().get() as [number, number]
+  const from = db.prepare('SELECT denial_id FROM occurrences WHERE id = ?').pluck().get(occ) as number
   db.prepare('UPDATE occurrences SET denial_id = ? WHERE id = ?').run(to, occ)
+  // As events.relink leaves both denials: counts and spans from their occurrences.
+  db.prepare(`UPDATE denials SET occurrences = (SELECT count(*) FROM occurrences WHERE denial_id = denials.id),
+    first_seen = coalesce((SELECT min(observed_at) FROM occurrences WHERE denial_id = denials.id), first_seen),
+    last_seen = coalesce((SELECT max(observed_at) FROM occurrences WHERE denial_id = denials.id), last_seen) WHERE id IN (?, ?)`).run(from, to)
   t.equal(db.prepare("SELECT n FROM counters WHERE name = 'occurrences_changed'").pluck().get(), 1, 'the trigger counts the move')
   agree(t, p, 'after a move')
 

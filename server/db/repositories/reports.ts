@@ -135,8 +135,17 @@ class MemoryGroup implements GroupRow {
     private readonly end: number,
     private readonly resourceOf: (id: number) => string | null,
     /** Index order of two members (principal_arn, principal_account, id: idx_denials_signature's order inside a group). */
-    readonly indexOrder: (a: number, b: number) => number
+    readonly indexOrder: (a: number, b: number) => number,
+    /** The earliest and latest occurrence (epoch ms) of order[start, end). */
+    private readonly spanOf: (order: Int32Array, start: number, end: number) => [number, number]
   ) {}
+
+  /** First and last seen from the occurrence times (see ReportsRepository.seen). */
+  fillSeen (): void {
+    const [first, last] = this.spanOf(this.order, this.start, this.end)
+    this.firstSeen = new Date(first).toISOString()
+    this.lastSeen = new Date(last).toISOString()
+  }
 
   get resource (): string | null {
     if (this.resourceValue === undefined) this.resourceValue = this.resourceOf(this.order[this.start]!)
@@ -443,6 +452,40 @@ export class ReportsRepository {
       binaryCompare(text(sessionValues, sessionCol[a]!), text(sessionValues, sessionCol[b]!)) ||
       binaryCompare(text(accounts, accountCol[a]!), text(accounts, accountCol[b]!)) || a - b
     const resourceOf = (id: number): string | null => this.resourceOne.get(id) ?? null
+    // Earliest and latest occurrence of some denials: their grouped times, and the tail's, whose
+    // per-denial span is computed once for the scan when first asked for.
+    let tailSpan: { first: Float64Array, last: Float64Array } | null = null
+    const spanOf = (ids: Int32Array, a: number, b: number): [number, number] => {
+      if (tailSpan === null && tailLength > 0) {
+        const first = new Float64Array(size).fill(Infinity)
+        const last = new Float64Array(size).fill(-Infinity)
+        for (let k = 0; k < tailLength; k++) {
+          const id = tailDenials[k]!
+          const t = tailTimes[k]!
+          if (id >= size) continue
+          if (t < first[id]!) first[id] = t
+          if (t > last[id]!) last[id] = t
+        }
+        tailSpan = { first, last }
+      }
+      let min = Infinity
+      let max = -Infinity
+      for (let i = a; i < b; i++) {
+        const id = ids[i]!
+        if (id < grouped) {
+          for (let k = start[id]!, end = start[id + 1]!; k < end; k++) {
+            const t = times[k]!
+            if (t < min) min = t
+            if (t > max) max = t
+          }
+        }
+        if (tailSpan !== null) {
+          if (tailSpan.first[id]! < min) min = tailSpan.first[id]!
+          if (tailSpan.last[id]! > max) max = tailSpan.last[id]!
+        }
+      }
+      return [min, max]
+    }
     const stamp = new Int32Array(sessionValues.length)
     const out: GroupRow[] = []
     for (let s = 1; s <= cols.signatures; s++) {
@@ -484,7 +527,7 @@ export class ReportsRepository {
         accountCode = headWithAccount === 0 ? 0 : accountCol[headWithAccount]!
       }
       out.push(new MemoryGroup(text(principals, principalCol[first]!), text(accounts, accountCode), text(actions, actionCode),
-        decisions[decisionCol[first]!] as Decision, current, previous, sessions, order, a, b, resourceOf, indexOrder))
+        decisions[decisionCol[first]!] as Decision, current, previous, sessions, order, a, b, resourceOf, indexOrder, spanOf))
     }
 
     const days = w.days.length
@@ -536,8 +579,16 @@ export class ReportsRepository {
     return this.db.prepare(`${SIGNATURE_SELECT} WHERE ${terms.join(' OR ')} ${SIGNATURE_ORDER}`).raw().iterate(...params) as IterableIterator<SigRow>
   }
 
-  /** First and last seen (whole history) of a group's denials; filled in for the groups a report lists. */
+  /**
+   * First and last seen (whole history) of a group's denials; filled in for the groups a report lists.
+   * A group found in memory takes them from the occurrence times: a denial with occurrences (every
+   * member has some in the window) has first_seen and last_seen exactly its least and greatest
+   * observed_at (the writer and events.relink keep them so; search's time window relies on it too),
+   * and memory answers only when every observed_at is canonical, where the least text is the
+   * earliest instant. It spares a lookup per member (~20 ms per one-team report at 1M denials).
+   */
   seen (g: GroupRow): void {
+    if (g instanceof MemoryGroup) { g.fillSeen(); return }
     // One statement per group, its ids as a JSON array: a statement per id cost ~3 µs each in
     // better-sqlite3's call overhead, 60 ms per one-team report at 1M denials.
     const r = this.seenMany.get(JSON.stringify(g.ids)) as [string | null, string | null] | undefined
