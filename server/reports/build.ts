@@ -5,7 +5,7 @@
  */
 import { explainDenial, policyDocument, type Explanation, type PolicyStatement } from '../authz/explain.js'
 import type { Decision, DenialKind } from '../authz/types.js'
-import type { GroupRow, ReportsRepository } from '../db/repositories/reports.js'
+import type { GroupRow, GroupScan, ReportsRepository } from '../db/repositories/reports.js'
 import { UnknownTeamError } from '../errors.js'
 import { daysOf, GROWTH_FACTOR, GROWTH_MIN_INCREASE, statusOf, type Period, type Status } from './period.js'
 import { mergeStatements } from './policy.js'
@@ -127,19 +127,18 @@ export interface Report {
   teams: TeamSection[]
 }
 
-interface Classified { row: GroupRow, team: string, status: Status }
-
 const emptyTotals = (): SectionTotals => ({ occurrences: 0, previousOccurrences: 0, groups: 0, new: 0, growing: 0, ongoing: 0, quiet: 0, principals: 0, implicitGroups: 0, explicitGroups: 0 })
 
 const cmp = (a: string | null, b: string | null): number => (a ?? '') < (b ?? '') ? -1 : (a ?? '') > (b ?? '') ? 1 : 0
 
 /**
- * Most occurrences first; ties by the previous period, then by name (code-point order: fast and stable),
- * then by decision: a total order, so the rank does not depend on the order the scan found the groups in
- * (the index's, from SQL; the signature codes', from memory).
+ * Groups a and b of a scan, most occurrences first; ties by the previous period, then by name
+ * (code-point order: fast and stable), then by decision: a total order, so the rank does not depend on
+ * the order the scan found the groups in (the index's, from SQL; the signature codes', from memory).
  */
-function byRank (a: GroupRow, b: GroupRow): number {
-  return b.current - a.current || b.previous - a.previous || cmp(a.action, b.action) || cmp(a.principal, b.principal) || cmp(a.resource, b.resource) || cmp(a.decision, b.decision)
+function byRank (s: GroupScan, a: number, b: number): number {
+  return s.current[b]! - s.current[a]! || s.previous[b]! - s.previous[a]! || cmp(s.action(a), s.action(b)) ||
+    cmp(s.principal(a), s.principal(b)) || cmp(s.resource(a), s.resource(b)) || cmp(s.decision(a), s.decision(b))
 }
 
 /**
@@ -182,22 +181,33 @@ export function buildReport (repo: ReportsRepository, opts: BuildReportOptions):
   const scan = repo.groups({ from: period.previousSince, mid: period.since, until: period.until, days, kind: opts.kind ?? null },
     opts.team ? (p, a) => teamFor(p, a) === opts.team : undefined,
     opts.team ? teamPrefilter(teams, opts.team) ?? undefined : undefined)
-  const rows = scan.groups
+  const { current: currentOf, previous: previousOf } = scan
 
   // Suppression first: a suppressed group is counted against its rule and nowhere else.
   const suppressed: SuppressionCount[] = teams.suppress.map(rule => ({ rule, active: ruleActive(rule, period.until), occurrences: 0, groups: 0 }))
   const rules = suppressed.filter(s => s.active).map(s => ({ s, matches: ruleMatcher(s.rule) }))
-  const kept: Classified[] = []
-  for (const row of rows) {
-    const status = statusOf(row.current, row.previous)
+  // What a rule reads of group `at` (its resource only when the rule names one).
+  let at = 0
+  const names = { get principal () { return scan.principal(at) }, get action () { return scan.action(at) }, get resource () { return scan.resource(at) } }
+  // The kept groups (scan indices) with their team and status, in parallel arrays: no object per group.
+  const kept: number[] = []
+  const keptTeam: string[] = []
+  const keptStatus: Status[] = []
+  for (let g = 0; g < scan.size; g++) {
+    const current = currentOf[g]!
+    const status = statusOf(current, previousOf[g]!)
     if (status === null) continue
-    const rule = rules.find(r => r.matches(row))?.s
+    at = g
+    let rule: SuppressionCount | undefined
+    for (const r of rules) if (r.matches(names)) { rule = r.s; break }
     if (rule) {
-      rule.occurrences += row.current
-      if (row.current > 0) rule.groups++
+      rule.occurrences += current
+      if (current > 0) rule.groups++
       continue
     }
-    kept.push({ row, team: teamFor(row.principal, row.account), status })
+    kept.push(g)
+    keptTeam.push(teamFor(scan.principal(g), scan.account(g)))
+    keptStatus.push(status)
   }
 
   const periodStart = Math.max(0, days.indexOf(period.since.slice(0, 10)))
@@ -210,10 +220,11 @@ export function buildReport (repo: ReportsRepository, opts: BuildReportOptions):
   const detailCache = new Map<GroupRow, ReportGroup>()
   // Filled in one pass over the scanned occurrences, for every group any section lists (below).
   const perDay = new Map<GroupRow, number[]>()
-  const detail = (c: Classified): ReportGroup => {
-    const cached = detailCache.get(c.row)
+  /** The kept group k (an index of kept) in full. */
+  const detail = (k: number): ReportGroup => {
+    const row = scan.row(kept[k]!)
+    const cached = detailCache.get(row)
     if (cached) return cached
-    const { row } = c
     repo.seen(row)
     const { firstSeen, lastSeen } = row
     const sample = repo.explainInput(Math.max(...row.ids))
@@ -226,7 +237,7 @@ export function buildReport (repo: ReportsRepository, opts: BuildReportOptions):
       explanation = { decision: row.decision, summary: '', detail: [], statements: [], hints: [], fix: null }
     }
     const g: ReportGroup = {
-      team: c.team,
+      team: keptTeam[k]!,
       principal: redactArn(row.principal),
       account: redactor ? redactor.account(row.account) : row.account,
       action: row.action,
@@ -237,7 +248,7 @@ export function buildReport (repo: ReportsRepository, opts: BuildReportOptions):
       sessions: row.sessions,
       firstSeen,
       lastSeen,
-      status: c.status,
+      status: keptStatus[k]!,
       days: perDay.get(row) ?? days.map(() => 0),
       // AWS lists matched statements for explicit denies only: an implicit deny has no Sid to look up.
       sids: row.decision === 'implicit-deny' ? [] : repo.sids(row),
@@ -249,24 +260,27 @@ export function buildReport (repo: ReportsRepository, opts: BuildReportOptions):
     return g
   }
 
-  const sectionNames = opts.team ? [opts.team] : teamNames.filter(n => n !== UNASSIGNED || kept.some(k => k.team === UNASSIGNED))
-  const byTeam = new Map<string, Classified[]>(sectionNames.map(n => [n, []]))
-  for (const k of kept) byTeam.get(k.team)?.push(k)
+  const sectionNames = opts.team ? [opts.team] : teamNames.filter(n => n !== UNASSIGNED || keptTeam.includes(UNASSIGNED))
+  // Per section, its kept groups as indices of kept.
+  const byTeam = new Map<string, number[]>(sectionNames.map(n => [n, []]))
+  keptTeam.forEach((team, k) => byTeam.get(team)?.push(k))
 
   // Which groups each section lists: only those get per-day counts, Sids and explanations.
   const lists = new Map(sectionNames.map(name => {
     const all = byTeam.get(name)!
-    const current = all.filter(k => k.row.current > 0)
-    const rank = (a: Classified, b: Classified): number => byRank(a.row, b.row)
+    const current = all.filter(k => currentOf[kept[k]!]! > 0)
+    const rank = (a: number, b: number): number => byRank(scan, kept[a]!, kept[b]!)
+    const cur = (k: number): number => currentOf[kept[k]!]!
+    const prev = (k: number): number => previousOf[kept[k]!]!
     return [name, {
       all,
       current,
-      listed: topK(current, limit, k => k.row.current, rank),
-      fresh: topK(current.filter(k => k.status === 'new'), limit, k => k.row.current, rank),
-      quiet: topK(all.filter(k => k.status === 'quiet'), limit, k => k.row.previous, (a, b) => b.row.previous - a.row.previous || rank(a, b))
+      listed: topK(current, limit, cur, rank),
+      fresh: topK(current.filter(k => keptStatus[k] === 'new'), limit, cur, rank),
+      quiet: topK(all.filter(k => keptStatus[k] === 'quiet'), limit, prev, (a, b) => prev(b) - prev(a) || rank(a, b))
     }]
   }))
-  const shown = [...new Set([...lists.values()].flatMap(l => [...l.listed, ...l.fresh, ...l.quiet].map(c => c.row)))]
+  const shown = [...new Set([...lists.values()].flatMap(l => [...l.listed, ...l.fresh, ...l.quiet].map(k => scan.row(kept[k]!))))]
   scan.daily(shown.map(r => r.ids)).forEach((counts, i) => perDay.set(shown[i]!, counts))
 
   const serviceOf = new Map<string, string>()
@@ -277,25 +291,27 @@ export function buildReport (repo: ReportsRepository, opts: BuildReportOptions):
     const services = new Map<string, number>()
     const principals = new Map<string, number>()
     for (const k of all) {
-      totals.previousOccurrences += k.row.previous
-      totals[k.status]++
+      totals.previousOccurrences += previousOf[kept[k]!]!
+      totals[keptStatus[k]!]++
     }
     for (const k of current) {
-      const r = k.row
-      totals.occurrences += r.current
+      const g = kept[k]!
+      const occurrences = currentOf[g]!
+      totals.occurrences += occurrences
       totals.groups++
-      if (r.decision === 'explicit-deny') totals.explicitGroups++
-      else if (r.decision === 'implicit-deny') totals.implicitGroups++
-      const action = r.action ?? '(none)'
-      actions.set(action, (actions.get(action) ?? 0) + r.current)
+      const decision = scan.decision(g)
+      if (decision === 'explicit-deny') totals.explicitGroups++
+      else if (decision === 'implicit-deny') totals.implicitGroups++
+      const action = scan.action(g) ?? '(none)'
+      actions.set(action, (actions.get(action) ?? 0) + occurrences)
       let service = serviceOf.get(action)
       if (service === undefined) {
         service = action.includes(':') ? action.slice(0, action.indexOf(':')).toLowerCase() : '(unknown)'
         serviceOf.set(action, service)
       }
-      services.set(service, (services.get(service) ?? 0) + r.current)
-      const p = r.principal ?? '(unknown)'
-      principals.set(p, (principals.get(p) ?? 0) + r.current)
+      services.set(service, (services.get(service) ?? 0) + occurrences)
+      const p = scan.principal(g) ?? '(unknown)'
+      principals.set(p, (principals.get(p) ?? 0) + occurrences)
     }
     totals.principals = principals.size
     const listed = listedC.map(detail)

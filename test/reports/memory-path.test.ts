@@ -56,8 +56,13 @@ function periods (): Array<[string, Period]> {
 
 /** Every group of a scan in a canonical order, with its ids sorted and its per-day counts. */
 function groupsOf (scan: GroupScan): unknown[] {
-  const rows = scan.groups.map(g => ({ principal: g.principal, account: g.account, action: g.action, resource: g.resource, decision: g.decision, current: g.current, previous: g.previous, sessions: g.sessions, ids: [...g.ids].sort((a, b) => a - b) }))
-  const daily = scan.daily(scan.groups.map(g => g.ids))
+  // Names and counts as a report reads them (the scan's accessors), the rest from the group's row.
+  const rows = Array.from({ length: scan.size }, (_, i) => {
+    const g = scan.row(i)
+    if (g !== scan.row(i)) throw new Error(`group ${i}: a second row object`)
+    return { principal: scan.principal(i), account: scan.account(i), action: scan.action(i), resource: scan.resource(i), decision: scan.decision(i), current: scan.current[i], previous: scan.previous[i], sessions: g.sessions, ids: [...g.ids].sort((a, b) => a - b), row: [g.principal, g.account, g.action, g.resource, g.decision, g.current, g.previous] }
+  })
+  const daily = scan.daily(rows.map((_, i) => scan.row(i).ids))
   const out = rows.map((r, i) => ({ ...r, daily: daily[i] }))
   const key = (g: typeof out[number]): string => JSON.stringify([g.principal, g.action, g.resource, g.decision, g.ids[0]])
   return out.sort((a, b) => key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0)
