@@ -145,13 +145,13 @@ function binaryCompare (a: string | null, b: string | null): number {
 }
 
 /**
- * A group found in memory. Its resource is read when first asked for (no resource string is held in
- * memory; most groups of a report are never shown), its ids are a view of the scan's member list.
+ * A group found in memory, made for the groups a report lists (GroupScan.row). Its resource is the
+ * scan's (read when first asked for: no resource string is held in memory), its ids a view of the
+ * scan's member list.
  */
 class MemoryGroup implements GroupRow {
   firstSeen = ''
   lastSeen = ''
-  private resourceValue: string | null | undefined
   private idList: number[] | undefined
   constructor (
     readonly principal: string | null,
@@ -165,23 +165,22 @@ class MemoryGroup implements GroupRow {
     private readonly order: Int32Array,
     private readonly start: number,
     private readonly end: number,
-    private readonly resourceOf: (id: number) => string | null,
+    private readonly resourceOf: () => string | null,
     /** Index order of two members (principal_arn, principal_account, id: idx_denials_signature's order inside a group). */
     readonly indexOrder: (a: number, b: number) => number,
-    /** The earliest and latest occurrence (epoch ms) of order[start, end). */
-    private readonly spanOf: (order: Int32Array, start: number, end: number) => [number, number]
+    /** The earliest and latest occurrence (epoch ms) of the members order[start, end). */
+    private readonly spanOf: (start: number, end: number) => [number, number]
   ) {}
 
   /** First and last seen from the occurrence times (see ReportsRepository.seen). */
   fillSeen (): void {
-    const [first, last] = this.spanOf(this.order, this.start, this.end)
+    const [first, last] = this.spanOf(this.start, this.end)
     this.firstSeen = new Date(first).toISOString()
     this.lastSeen = new Date(last).toISOString()
   }
 
   get resource (): string | null {
-    if (this.resourceValue === undefined) this.resourceValue = this.resourceOf(this.order[this.start]!)
-    return this.resourceValue
+    return this.resourceOf()
   }
 
   get ids (): number[] {
@@ -484,7 +483,7 @@ export class ReportsRepository {
     // Earliest and latest occurrence of some denials: their grouped times, and the tail's, whose
     // per-denial span is computed once for the scan when first asked for.
     let tailSpan: { first: Float64Array, last: Float64Array } | null = null
-    const spanOf = (ids: Int32Array, a: number, b: number): [number, number] => {
+    const spanOf = (a: number, b: number): [number, number] => {
       if (tailSpan === null && tailLength > 0) {
         const first = new Float64Array(size).fill(Infinity)
         const last = new Float64Array(size).fill(-Infinity)
@@ -500,7 +499,7 @@ export class ReportsRepository {
       let min = Infinity
       let max = -Infinity
       for (let i = a; i < b; i++) {
-        const id = ids[i]!
+        const id = order[i]!
         if (id < grouped) {
           for (let k = start[id]!, end = start[id + 1]!; k < end; k++) {
             const t = times[k]!
