@@ -2,7 +2,7 @@
 import t from 'tap'
 import v8 from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { boundYoungGeneration, YOUNG_GENERATION_BYTES, youngGenerationBytes } from '../../server/services/memory.js'
+import { boundYoungGeneration, YOUNG_GENERATION_BYTES, YOUNG_GENERATION_CEILING, youngGenerationBytes } from '../../server/services/memory.js'
 
 /** Allocate as an import does: many strings, the last tens of MB of them kept alive (an open batch). */
 function churn (mb: number, step: () => void): number {
@@ -27,5 +27,6 @@ t.test('the new space stops growing at the bound', async t => {
   t.ok(youngGenerationBytes() > 0, 'the runtime reports its new space')
   const largest = churn(400, boundYoungGeneration)
   t.ok(largest >= YOUNG_GENERATION_BYTES / 4, `it grew as far as needed (${largest / 1048576} MiB)`)
-  t.ok(largest <= YOUNG_GENERATION_BYTES, `and no further: ${largest / 1048576} MiB, bound ${YOUNG_GENERATION_BYTES / 1048576} MiB`)
+  // Unbounded, Node 24 reaches 128 MiB here; what a stopped new space reports: YOUNG_GENERATION_CEILING says why.
+  t.ok(largest <= YOUNG_GENERATION_CEILING, `and no further: ${largest / 1048576} MiB, ceiling ${YOUNG_GENERATION_CEILING / 1048576} MiB`)
 })
