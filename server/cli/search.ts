@@ -1,6 +1,6 @@
 /** `whydenied search`: the filters of GET /api/denials, as a table (fit to a terminal, whole when piped), TSV, CSV or the same JSON. */
 import { Option, type Command } from 'commander'
-import { Compile } from 'typebox/compile'
+import { Compile } from '../util/typebox.js'
 import { openStore } from '../db/index.js'
 import { toFilters } from '../services/filters.js'
 import { Decisions, DenialKinds, PolicyTypes, type DenialSummary } from '../authz/types.js'

@@ -1,5 +1,5 @@
 /** TypeBox schemas of POST /api/decode's answers (and of the Import page's decode form, its JSON twin). */
-import { Type } from 'typebox'
+import { Type } from '../util/typebox.js'
 
 const DecodedItemSchema = Type.Object({
   token: Type.String(),

@@ -1,5 +1,5 @@
 /** TypeBox schemas shared by the denial and import APIs: they validate, serialize and document. */
-import { Type, type Static } from 'typebox'
+import { Type, type Static } from '../util/typebox.js'
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()])
 const nullableString = () => Nullable(Type.String())

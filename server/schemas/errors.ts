@@ -1,5 +1,5 @@
 /** The JSON error body every /api route answers on failure (errors.ts errorBody), for the OpenAPI document. */
-import { Type } from 'typebox'
+import { Type } from '../util/typebox.js'
 
 export const ErrorBodySchema = Type.Object({
   statusCode: Type.Integer(),

@@ -3,7 +3,7 @@
  * /api/openapi.json. These schemas document and are checked by the tests (test/routes/api/openapi.test.ts
  * validates every twin's answer against its schema); they do not serialize (see twinSchema).
  */
-import { Type, type TSchema } from 'typebox'
+import { Type, type TSchema } from '../util/typebox.js'
 import { DecodeErrorSchema, DecodeResultSchema } from './decode.js'
 import { DenialDetailSchema, DenialSummarySchema, ImportSummarySchema, SearchResultSchema } from './denials.js'
 import { ErrorBodySchema } from './errors.js'

@@ -1,5 +1,5 @@
 /** TypeBox schemas of the policy API: the `policies` object of a denial and the what-if answer. */
-import { Type } from 'typebox'
+import { Type } from '../util/typebox.js'
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()])
 

@@ -1,5 +1,5 @@
 /** The query of a team report: GET /api/reports, the report page and its downloads. */
-import { Type, type Static } from 'typebox'
+import { Type, type Static } from '../util/typebox.js'
 
 export const ReportQuerySchema = Type.Object({
   team: Type.Optional(Type.String({ maxLength: 100, description: 'One team of the teams file, or "unassigned"; empty or absent: all teams' })),

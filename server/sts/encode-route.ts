@@ -1,6 +1,6 @@
 /** POST /api/mock-sts/encode: mint encoded messages for decoded ones (the body of an import: JSON or NDJSON). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
+import { Type } from '../util/typebox.js'
 import { readTextRecords } from '../ingest/index.js'
 import { CannotMintError, UnauthorizedError } from '../errors.js'
 import { mintRecords } from './mint.js'

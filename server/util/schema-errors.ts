@@ -3,9 +3,9 @@
  * written in the file (`teams[0].accounts[1]`) and what was expected there. Used for the files we
  * read (the teams file, the mock STS identities file).
  */
-import type { TSchema } from 'typebox'
-import type { Validator } from 'typebox/compile'
-import type { TLocalizedValidationError } from 'typebox/error'
+import type { TSchema } from './typebox.js'
+import type { Validator } from './typebox.js'
+import type { TLocalizedValidationError } from './typebox.js'
 
 export interface SchemaProblem {
   /** The field (`teams[0].name`), or null for the document itself. */

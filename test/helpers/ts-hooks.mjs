@@ -21,12 +21,34 @@ const ROOT = new URL('../../', import.meta.url)
 
 const isTs = url => url.startsWith('file:') && new URL(url).pathname.endsWith('.ts')
 
+/**
+ * Sources that `npm run build` replaces in dist/ with a bundle of what they re-export
+ * (server/build-bundles.mjs; server/util/typebox.ts says why). Their bundle is loaded as itself,
+ * from dist/, as the CLI's children load it: its source map maps none of its code to ours.
+ */
+const BUNDLED = new Set(['server/util/typebox.ts'])
+
+/** The bundle in dist/ for a source file of BUNDLED, when it is up to date; else null. */
+async function bundle (url) {
+  const rel = url.slice(ROOT.href.length)
+  if (!url.startsWith(ROOT.href) || !BUNDLED.has(rel)) return null
+  const js = new URL('dist/' + rel.replace(/\.ts$/, '.js'), ROOT)
+  try {
+    const [source, compiled] = await Promise.all([stat(fileURLToPath(url)), stat(js)])
+    return compiled.mtimeMs < source.mtimeMs ? null : js.href
+  } catch {
+    return null
+  }
+}
+
 export async function resolve (specifier, context, nextResolve) {
   try {
     return await nextResolve(specifier, context)
   } catch (err) {
     if (err?.code === 'ERR_MODULE_NOT_FOUND' && context.parentURL !== undefined && isTs(context.parentURL) && /^\.{1,2}\/.*\.js$/.test(specifier)) {
-      return nextResolve(specifier.replace(/js$/, 'ts'), context)
+      const ts = await nextResolve(specifier.replace(/js$/, 'ts'), context)
+      const js = await bundle(ts.url)
+      return js === null ? ts : { ...ts, url: js, format: 'module' }
     }
     throw err
   }

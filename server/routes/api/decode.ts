@@ -4,7 +4,7 @@
  * config.stsEndpoint names another STS).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type, type Static } from 'typebox'
+import { Type, type Static } from '../../util/typebox.js'
 import { DecodeError } from '../../decode/client.js'
 import { excerpt, MAX_TEXT_LENGTH } from '../../decode/extract.js'
 import { BadTokenError, errorBody, type AppError } from '../../errors.js'

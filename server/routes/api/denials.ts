@@ -1,6 +1,6 @@
 /** GET /api/denials (search with facets) and GET /api/denials/:id (the whole record). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
+import { Type } from '../../util/typebox.js'
 import { DenialDetailSchema, DenialQuerySchema, SearchResultSchema } from '../../schemas/denials.js'
 import { ErrorBodySchema } from '../../schemas/errors.js'
 import { DenialNotFoundError } from '../../errors.js'

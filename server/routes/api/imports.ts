@@ -1,6 +1,6 @@
 /** POST /api/imports: any accepted format as the body (JSON, NDJSON) or as multipart file uploads. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
+import { Type } from '../../util/typebox.js'
 import { readTextRecords } from '../../ingest/index.js'
 import { ImportSummarySchema } from '../../schemas/denials.js'
 import { NothingToImportError, UploadTooLargeError } from '../../errors.js'

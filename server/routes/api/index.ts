@@ -3,7 +3,7 @@
  * every failure (a refusal before routing and a 404 included) and every API route.
  */
 import type { FastifyPluginAsync } from 'fastify'
-import { Type } from 'typebox'
+import { Type } from '../../util/typebox.js'
 import { jsonErrorHandler, jsonNotFound } from '../../errors.js'
 import { guard } from '../../plugins/security.js'
 import type { Decoder } from '../../services/decode.js'

@@ -1,6 +1,6 @@
 /** Policy snapshots over the API: the list, one policy, and what-if on a stored denial. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
+import { Type } from '../../util/typebox.js'
 import { DenialNotFoundError, PolicyNotFoundError } from '../../errors.js'
 import { listPolicies, readReplacements, whatIfOf } from '../../services/policies.js'
 import { WhatIfResultSchema } from '../../schemas/policies.js'

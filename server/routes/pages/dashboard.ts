@@ -1,6 +1,6 @@
 /** GET / : the dashboard: totals for a period, denials per day, the most recurring denials, the latest imports. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
+import { Type } from '../../util/typebox.js'
 import type { StatsRepository } from '../../db/repositories/stats.js'
 import { barChart } from '../../render/chart.js'
 import { formatDay, formatInstant, formatNumber } from '../../render/helpers.js'

@@ -4,7 +4,7 @@
  * occurrences over time, why it was denied and how to fix it, similar denials, and the raw JSON.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
+import { Type } from '../../util/typebox.js'
 import type { DenialDetail, PolicyType } from '../../authz/types.js'
 import type { StatsRepository } from '../../db/repositories/stats.js'
 import { explainDenial, type Explanation } from '../../authz/explain.js'

@@ -4,7 +4,7 @@
  * keyset pagination, sort by last seen or occurrences. The whole state is in the query string.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
+import { Type } from '../../util/typebox.js'
 import { DenialQuerySchema } from '../../schemas/denials.js'
 import type { FacetValue, SearchResult } from '../../db/repositories/search.js'
 import { toFilters } from '../../services/filters.js'

@@ -8,7 +8,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { Type, type TSchema } from 'typebox'
+import { Type, type TSchema } from '../../util/typebox.js'
 import { readTextRecords } from '../../ingest/index.js'
 import { SERVER_IMPORT_OPTIONS, SummaryBuilder, type ImportSummary } from '../../services/importer.js'
 import { formatNumber, plural, prettyJson, truncate } from '../../render/helpers.js'

@@ -4,7 +4,7 @@
  * Sign out ends. Wrong tokens count against the client's limit (429 past it).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
+import { Type } from '../../util/typebox.js'
 import { safeNext, SESSION_COOKIE } from '../../plugins/security.js'
 import { sameSecret, tooManyAttempts } from '../../util/token-guard.js'
 import { SESSION_TTL_MS } from '../../plugins/sessions.js'

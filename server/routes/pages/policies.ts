@@ -4,7 +4,7 @@
  * /denials/:id/what-if (the denial page's form: works without JavaScript).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
+import { Type } from '../../util/typebox.js'
 import { BadPolicyDocumentError, DenialNotFoundError, PolicyNotFoundError, UnknownPolicyError } from '../../errors.js'
 import { listPolicies, policiesOf, readReplacements, whatIfOf } from '../../services/policies.js'
 import { csrfToken, layoutModel } from '../../render/layout.js'

@@ -5,7 +5,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { Type } from 'typebox'
+import { Type } from '../../util/typebox.js'
 import {
   CONTENT_TYPES, EMPTY_TEAMS, Formats, loadTeamsFile, render, reportCss, reportView, UNASSIGNED,
   type Format, type Report, type TeamsConfig

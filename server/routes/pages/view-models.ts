@@ -1,5 +1,5 @@
 /** View-model pieces shared by several pages: denial rows, import rows. Everything a template shows is computed here. */
-import { Type } from 'typebox'
+import { Type } from '../../util/typebox.js'
 import type { DenialSummary } from '../../authz/types.js'
 import type { ImportSummaryRow } from '../../db/repositories/imports.js'
 import { decisionClass, decisionLabel, elideMiddle, formatInstant, formatNumber } from '../../render/helpers.js'
