@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import semver from 'semver'
-import { ROOT } from './helpers/build.js'
+import { ROOT } from './helpers/files.js'
 
 interface LockEntry { version?: string, engines?: Record<string, string> | string[], dev?: boolean }
 const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string }, overrides?: Record<string, string> }

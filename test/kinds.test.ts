@@ -3,7 +3,7 @@ import t from 'tap'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { isUnitTest, testFiles, unitShare, unitTestFiles } from './helpers/kinds.js'
-import { ROOT } from './helpers/build.js'
+import { ROOT } from './helpers/files.js'
 
 // What starting another process looks like in this suite: the CLI and server helpers (the built CLI),
 // the browser helper, node itself (directly or through helpers/node-child.ts), the AWS CLIs (found by

@@ -3,7 +3,7 @@ import t from 'tap'
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import ts from 'typescript'
-import { ROOT } from './helpers/build.js'
+import { ROOT } from './helpers/files.js'
 
 const SERVER = path.join(ROOT, 'server')
 

@@ -4,7 +4,7 @@ import path from 'node:path'
 import { parseEnvelope } from '../../server/authz/parse.js'
 import type { DenialDetail } from '../../server/authz/types.js'
 import { openStore } from '../../server/db/index.js'
-import { DECODED_FIXTURES } from '../helpers/build.js'
+import { DECODED_FIXTURES } from '../helpers/files.js'
 
 export function fixtureNames (): string[] {
   return readdirSync(DECODED_FIXTURES).filter(f => f.endsWith('.json')).map(f => f.replace(/\.json$/, '')).sort()

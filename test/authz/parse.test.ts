@@ -2,7 +2,7 @@ import t from 'tap'
 import { readFileSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import { canonicalJson, contentHash, normaliseAction, parseEnvelope, parsePrincipal, RecordError } from '../../server/authz/parse.js'
-import { DECODED_FIXTURES } from '../helpers/build.js'
+import { DECODED_FIXTURES } from '../helpers/files.js'
 
 const fixture = (name: string): { DecodedMessage: string } => JSON.parse(readFileSync(path.join(DECODED_FIXTURES, `${name}.json`), 'utf8'))
 const decoded = (name: string): Record<string, unknown> => JSON.parse(fixture(name).DecodedMessage)

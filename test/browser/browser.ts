@@ -6,7 +6,7 @@ import path from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import type { FastifyInstance } from 'fastify'
 import { findChromium, requireForFile } from '../helpers/binaries.js'
-import { ROOT } from '../helpers/build.js'
+import { ROOT } from '../helpers/files.js'
 
 export const ARTIFACTS = path.join(ROOT, 'test', 'artifacts')
 mkdirSync(ARTIFACTS, { recursive: true })

@@ -3,7 +3,7 @@ import t from 'tap'
 import { createServer } from 'node:net'
 import path from 'node:path'
 import { loadConfig, readEnv } from '../../server/config.js'
-import { tempDir, type TapLike } from '../helpers/build.js'
+import { tempDir, type TapLike } from '../helpers/files.js'
 import { CLI, runCli } from '../helpers/cli.js'
 import { serveUrl } from '../helpers/server.js'
 

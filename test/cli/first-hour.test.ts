@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
 import path from 'node:path'
-import { DECODED_FIXTURES, ROOT, tempDir } from '../helpers/build.js'
+import { DECODED_FIXTURES, ROOT, tempDir } from '../helpers/files.js'
 import { runCli } from '../helpers/cli.js'
 
 const AWS_LIKE = 'fYzQ3-Ab' + randomBytes(540).toString('base64url')

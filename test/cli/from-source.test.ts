@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fixturesDir, packageRoot, packageVersion, viewsDir } from '../../server/paths.js'
-import { ROOT, tempDir } from '../helpers/build.js'
+import { ROOT, tempDir } from '../helpers/files.js'
 import { serveUrl } from '../helpers/server.js'
 
 const SOURCE_CLI = path.join(ROOT, 'server', 'cli.ts')

@@ -9,7 +9,7 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import Database from 'better-sqlite3'
 import { generate } from '../../fixtures/generate.js'
-import { tempDir } from '../helpers/build.js'
+import { tempDir } from '../helpers/files.js'
 import { runCli, type CliResult } from '../helpers/cli.js'
 
 /** Run the CLI with a preload that reports its peak RSS (all threads) on exit. */

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { DECODED_FIXTURES, tempDir } from '../helpers/build.js'
+import { DECODED_FIXTURES, tempDir } from '../helpers/files.js'
 import { CLI, runCli } from '../helpers/cli.js'
 import { nodeChild } from '../helpers/node-child.js'
 import { spawn } from 'node:child_process'

@@ -2,7 +2,7 @@
 import t, { type Test } from 'tap'
 import path from 'node:path'
 import { writeFileSync } from 'node:fs'
-import { tempDir } from '../helpers/build.js'
+import { tempDir } from '../helpers/files.js'
 import { runCli } from '../helpers/cli.js'
 import { FIXTURE_ACTIONS, POLICY_FIXTURES } from '../helpers/policies.js'
 

@@ -3,7 +3,7 @@ import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
 import { createServer, type AddressInfo, type Server } from 'node:net'
 import path from 'node:path'
-import { tempDir } from '../helpers/build.js'
+import { tempDir } from '../helpers/files.js'
 import { CLI, runCli } from '../helpers/cli.js'
 import { nodeChild } from '../helpers/node-child.js'
 

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { runCli } from '../helpers/cli.js'
-import { tempDir } from '../helpers/build.js'
+import { tempDir } from '../helpers/files.js'
 import { openDatabase } from '../../server/db/connection.js'
 
 const HOOK = fileURLToPath(new URL('../helpers/module-log.mjs', import.meta.url))

@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads'
 import Database from 'better-sqlite3'
 import { openDatabase } from '../../server/db/connection.js'
 import { SCHEMA_VERSION } from '../../server/db/migrate.js'
-import { tempDir } from '../helpers/build.js'
+import { tempDir } from '../helpers/files.js'
 
 const CHILD = path.join(import.meta.dirname, 'open-child.ts')
 const ROUNDS = 10

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import Database from 'better-sqlite3'
 import { generate } from '../../fixtures/generate.js'
 import { unpackText } from '../../server/util/packed-text.js'
-import { tempDir } from '../helpers/build.js'
+import { tempDir } from '../helpers/files.js'
 import { CLI, runCli } from '../helpers/cli.js'
 import { nodeChild } from '../helpers/node-child.js'
 

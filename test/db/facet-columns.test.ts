@@ -5,7 +5,7 @@ import { openDatabase, type DB } from '../../server/db/connection.js'
 import { repositoriesOn } from '../../server/db/index.js'
 import { FacetColumns } from '../../server/db/repositories/facet-columns.js'
 import { buildWhere, type DenialFilters } from '../../server/db/repositories/search.js'
-import { tempDir } from '../helpers/build.js'
+import { tempDir } from '../helpers/files.js'
 import { importGenerated } from '../helpers/generated-store.js'
 
 const FILTERS: Array<[string, DenialFilters]> = [

@@ -14,7 +14,7 @@ import { Importer } from '../../server/services/importer.js'
 import { decodePending } from '../../server/services/pending.js'
 import { TokenCodec } from '../../server/sts/token.js'
 import { generate } from '../../fixtures/generate.js'
-import { DECODED_FIXTURES, tempDir } from '../helpers/build.js'
+import { DECODED_FIXTURES, tempDir } from '../helpers/files.js'
 import { CLOUDTRAIL_FIXTURES, TEST_STS_SECRET, TEXT_FIXTURES, writeCloudTrailTree } from '../helpers/cloudtrail.js'
 
 const fixtures = path.join(import.meta.dirname, 'fixtures')

@@ -6,7 +6,7 @@ import { openDatabase } from '../../server/db/connection.js'
 import { repositoriesOn } from '../../server/db/index.js'
 import { Importer } from '../../server/services/importer.js'
 import { generate } from '../../fixtures/generate.js'
-import { tempDir } from '../helpers/build.js'
+import { tempDir } from '../helpers/files.js'
 import { generatedStore } from '../helpers/generated-store.js'
 
 t.test('every window gives the denials with an occurrence in it', async t => {

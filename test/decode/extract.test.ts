@@ -2,7 +2,7 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
-import { DECODED_FIXTURES } from '../helpers/build.js'
+import { DECODED_FIXTURES } from '../helpers/files.js'
 import { extractTokens } from '../../server/decode/extract.js'
 import { TokenCodec } from '../../server/sts/token.js'
 

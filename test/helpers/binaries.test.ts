@@ -3,7 +3,7 @@ import t from 'tap'
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { allOnPath, findAwsCliV1, findAwsCliV2, findBoto3, findChromium, requireForFile, skipUnless, type Found } from './binaries.js'
-import { tempDir } from './build.js'
+import { tempDir } from './files.js'
 
 /** A shell script that prints `out` (for python3: only when its -c code imports `module`). */
 function fake (dir: string, name: string, out: string, opts: { module?: string, mode?: number } = {}): string {

@@ -1,20 +1,13 @@
 /** Test helpers: a real app on a real SQLite file in a fresh temp dir, torn down with the test. */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import Database from 'better-sqlite3'
 import { buildApp } from '../../server/app.js'
 import { loadConfig, type AppConfig } from '../../server/config.js'
 
-export interface TapLike { teardown: (fn: () => unknown) => void }
+import { tempDir, type TapLike } from './files.js'
 
-/** A fresh temporary directory, removed after the test. */
-export function tempDir (t: TapLike, prefix = 'whydenied-'): string {
-  const dir = mkdtempSync(path.join(tmpdir(), prefix))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
+export { DECODED_FIXTURES, FIXTURES, ROOT, tempDir, type TapLike } from './files.js'
 
 /** buildApp on a real database file in a temp dir, logger off; closed when the test ends. */
 export async function buildTestApp (t: TapLike, overrides: Partial<AppConfig> = {}): Promise<FastifyInstance> {
@@ -35,7 +28,3 @@ export function sqlOf (t: TapLike, app: FastifyInstance): Database.Database {
   t.teardown(() => db.close())
   return db
 }
-
-export const ROOT = path.resolve(import.meta.dirname, '../..')
-export const FIXTURES = path.join(ROOT, 'fixtures')
-export const DECODED_FIXTURES = path.join(FIXTURES, 'decoded')

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process'
 import path from 'node:path'
 import t from 'tap'
-import { ROOT } from './build.js'
+import { ROOT } from './files.js'
 import { staleMessage } from './dist.js'
 import { nodeChild } from './node-child.js'
 

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { TokenCodec } from '../../server/sts/token.js'
-import { DECODED_FIXTURES, ROOT } from './build.js'
+import { DECODED_FIXTURES, ROOT } from './files.js'
 
 export const CLOUDTRAIL_FIXTURES = path.join(ROOT, 'fixtures', 'cloudtrail')
 export const TEXT_FIXTURES = path.join(ROOT, 'fixtures', 'text')

@@ -3,7 +3,7 @@ import t from 'tap'
 import { mkdirSync, utimesSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { staleMessage, staleOutputs } from './dist.js'
-import { tempDir } from './build.js'
+import { tempDir } from './files.js'
 
 function file (root: string, rel: string, mtimeSec: number): void {
   const f = path.join(root, rel)

@@ -6,7 +6,7 @@ import { repositoriesOn, type Repositories } from '../../server/db/index.js'
 import { readTextRecords } from '../../server/ingest/index.js'
 import { Importer } from '../../server/services/importer.js'
 import { generate, type GenerateOptions } from '../../fixtures/generate.js'
-import { tempDir } from './build.js'
+import { tempDir } from './files.js'
 
 /** Import `n` generated messages into `db` as the importer does, from a source named `source`. */
 export async function importGenerated (db: DB, n: number, opts: GenerateOptions, source: string, batchSize = 500): Promise<void> {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { importPolicies } from '../../server/services/policies.js'
-import { FIXTURES } from './build.js'
+import { FIXTURES } from './files.js'
 
 export const POLICY_FIXTURES = path.join(FIXTURES, 'policies')
 export const SNAPSHOT_FILES = ['authorization-details.json', 'scp-full-aws-access.json', 'scp-deny-outside-eu.json', 'scp-deny-leave-org.json']

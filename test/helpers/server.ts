@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
-import { tempDir, type TapLike } from './build.js'
+import { tempDir, type TapLike } from './files.js'
 import { CLI } from './cli.js'
 import { nodeChild } from './node-child.js'
 

@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } fro
 import path from 'node:path'
 import { expandPath, nestingExceeds, readFileRecords, readStreamRecords, readTextRecords, transcodeUtf16 } from '../../server/ingest/index.js'
 import type { InputItem, RejectedRecord } from '../../server/authz/types.js'
-import { DECODED_FIXTURES, tempDir } from '../helpers/build.js'
+import { DECODED_FIXTURES, tempDir } from '../helpers/files.js'
 
 const cliOutput = readFileSync(path.join(DECODED_FIXTURES, 'seed-passrole.json'), 'utf8')
 const text = JSON.parse(cliOutput).DecodedMessage as string

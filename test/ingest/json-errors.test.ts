@@ -5,7 +5,7 @@ import path from 'node:path'
 import { readTextRecords } from '../../server/ingest/index.js'
 import { parseEnvelope } from '../../server/authz/parse.js'
 import type { InputItem } from '../../server/authz/types.js'
-import { DECODED_FIXTURES } from '../helpers/build.js'
+import { DECODED_FIXTURES } from '../helpers/files.js'
 import { jsonShape } from '../../server/util/json-errors.js'
 
 /** The AWS CLI's output for the seed article's message (pretty, 4 spaces), as users save it. */

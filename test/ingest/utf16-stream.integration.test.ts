@@ -6,7 +6,7 @@ import t from 'tap'
 import { spawn } from 'node:child_process'
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs'
 import path from 'node:path'
-import { DECODED_FIXTURES, ROOT, tempDir } from '../helpers/build.js'
+import { DECODED_FIXTURES, ROOT, tempDir } from '../helpers/files.js'
 import { CLI } from '../helpers/cli.js'
 import { nodeChild } from '../helpers/node-child.js'
 

@@ -9,7 +9,7 @@ import { parseEnvelope } from '../../server/authz/parse.js'
 import { repositoriesOn } from '../../server/db/index.js'
 import { ReportsRepository } from '../../server/db/repositories/reports.js'
 import { buildReport, parseTeams, render, resolvePeriod } from '../../server/reports/index.js'
-import { DECODED_FIXTURES, ROOT, tempDir } from '../helpers/build.js'
+import { DECODED_FIXTURES, ROOT, tempDir } from '../helpers/files.js'
 import { goldenDb, TEAMS_YAML } from './fixture-data.js'
 
 const dir = tempDir(t)

@@ -2,7 +2,7 @@ import t from 'tap'
 import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { runCli } from '../helpers/cli.js'
-import { tempDir } from '../helpers/build.js'
+import { tempDir } from '../helpers/files.js'
 import { DATA, PLATFORM, SECRETS, writeGolden } from './fixture-data.js'
 
 const dir = tempDir(t)

@@ -9,7 +9,7 @@ import { mergeStatements } from '../../server/reports/policy.js'
 import { csvCell, mdCode, mdText } from '../../server/reports/render/text.js'
 import { daysOf } from '../../server/reports/period.js'
 import { statementMatches, type PolicyStatement } from '../../server/authz/policy-match.js'
-import { tempDir } from '../helpers/build.js'
+import { tempDir } from '../helpers/files.js'
 
 t.test('status: new, ongoing, growing (>= 1.5x and >= +3), quiet', async t => {
   t.equal(statusOf(0, 0), null)

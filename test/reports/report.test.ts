@@ -1,7 +1,7 @@
 import t from 'tap'
 import { ReportsRepository } from '../../server/db/repositories/reports.js'
 import { buildReport, parseTeams, Redactor, render, resolvePeriod, Formats, type Report, type ReportGroup } from '../../server/reports/index.js'
-import { tempDir } from '../helpers/build.js'
+import { tempDir } from '../helpers/files.js'
 import { APPS, DATA, goldenDb, OTHER, PERIOD_ARGS, PLATFORM, SECRETS, TEAMS_YAML } from './fixture-data.js'
 
 const dir = tempDir(t)

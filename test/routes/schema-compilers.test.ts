@@ -4,7 +4,7 @@ import path from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../server/app.js'
 import { loadConfig } from '../../server/config.js'
-import { tempDir } from '../helpers/build.js'
+import { tempDir } from '../helpers/files.js'
 
 interface Compiled { validate: unknown, serialize: unknown }
 

@@ -8,7 +8,7 @@ import { openDatabase, type DB } from '../../server/db/connection.js'
 import { repositoriesOn } from '../../server/db/index.js'
 import { GC_AFTER_BYTES, Importer, type ImportSummary } from '../../server/services/importer.js'
 import type { InputItem } from '../../server/authz/types.js'
-import { tempDir, type TapLike } from '../helpers/build.js'
+import { tempDir, type TapLike } from '../helpers/files.js'
 import { CLOUDTRAIL_FIXTURES, TEXT_FIXTURES, writeCloudTrailTree } from '../helpers/cloudtrail.js'
 
 function setup (t: TapLike): { db: DB, importer: Importer, repos: ReturnType<typeof repositoriesOn>, dir: string } {

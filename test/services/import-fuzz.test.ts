@@ -13,7 +13,7 @@ import { readTextRecords } from '../../server/ingest/index.js'
 import { openDatabase, type DB } from '../../server/db/connection.js'
 import { repositoriesOn } from '../../server/db/index.js'
 import { Importer, type ImportOptions } from '../../server/services/importer.js'
-import { tempDir, type TapLike } from '../helpers/build.js'
+import { tempDir, type TapLike } from '../helpers/files.js'
 
 const RUNS = Number(process.env.WHYDENIED_FUZZ_RUNS ?? 40)
 // The worker path starts a thread per import: fewer inputs there keep the default run to seconds.

@@ -5,7 +5,7 @@ import { readTextRecords } from '../../server/ingest/index.js'
 import { openStore } from '../../server/db/index.js'
 import { CLI_IMPORT_OPTIONS, Importer, SERVER_IMPORT_OPTIONS } from '../../server/services/importer.js'
 import { generate } from '../../fixtures/generate.js'
-import { tempDir } from '../helpers/build.js'
+import { tempDir } from '../helpers/files.js'
 
 t.test('a forced collection per batch only above the RSS threshold', async t => {
   let calls = 0

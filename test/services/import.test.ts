@@ -8,7 +8,7 @@ import { repositoriesOn } from '../../server/db/index.js'
 import { Importer, SERVER_IMPORT_OPTIONS } from '../../server/services/importer.js'
 import type { InputItem } from '../../server/authz/types.js'
 import { unpackText } from '../../server/util/packed-text.js'
-import { DECODED_FIXTURES, tempDir, type TapLike } from '../helpers/build.js'
+import { DECODED_FIXTURES, tempDir, type TapLike } from '../helpers/files.js'
 
 const fixtureBodies = readdirSync(DECODED_FIXTURES).sort().map(f => readFileSync(path.join(DECODED_FIXTURES, f), 'utf8'))
 const ndjson = fixtureBodies.map(b => JSON.stringify(JSON.parse(b))).join('\n') + '\n'

@@ -9,7 +9,7 @@ import { repositoriesOn } from '../../server/db/index.js'
 import { Importer } from '../../server/services/importer.js'
 import { decodePending } from '../../server/services/pending.js'
 import { readTextRecords } from '../../server/ingest/index.js'
-import { tempDir } from '../helpers/build.js'
+import { tempDir } from '../helpers/files.js'
 
 const sts = mockClient(STSClient)
 t.afterEach(() => { sts.reset() })

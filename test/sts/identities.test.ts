@@ -3,7 +3,7 @@ import t from 'tap'
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { decodingIdentity, loadIdentities, parseIdentities } from '../../server/sts/identities.js'
-import { tempDir } from '../helpers/build.js'
+import { tempDir } from '../helpers/files.js'
 
 const alice = { accessKeyId: 'AKIAALICE', secretAccessKey: 'secret', arn: 'arn:aws:iam::111122223333:user/alice', userId: 'AIDAALICE', account: '111122223333', canDecode: false }
 const bob = { ...alice, accessKeyId: 'ASIABOB', arn: 'arn:aws:sts::111122223333:assumed-role/r/bob', sessionToken: 'tok', canDecode: true, comment: 'extra fields are ignored' }

@@ -10,7 +10,7 @@ import path from 'node:path'
 import { Sha256 } from '@aws-crypto/sha256-js'
 import { HttpRequest } from '@smithy/protocol-http'
 import { SignatureV4 } from '@smithy/signature-v4'
-import { DECODED_FIXTURES, tempDir } from '../helpers/build.js'
+import { DECODED_FIXTURES, tempDir } from '../helpers/files.js'
 import { buildStsMock } from '../../server/sts/plugin.js'
 import { formBody, parseError, TEST_KEYS } from './sign.js'
 

@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { createCipheriv, hkdfSync, randomBytes } from 'node:crypto'
 import { deflateRawSync } from 'node:zlib'
 import path from 'node:path'
-import { DECODED_FIXTURES, tempDir } from '../helpers/build.js'
+import { DECODED_FIXTURES, tempDir } from '../helpers/files.js'
 import { InvalidTokenError, isMockToken, loadStsSecret, MAX_ENCODED_LENGTH, MIN_ENCODED_LENGTH, MOCK_MARKER, stsKeyFile, TokenCodec } from '../../server/sts/token.js'
 
 const fixtures = readdirSync(DECODED_FIXTURES).filter(f => f.endsWith('.json')).map(f => ({ name: f, raw: JSON.parse(readFileSync(path.join(DECODED_FIXTURES, f), 'utf8')).DecodedMessage as string }))

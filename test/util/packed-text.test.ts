@@ -3,7 +3,7 @@ import t from 'tap'
 import { readFileSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import { packText, unpackText } from '../../server/util/packed-text.js'
-import { DECODED_FIXTURES } from '../helpers/build.js'
+import { DECODED_FIXTURES } from '../helpers/files.js'
 
 t.test('every decoded fixture round-trips, and packs to well under half its size', async t => {
   for (const f of readdirSync(DECODED_FIXTURES)) {
