@@ -4,6 +4,8 @@
  * skipped with the reason, or fails under WHYDENIED_REQUIRE_ALL=1). For every decoded fixture: mint,
  * decode, identical JSON, and the CLI's output imports unchanged. Error cases through the CLIs show
  * AWS's code and message. The CLIs start in about a second each, so they run a few at a time.
+ * In test/clients/ rather than test/sts/: tap starts files in path order, and as the last one its
+ * ~12 s left one core idle at the end of `npm test`.
  */
 import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
