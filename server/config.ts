@@ -1,7 +1,6 @@
 /** Configuration: the one place that reads the environment (validated by one schema); everything else receives an AppConfig. */
 import path from 'node:path'
-import { Type, type Static, type TSchema } from './util/typebox.js'
-import { Value } from './util/typebox.js'
+import { Type, Value, type Static, type TSchema } from './util/typebox.js'
 import { BadEnvironmentError } from './errors.js'
 
 export interface AppConfig {

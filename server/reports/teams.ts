@@ -3,8 +3,7 @@
  * noise to suppress. YAML or JSON, validated against a TypeBox schema with errors that name the file and the field.
  */
 import { readFileSync } from 'node:fs'
-import { Type, type Static } from '../util/typebox.js'
-import { Compile } from '../util/typebox.js'
+import { Compile, Type, type Static } from '../util/typebox.js'
 import { parse as parseYaml } from 'yaml'
 import { schemaProblem } from '../util/schema-errors.js'
 import { TeamsFileError } from '../errors.js'

@@ -6,8 +6,7 @@
  */
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
-import { Type, type Static } from '../util/typebox.js'
-import { Compile } from '../util/typebox.js'
+import { Compile, Type, type Static } from '../util/typebox.js'
 import { schemaProblem } from '../util/schema-errors.js'
 import { IdentitiesFileError } from '../errors.js'
 import { fixturesDir } from '../paths.js'

@@ -4,7 +4,6 @@ import type { FastifyInstance } from 'fastify'
 import Database from 'better-sqlite3'
 import { buildApp } from '../../server/app.js'
 import { loadConfig, type AppConfig } from '../../server/config.js'
-
 import { tempDir, type TapLike } from './files.js'
 
 export { DECODED_FIXTURES, FIXTURES, ROOT, tempDir, type TapLike } from './files.js'

@@ -28,17 +28,22 @@ const isTs = url => url.startsWith('file:') && new URL(url).pathname.endsWith('.
  */
 const BUNDLED = new Set(['server/util/typebox.ts'])
 
-/** The bundle in dist/ for a source file of BUNDLED, when it is up to date; else null. */
-async function bundle (url) {
-  const rel = url.slice(ROOT.href.length)
-  if (!url.startsWith(ROOT.href) || !BUNDLED.has(rel)) return null
-  const js = new URL('dist/' + rel.replace(/\.ts$/, '.js'), ROOT)
+/** The dist/ twin of a source file's URL, when dist/ holds it and it is not older than the source; else null. */
+async function upToDate (url) {
+  if (!url.startsWith(ROOT.href)) return null
+  const js = new URL('dist/' + url.slice(ROOT.href.length).replace(/\.ts$/, '.js'), ROOT)
   try {
     const [source, compiled] = await Promise.all([stat(fileURLToPath(url)), stat(js)])
-    return compiled.mtimeMs < source.mtimeMs ? null : js.href
+    return compiled.mtimeMs < source.mtimeMs ? null : js
   } catch {
     return null
   }
+}
+
+/** The bundle in dist/ for a source file of BUNDLED, when it is up to date; else null. */
+async function bundle (url) {
+  if (!BUNDLED.has(url.slice(ROOT.href.length))) return null
+  return (await upToDate(url))?.href ?? null
 }
 
 export async function resolve (specifier, context, nextResolve) {
@@ -54,13 +59,11 @@ export async function resolve (specifier, context, nextResolve) {
   }
 }
 
-/** tsc's output for a source file, when dist/ holds it and it is not older than the source; else null. */
-async function built (url, file) {
-  if (!url.startsWith(ROOT.href)) return null
-  const js = new URL('dist/' + url.slice(ROOT.href.length).replace(/\.ts$/, '.js'), ROOT)
+/** tsc's output for a source file, when dist/ holds it up to date (with its map); else null. */
+async function built (url) {
+  const js = await upToDate(url)
+  if (js === null) return null
   try {
-    const [source, compiled] = await Promise.all([stat(file), stat(js)])
-    if (compiled.mtimeMs < source.mtimeMs) return null
     const [code, mapText] = await Promise.all([readFile(js, 'utf8'), readFile(new URL(js.href + '.map'), 'utf8')])
     // The module keeps the .ts file's URL (import.meta.url and relative imports stay as they are): the
     // map names the source by that URL.
@@ -75,7 +78,7 @@ async function built (url, file) {
 export async function load (url, context, nextLoad) {
   if (!isTs(url)) return nextLoad(url, context)
   const file = fileURLToPath(url)
-  const compiled = await built(url, file)
+  const compiled = await built(url)
   if (compiled !== null) return { format: 'module', source: compiled, shortCircuit: true }
   const { code } = await transform(await readFile(file, 'utf8'), {
     loader: 'ts',
