@@ -2,7 +2,7 @@
  * `npm run bench`: import speed beside the reference pipeline, searches, pages and reports at scale.
  * A benchmark, not a test: it prints a table to paste into README.
  *
- *   npm run bench [-- --only import-100k,pages] [--keep] [--list]
+ *   npm run bench [-- --only import-100k,pages] [--keep] [--pages-messages N] [--pages-end YYYY-MM-DD] [--list]
  *
  * Parts (all by default, in this order): import-100k, import-distinct-100k, import-1m,
  * import-distinct-1m (each: our import, then the reference pipeline of ../shared/bench on the same
@@ -25,9 +25,9 @@ type Part = (typeof PARTS)[number]
 // strict: an unknown option (--help, a typo) stops here instead of starting a 40-minute run.
 const { values: flags } = (() => {
   try {
-    return parseArgs({ options: { only: { type: 'string' }, keep: { type: 'boolean' }, list: { type: 'boolean' }, 'pages-messages': { type: 'string' } }, strict: true, allowPositionals: false })
+    return parseArgs({ options: { only: { type: 'string' }, keep: { type: 'boolean' }, list: { type: 'boolean' }, 'pages-messages': { type: 'string' }, 'pages-end': { type: 'string' } }, strict: true, allowPositionals: false })
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\nusage: npm run bench [-- --only ${PARTS.join(',')}] [--keep] [--pages-messages N] [--list]\n`)
+    process.stderr.write(`${(err as Error).message}\nusage: npm run bench [-- --only ${PARTS.join(',')}] [--keep] [--pages-messages N] [--pages-end YYYY-MM-DD] [--list]\n`)
     process.exit(2)
   }
 })()
@@ -72,9 +72,11 @@ function percentile (xs: number[], p: number): number {
 }
 
 interface OurImport { imported: number, ms: number, maxRssMb: number, denials: number, dbBytes: number }
-function ourImport (db: string, file: string): OurImport {
+/** `curveEvery`: also print the import's progress every that many records (see import-worker.ts). */
+function ourImport (db: string, file: string, curveEvery = 0): OurImport {
   removeDb(db)
-  const out = execFileSync(process.execPath, [path.join(here, 'import-worker.js'), db, file], { encoding: 'utf8', maxBuffer: 1 << 20 })
+  const env = curveEvery > 0 ? { ...process.env, WHYDENIED_BENCH_CURVE: String(curveEvery) } : process.env
+  const out = execFileSync(process.execPath, [path.join(here, 'import-worker.js'), db, file], { encoding: 'utf8', maxBuffer: 1 << 20, env })
   return JSON.parse(out) as OurImport
 }
 
@@ -126,14 +128,18 @@ if (wants('import-distinct-1m')) await importPart(1_000_000, 'distinct')
 // 0.3 under the generator's skew leaves about a million distinct messages), ending today so the
 // dashboard's periods cover it.
 const PAGES_N = Number(flags['pages-messages'] ?? 4_000_000)
-const pagesEnd = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000).toISOString().slice(0, 10)
+// --pages-end: the last day of that history (default today); with --keep it reuses a database made on
+// an earlier day (reports use that day; the dashboard's periods still end today).
+const pagesEnd = flags['pages-end'] ?? new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000).toISOString().slice(0, 10)
+if (!/^\d{4}-\d{2}-\d{2}$/.test(pagesEnd)) throw new Error(`--pages-end ${pagesEnd}: give a date, YYYY-MM-DD`)
 const pagesFile = path.join(dir, `pages-${PAGES_N}-${pagesEnd}.ndjson`)
 const pagesDb = path.join(dir, `pages-${PAGES_N}-${pagesEnd}.db`)
 if (wants('pages') || wants('search') || wants('reports')) {
   if (!keep || !existsSync(pagesDb)) {
     await writeNdjson(pagesFile, PAGES_N, { distinctRatio: 0.3, end: `${pagesEnd}T00:00:00Z`, days: 120 })
     process.stderr.write(`importing ${fmt(PAGES_N)} messages for the page benchmark…\n`)
-    const r = ourImport(pagesDb, pagesFile)
+    // Its progress every tenth: where a long import slows down.
+    const r = ourImport(pagesDb, pagesFile, Math.ceil(PAGES_N / 10))
     row(`import ${fmt(PAGES_N)} skewed (pages database)`, `${fmt(r.imported / (r.ms / 1000))} messages/s (${(r.ms / 1000).toFixed(0)} s), ${fmt(r.denials)} denials, ${(r.dbBytes / 1e6).toFixed(0)} MB, peak RSS ${fmt(r.maxRssMb)} MB`, '')
   }
 }
