@@ -2,7 +2,7 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
-import { isUnitTest, testFiles, unitShare, unitTestFiles } from './helpers/kinds.js'
+import { BATCH_KINDS, batchedFiles, isCliTest, isUnitTest, share, testFiles } from './helpers/kinds.js'
 import { ROOT } from './helpers/files.js'
 
 // What starting another process looks like in this suite: the CLI and server helpers (the built CLI),
@@ -27,7 +27,7 @@ t.test('the rule', async t => {
 })
 
 // tap's include globs in their simple form (`**/` any directories, `*` within one name): the glob
-// packages are tap's own dependencies, not ours, and these four patterns need no more.
+// packages are tap's own dependencies, not ours, and these patterns need no more.
 const globRegex = (g: string): RegExp => new RegExp(`^${g.split('**/').map(p => p.split('*').map(s => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')).join('(?:.*/)?')}$`)
 
 t.test('npm test runs every test file exactly once', async t => {
@@ -36,20 +36,29 @@ t.test('npm test runs every test file exactly once', async t => {
   t.ok(include.length >= 2, 'the include globs are read')
   const all = testFiles()
   const ran = all.filter(f => include.some(r => r.test(f)))
-  // The integration files by the globs, the unit files through the batches, no unit file by a glob.
-  t.same(ran.filter(f => !f.startsWith('test/batches/')), all.filter(f => !isUnitTest(f) && !f.startsWith('test/batches/')), 'integration files, by the globs')
+  // The other integration files by the globs, the unit and CLI files through the batches, none of these by a glob.
+  const batched = (f: string): boolean => isUnitTest(f) || isCliTest(f)
+  t.same(ran.filter(f => !f.startsWith('test/batches/')), all.filter(f => !batched(f) && !f.startsWith('test/batches/')), 'the other integration files, by the globs')
   const batches = ran.filter(f => f.startsWith('test/batches/'))
+  t.same(batches, all.filter(f => f.startsWith('test/batches/')), 'every batch file, by a glob')
   const shares = batches.map(f => {
-    const m = /await runShare\((\d+), (\d+)\)/.exec(readFileSync(path.join(ROOT, f), 'utf8'))
+    const m = /await runShare\('(\w+)', (\d+), (\d+)\)/.exec(readFileSync(path.join(ROOT, f), 'utf8'))
     t.ok(m, `${f} runs a share`)
-    return [Number(m?.[1]), Number(m?.[2])] as const
+    t.ok(BATCH_KINDS.includes(m?.[1] as 'unit'), `${f}: a kind of batch`)
+    return { kind: m?.[1] as 'unit' | 'cli', k: Number(m?.[2]), n: Number(m?.[3]), file: f }
   })
-  const n = batches.length
-  t.same(shares.map(s => s[1]), batches.map(() => n), 'each batch is one of n shares, n = the number of batch files')
-  t.same(shares.map(s => s[0]).sort((a, b) => a - b), batches.map((_, i) => i + 1), 'shares 1 to n, each once')
-  const fromShares = shares.flatMap(([k]) => unitShare(k, n))
-  t.equal(new Set(fromShares).size, fromShares.length, 'no unit file in two shares')
-  t.same(fromShares.sort(), unitTestFiles().sort(), 'every unit file in a share')
+  for (const kind of BATCH_KINDS) {
+    const mine = shares.filter(s => s.kind === kind)
+    const n = mine.length
+    t.ok(n > 0, `${kind}: batches`)
+    t.same(mine.map(s => s.file), mine.map(s => `test/batches/${kind}-${s.k}.test.ts`), `${kind}: each batch named for its share`)
+    t.same(mine.map(s => s.n), mine.map(() => n), `${kind}: each batch is one of n shares, n = the number of its batch files`)
+    t.same(mine.map(s => s.k).sort((a, b) => a - b), mine.map((_, i) => i + 1), `${kind}: shares 1 to n, each once`)
+    const fromShares = mine.flatMap(s => share(kind, s.k, n))
+    t.equal(new Set(fromShares).size, fromShares.length, `${kind}: no file in two shares`)
+    t.same(fromShares.sort(), batchedFiles(kind).sort(), `${kind}: every file in a share`)
+  }
+  t.ok(batchedFiles('cli').length > 5 && batchedFiles('cli').every(f => f.startsWith('test/cli/')), 'the CLI files are test/cli/\'s')
 })
 
 t.test('the glob reading above', async t => {
@@ -57,5 +66,5 @@ t.test('the glob reading above', async t => {
   t.ok(globRegex('test/**/*.integration.test.ts').test('test/a/b/x.integration.test.ts'))
   t.notOk(globRegex('test/**/*.integration.test.ts').test('test/db/crash.test.ts'))
   t.notOk(globRegex('test/batches/*.test.ts').test('test/batches/x/unit-1.test.ts'))
-  t.notOk(globRegex('test/cli/**/*.test.ts').test('test/cliX/a.test.ts'))
+  t.notOk(globRegex('test/browser/**/*.test.ts').test('test/browserX/a.test.ts'))
 })

@@ -1,4 +1,4 @@
 /** `npm test`: share 3 of 6 of the unit test files, in one process (test/helpers/unit-batch.ts says why). */
 import { runShare } from '../helpers/unit-batch.js'
 
-await runShare(3, 6)
+await runShare('unit', 3, 6)

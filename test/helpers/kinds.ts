@@ -24,17 +24,43 @@ export function testFiles (dir = 'test'): string[] {
   }).sort()
 }
 
+/** The CLI's integration files (test/cli/): `npm test` runs them in batches too (BatchKind). */
+export function isCliTest (file: string): boolean {
+  return file.startsWith('test/cli/') && file.endsWith('.test.ts')
+}
+
 /**
- * The unit test files, the largest first: size stands in for time (the longest file, services/import,
- * is the largest), so that batches which take them in this order end at about the same time.
+ * What `npm test` runs in batches, several files per process (test/batches/KIND-K.test.ts, see
+ * unit-batch.ts): the unit files, and the CLI's integration files. These start the built CLI and
+ * share nothing else; most take 1–10 s, and a process of their own cost each ~1 s more to start
+ * (tap, its plugins and the TypeScript hooks) than the batch's one. The other integration files
+ * (browsers, AWS CLIs, servers under load, crashes) keep a process each.
  */
-export function unitTestFiles (): string[] {
+export type BatchKind = 'unit' | 'cli'
+
+export const BATCH_KINDS: readonly BatchKind[] = ['unit', 'cli']
+
+/**
+ * The files, the largest first: size stands in for time (the longest file, services/import, is the
+ * largest), so that batches which take them in this order end at about the same time.
+ */
+function largestFirst (files: string[]): string[] {
   const root = packageRoot()
-  const size = new Map(testFiles().filter(isUnitTest).map(f => [f, statSync(path.join(root, f)).size]))
+  const size = new Map(files.map(f => [f, statSync(path.join(root, f)).size]))
   return [...size.keys()].sort((a, b) => size.get(b)! - size.get(a)! || (a < b ? -1 : 1))
 }
 
-/** Share `k` (1…n) of the unit files: every n-th of unitTestFiles(), so the shares are about equal in time. */
-export function unitShare (k: number, n: number): string[] {
-  return unitTestFiles().filter((_, i) => i % n === k - 1)
+/** The unit test files, the largest first. */
+export function unitTestFiles (): string[] {
+  return largestFirst(testFiles().filter(isUnitTest))
+}
+
+/** The files of a batch kind, the largest first. */
+export function batchedFiles (kind: BatchKind): string[] {
+  return kind === 'unit' ? unitTestFiles() : largestFirst(testFiles().filter(isCliTest))
+}
+
+/** Share `k` (1…n) of a kind's files: every n-th of batchedFiles(), so the shares are about equal in time. */
+export function share (kind: BatchKind, k: number, n: number): string[] {
+  return batchedFiles(kind).filter((_, i) => i % n === k - 1)
 }

@@ -9,15 +9,15 @@
 // hook in unit-tap-hooks.mjs), so its teardowns (an STS client mock restored, a database closed) and
 // its beforeEach/afterEach run at its own end and for its own tests, and the next file starts after
 // its last test ended. What files do share is the module cache (the app's modules are loaded once)
-// and process.env; `npm test` runs every file in a process of its own, so an order dependence would
-// show there.
+// and process.env; `npx tap FILE` runs a file in a process of its own, and the shares differ from
+// `npm run test:unit`'s order, so an order dependence would show.
 import { mkdirSync } from 'node:fs'
 import { register } from 'node:module'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import t from 'tap'
 import { packageRoot } from '../../server/paths.js'
-import { unitShare } from './kinds.js'
+import { share, type BatchKind } from './kinds.js'
 
 register('./unit-tap-hooks.mjs', import.meta.url)
 
@@ -31,13 +31,13 @@ export async function runBatch (files: readonly string[], claimDir: string, time
 }
 
 /**
- * `npm test`'s share `k` (1…n) of the unit files (kinds.ts unitShare). Why a fixed share rather than claims from one list, as runBatch does: tap starts the n batch files
+ * `npm test`'s share `k` (1…n) of a kind's files (kinds.ts share: the unit files, or the CLI's). Why a fixed share rather than claims from one list, as runBatch does: tap starts the n batch files
  * as it pleases (with the integration files, two at a time), and nothing tells them apart from an
  * earlier run's processes.
  */
-export async function runShare (k: number, n: number): Promise<void> {
+export async function runShare (kind: BatchKind, k: number, n: number): Promise<void> {
   // Each file keeps its own 300 s timeout (below); the batch as a whole gets the sum.
-  const files = unitShare(k, n)
+  const files = share(kind, k, n)
   t.setTimeout(files.length * FILE_TIMEOUT_MS)
   for (const file of files) await runFile(file, FILE_TIMEOUT_MS)
 }
