@@ -91,9 +91,11 @@ function paths (db: DB): Paths {
 const NOW = new Date('2026-11-21T00:00:00Z')
 
 /**
- * Same groups (scan) and same rendered reports for every team, kind, period and limit. Reports are
- * rendered with all their groups (limit 0) and two; the default limit (50) only for the first period:
- * it takes the same path as two, and rendering is most of this file's time.
+ * Same groups (scan) for every team, kind and period, and same rendered reports. Reports are rendered
+ * with two groups for every period, with all their groups (limit 0) for a day-aligned period and one
+ * of instants inside days, and with the default limit (50) for the first period only: rendering is
+ * most of this file's time, and what rendering adds per group (first and last seen, Sids, the
+ * explanation) depends on the group's ids, which the scans compare for every period.
  */
 function agree (t: Test, p: Paths, label: string, teams: TeamsConfig = TEAMS): void {
   const names = [null, ...teams.teams.map(x => x.name), 'unassigned']
@@ -108,7 +110,7 @@ function agree (t: Test, p: Paths, label: string, teams: TeamsConfig = TEAMS): v
         sameGroups(t, a, b, `${label}, ${pname}, kind ${kind ?? 'both'}, team ${team ?? 'all'}: groups (${b.length})`)
       }
       for (const team of [null, ...names.filter(n => n === 'platform' || n === 'unassigned')]) {
-        for (const limit of pi === 0 ? [undefined, 0, 2] : [0, 2]) {
+        for (const limit of pi === 0 ? [undefined, 0, 2] : pname === 'instants inside days' ? [0, 2] : [2]) {
           const opts = { period, teams, team, kind, limit, now: NOW }
           const a = render(buildReport(p.memory, opts), 'json')
           const b = render(buildReport(p.sql, opts), 'json')
