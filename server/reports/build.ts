@@ -181,32 +181,42 @@ export function buildReport (repo: ReportsRepository, opts: BuildReportOptions):
   const scan = repo.groups({ from: period.previousSince, mid: period.since, until: period.until, days, kind: opts.kind ?? null },
     opts.team ? (p, a) => teamFor(p, a) === opts.team : undefined,
     opts.team ? teamPrefilter(teams, opts.team) ?? undefined : undefined)
-  const { current: currentOf, previous: previousOf } = scan
+  const { current: currentOf, previous: previousOf, codes } = scan
 
   // Suppression first: a suppressed group is counted against its rule and nowhere else.
   const suppressed: SuppressionCount[] = teams.suppress.map(rule => ({ rule, active: ruleActive(rule, period.until), occurrences: 0, groups: 0 }))
-  const rules = suppressed.filter(s => s.active).map(s => ({ s, matches: ruleMatcher(s.rule) }))
-  // What a rule reads of group `at` (its resource only when the rule names one).
-  let at = 0
-  const names = { get principal () { return scan.principal(at) }, get action () { return scan.action(at) }, get resource () { return scan.resource(at) } }
+  const rules = suppressed.filter(s => s.active).map(s => ({ s, matches: ruleMatcher(s.rule, codes, g => scan.resource(g)) }))
+  // A group's team (an index of teamNames), decided once per (principal, account) pair of codes.
+  const accountCodes = codes.accounts.length
+  const teamByPair = new Map<number, number>()
+  const teamIndexOf = (g: number): number => {
+    const p = codes.principal[g]!
+    const a = codes.account[g]!
+    const pair = p * accountCodes + a
+    let t = teamByPair.get(pair)
+    if (t === undefined) {
+      t = teamNames.indexOf(teamFor(p === 0 ? null : codes.principals[p]!, a === 0 ? null : codes.accounts[a]!))
+      teamByPair.set(pair, t)
+    }
+    return t
+  }
   // The kept groups (scan indices) with their team and status, in parallel arrays: no object per group.
   const kept: number[] = []
-  const keptTeam: string[] = []
+  const keptTeam: number[] = []
   const keptStatus: Status[] = []
   for (let g = 0; g < scan.size; g++) {
     const current = currentOf[g]!
     const status = statusOf(current, previousOf[g]!)
     if (status === null) continue
-    at = g
     let rule: SuppressionCount | undefined
-    for (const r of rules) if (r.matches(names)) { rule = r.s; break }
+    for (const r of rules) if (r.matches(g)) { rule = r.s; break }
     if (rule) {
       rule.occurrences += current
       if (current > 0) rule.groups++
       continue
     }
     kept.push(g)
-    keptTeam.push(teamFor(scan.principal(g), scan.account(g)))
+    keptTeam.push(teamIndexOf(g))
     keptStatus.push(status)
   }
 
@@ -237,7 +247,7 @@ export function buildReport (repo: ReportsRepository, opts: BuildReportOptions):
       explanation = { decision: row.decision, summary: '', detail: [], statements: [], hints: [], fix: null }
     }
     const g: ReportGroup = {
-      team: keptTeam[k]!,
+      team: teamNames[keptTeam[k]!]!,
       principal: redactArn(row.principal),
       account: redactor ? redactor.account(row.account) : row.account,
       action: row.action,
@@ -260,10 +270,11 @@ export function buildReport (repo: ReportsRepository, opts: BuildReportOptions):
     return g
   }
 
-  const sectionNames = opts.team ? [opts.team] : teamNames.filter(n => n !== UNASSIGNED || keptTeam.includes(UNASSIGNED))
+  const sectionNames = opts.team ? [opts.team] : teamNames.filter((n, i) => n !== UNASSIGNED || keptTeam.includes(i))
   // Per section, its kept groups as indices of kept.
   const byTeam = new Map<string, number[]>(sectionNames.map(n => [n, []]))
-  keptTeam.forEach((team, k) => byTeam.get(team)?.push(k))
+  const teamLists = teamNames.map(n => byTeam.get(n))
+  keptTeam.forEach((team, k) => teamLists[team]?.push(k))
 
   // Which groups each section lists: only those get per-day counts, Sids and explanations.
   const lists = new Map(sectionNames.map(name => {
@@ -287,13 +298,13 @@ export function buildReport (repo: ReportsRepository, opts: BuildReportOptions):
   const sections = sectionNames.map((name): TeamSection => {
     const { all, current, listed: listedC, fresh, quiet } = lists.get(name)!
     const totals = emptyTotals()
-    const actions = new Map<string, number>()
-    const services = new Map<string, number>()
-    const principals = new Map<string, number>()
     for (const k of all) {
       totals.previousOccurrences += previousOf[kept[k]!]!
       totals[keptStatus[k]!]++
     }
+    // Occurrences per action and per principal code, then per name.
+    const byAction = new Float64Array(codes.actions.length)
+    const byPrincipal = new Float64Array(codes.principals.length)
     for (const k of current) {
       const g = kept[k]!
       const occurrences = currentOf[g]!
@@ -302,7 +313,15 @@ export function buildReport (repo: ReportsRepository, opts: BuildReportOptions):
       const decision = scan.decision(g)
       if (decision === 'explicit-deny') totals.explicitGroups++
       else if (decision === 'implicit-deny') totals.implicitGroups++
-      const action = scan.action(g) ?? '(none)'
+      byAction[codes.action[g]!]! += occurrences
+      byPrincipal[codes.principal[g]!]! += occurrences
+    }
+    const actions = new Map<string, number>()
+    const services = new Map<string, number>()
+    const principals = new Map<string, number>()
+    byAction.forEach((occurrences, c) => {
+      if (occurrences === 0) return
+      const action = c === 0 ? '(none)' : codes.actions[c]!
       actions.set(action, (actions.get(action) ?? 0) + occurrences)
       let service = serviceOf.get(action)
       if (service === undefined) {
@@ -310,9 +329,12 @@ export function buildReport (repo: ReportsRepository, opts: BuildReportOptions):
         serviceOf.set(action, service)
       }
       services.set(service, (services.get(service) ?? 0) + occurrences)
-      const p = scan.principal(g) ?? '(unknown)'
+    })
+    byPrincipal.forEach((occurrences, c) => {
+      if (occurrences === 0) return
+      const p = c === 0 ? '(unknown)' : codes.principals[c]!
       principals.set(p, (principals.get(p) ?? 0) + occurrences)
-    }
+    })
     totals.principals = principals.size
     const listed = listedC.map(detail)
     const newGroups = fresh.map(detail)

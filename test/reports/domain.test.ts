@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { loadTeamsFile, parseTeams, Redactor, resolvePeriod, statusOf } from '../../server/reports/index.js'
 import { TeamsFileError } from '../../server/errors.js'
-import { principalMatches, ruleActive, ruleMatches, teamOf, teamPrefilter } from '../../server/reports/teams.js'
+import { principalMatches, ruleActive, ruleMatcher, ruleMatches, teamOf, teamPrefilter, type SuppressRule } from '../../server/reports/teams.js'
 import { topK } from '../../server/reports/build.js'
 import { mergeStatements } from '../../server/reports/policy.js'
 import { csvCell, mdCode, mdText } from '../../server/reports/render/text.js'
@@ -105,6 +105,31 @@ t.test('suppress rules: every given glob must match; until is inclusive', async 
   t.ok(ruleActive(rule, '2027-01-01T00:00:00.000Z'), 'a period ending at midnight after the until day')
   t.notOk(ruleActive(rule, '2027-01-01T00:00:00.001Z'))
   t.ok(ruleActive({ ...rule, until: null }, '2099-01-01T00:00:00.000Z'))
+})
+
+t.test('the matcher for a scan\'s codes agrees with ruleMatches, deciding each action and principal once', async t => {
+  const principals = [null, 'arn:aws:iam::1:role/ci-runner', 'arn:aws:iam::1:role/app', 'arn:aws:sts::1:assumed-role/ci-x/s']
+  const actions = [null, 'ec2:CreateTags', 'EC2:createtags', 's3:GetObject', '']
+  const resources = [null, 'arn:aws:ec2:us-east-1:1:instance/i-1', 'arn:aws:s3:::logs/a', '*']
+  // Every combination of codes (0: null), each group with its own resource.
+  const groups: Array<{ p: number, a: number, r: string | null }> = []
+  for (let p = 0; p < principals.length; p++) for (let a = 0; a < actions.length; a++) for (const r of resources) groups.push({ p, a, r })
+  const names = { principal: groups.map(g => g.p), action: groups.map(g => g.a), principals, actions }
+  const rules: SuppressRule[] = [
+    { action: 'EC2:Create*', principal: 'arn:aws:iam::*:role/ci-*', reason: null, until: null },
+    { action: 'ec2:createtags', reason: null, until: null },
+    { principal: 'arn:aws:iam::1:role/app', resource: 'arn:aws:s3:::*', reason: null, until: null },
+    { resource: '*', reason: null, until: null },
+    { action: '*', principal: '*', reason: null, until: null }
+  ]
+  for (const rule of rules) {
+    let resourceReads = 0
+    const matches = ruleMatcher(rule, names, g => { resourceReads++; return groups[g]!.r })
+    const got = groups.map((_, g) => matches(g))
+    const want = groups.map(g => ruleMatches(rule, { principal: g.p === 0 ? null : principals[g.p]!, action: g.a === 0 ? null : actions[g.a]!, resource: g.r }))
+    t.same(got, want, `${JSON.stringify(rule)}: as ruleMatches`)
+    if (rule.resource === undefined || rule.resource === '*') t.equal(resourceReads, 0, 'no resource read when the rule names none')
+  }
 })
 
 t.test('merged policy stays least-privilege', async t => {
