@@ -201,6 +201,8 @@ export function buildReport (repo: ReportsRepository, opts: BuildReportOptions):
     return t
   }
   // The kept groups (scan indices) with their team and status, in parallel arrays: no object per group.
+  // Loops over groups are indexed, not for…of: this function runs once per report, mostly before V8
+  // optimises it, and unoptimised for…of allocates an iterator (and a result per step) per loop.
   const kept: number[] = []
   const keptTeam: number[] = []
   const keptStatus: Status[] = []
@@ -209,7 +211,7 @@ export function buildReport (repo: ReportsRepository, opts: BuildReportOptions):
     const status = statusOf(current, previousOf[g]!)
     if (status === null) continue
     let rule: SuppressionCount | undefined
-    for (const r of rules) if (r.matches(g)) { rule = r.s; break }
+    for (let i = 0; i < rules.length; i++) if (rules[i]!.matches(g)) { rule = rules[i]!.s; break }
     if (rule) {
       rule.occurrences += current
       if (current > 0) rule.groups++
@@ -298,15 +300,16 @@ export function buildReport (repo: ReportsRepository, opts: BuildReportOptions):
   const sections = sectionNames.map((name): TeamSection => {
     const { all, current, listed: listedC, fresh, quiet } = lists.get(name)!
     const totals = emptyTotals()
-    for (const k of all) {
+    for (let i = 0; i < all.length; i++) {
+      const k = all[i]!
       totals.previousOccurrences += previousOf[kept[k]!]!
       totals[keptStatus[k]!]++
     }
     // Occurrences per action and per principal code, then per name.
     const byAction = new Float64Array(codes.actions.length)
     const byPrincipal = new Float64Array(codes.principals.length)
-    for (const k of current) {
-      const g = kept[k]!
+    for (let i = 0; i < current.length; i++) {
+      const g = kept[current[i]!]!
       const occurrences = currentOf[g]!
       totals.occurrences += occurrences
       totals.groups++
