@@ -126,6 +126,15 @@ const MEASURE = `(() => {
   return { scrollWidth: document.scrollingElement.scrollWidth, innerWidth: vw, nav, broken, arnStyles, segs }
 })()`
 
+/**
+ * At 390 px axe runs every rule but color contrast, which it checks at 1400 px: it was two thirds of
+ * axe's time (the reports page: 5 s of its 6 at 390 px), and its outcome does not depend on the width
+ * here, since the narrow-screen rules of app.css and report.css change no text's color or background
+ * (only their ::before labels', which axe does not check). The rules that do depend on layout (target
+ * size, scrollable regions, the viewport) run at both widths.
+ */
+const NARROW_SKIP = ['color-contrast']
+
 for (const width of [1400, 390]) {
   t.test(`every page at ${width} px`, async t => {
     const context = await browser.newContext({ viewport: { width, height: 900 } })
@@ -143,7 +152,7 @@ for (const width of [1400, 390]) {
       t.same(m.broken, [], `${p.name}: no account ID broken across lines`)
       t.equal(m.arnStyles, 0, `${p.name}: identifiers never styled to break anywhere`)
       t.equal(m.segs, 0, `${p.name}: identifier segments never wrap inside`)
-      t.same(await axeViolations(page), [], `${p.name}: no serious or critical axe violation`)
+      t.same(await axeViolations(page, width === 1400 ? [] : NARROW_SKIP), [], `${p.name}: no serious or critical axe violation`)
     }
   })
 }
