@@ -41,3 +41,16 @@ t.test('no build at all: every source is named, the list shortened', async t => 
   t.equal(staleOutputs(root).length, 5)
   t.match(staleMessage(root), /\(server\/a\.ts, server\/b\.ts, server\/c\.ts and 2 more\)/)
 })
+
+t.test('a source touched after its output, but before the last good build, is current', async t => {
+  // tsc's incremental build rewrites only changed files' outputs; `npm run build` then writes dist/.built.
+  const root = tempDir(t)
+  file(root, 'server/cli.ts', 3000)
+  file(root, 'server/db/index.ts', 5000)
+  file(root, 'server/db/gone.ts', 1000)
+  file(root, 'dist/server/cli.js', 2000)
+  file(root, 'dist/server/db/index.js', 2000)
+  file(root, 'dist/.built', 4000)
+  t.same(staleOutputs(root), [path.join('server', 'db', 'gone.ts'), path.join('server', 'db', 'index.ts')],
+    'cli.ts (touched before the build) is current; index.ts (edited after it) is not; a missing output is stale whatever the build time')
+})

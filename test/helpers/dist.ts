@@ -11,19 +11,22 @@ function mtime (file: string): number | null {
 }
 
 /**
- * The sources under `root`/server whose compiled twin in `root`/dist/server is missing or older
- * (relative paths, sorted). tsc rewrites every output on each build, and emits nothing when the
- * build fails (noEmitOnError), so an edit after the last good build shows up here.
+ * The sources under `root`/server whose compiled twin in `root`/dist/server is missing, or older than
+ * the source and than the last good build (relative paths, sorted). tsc emits nothing when the build
+ * fails (noEmitOnError), so an edit after the last good build shows up here. It builds incrementally,
+ * rewriting only the outputs of changed files: a source touched without a change (a checkout) is newer
+ * than its output but not than `dist/.built`, which `npm run build` writes once tsc has succeeded.
  */
 export function staleOutputs (root: string): string[] {
   const src = path.join(root, 'server')
   const out = path.join(root, 'dist', 'server')
+  const lastBuild = mtime(path.join(root, 'dist', '.built')) ?? -Infinity
   const stale: string[] = []
   for (const rel of readdirSync(src, { recursive: true, encoding: 'utf8' }).sort()) {
     if (!rel.endsWith('.ts') || rel.endsWith('.d.ts')) continue
     const built = mtime(path.join(out, rel.replace(/\.ts$/, '.js')))
     const source = mtime(path.join(src, rel))
-    if (source !== null && (built === null || built < source)) stale.push(path.join('server', rel))
+    if (source !== null && (built === null || Math.max(built, lastBuild) < source)) stale.push(path.join('server', rel))
   }
   return stale
 }

@@ -3,8 +3,9 @@
  * rebuilt if its plugin list changed (tap-build.mjs). Each prints its output whole once it ends (the
  * build's first), and the step fails if either failed.
  *
- * Why side by side: tsc and ESLint each keep one core busy (~9 s and, without its cache as on a fresh
- * clone, ~8 s on this 2-core machine), and neither reads what the other writes (ESLint reads the
+ * Why side by side: tsc and ESLint each keep one core busy (~9–20 s, or a few seconds when tsc's
+ * incremental build finds little changed; and, without its cache as on a fresh clone, ~8 s on this
+ * 2-core machine), and neither reads what the other writes (ESLint reads the
  * sources, tsc writes dist/).
  */
 import { spawn } from 'node:child_process'

@@ -28,13 +28,20 @@ const isTs = url => url.startsWith('file:') && new URL(url).pathname.endsWith('.
  */
 const BUNDLED = new Set(['server/util/typebox.ts'])
 
-/** The dist/ twin of a source file's URL, when dist/ holds it and it is not older than the source; else null. */
+/**
+ * When `npm run build` last succeeded (dist/.built, written after tsc: server/build-bundles.mjs), read
+ * once per process: tsc builds incrementally, so an unchanged source may be newer than its output.
+ */
+let lastBuild = null
+const lastBuildMs = () => (lastBuild ??= stat(new URL('dist/.built', ROOT)).then(s => s.mtimeMs, () => -Infinity))
+
+/** The dist/ twin of a source file's URL, when dist/ holds it and neither it nor the last build is older than the source; else null. */
 async function upToDate (url) {
   if (!url.startsWith(ROOT.href)) return null
   const js = new URL('dist/' + url.slice(ROOT.href.length).replace(/\.ts$/, '.js'), ROOT)
   try {
-    const [source, compiled] = await Promise.all([stat(fileURLToPath(url)), stat(js)])
-    return compiled.mtimeMs < source.mtimeMs ? null : js
+    const [source, compiled, built] = await Promise.all([stat(fileURLToPath(url)), stat(js), lastBuildMs()])
+    return Math.max(compiled.mtimeMs, built) < source.mtimeMs ? null : js
   } catch {
     return null
   }
