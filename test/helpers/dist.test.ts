@@ -45,11 +45,12 @@ t.test('no build at all: every source is named, the list shortened', async t => 
 t.test('a source touched after its output, but before the last good build, is current', async t => {
   // tsc's incremental build rewrites only changed files' outputs; `npm run build` then writes dist/.built.
   const root = tempDir(t)
-  file(root, 'server/cli.ts', 3000)
-  file(root, 'server/db/index.ts', 5000)
-  file(root, 'server/db/gone.ts', 1000)
-  file(root, 'dist/server/cli.js', 2000)
-  file(root, 'dist/server/db/index.js', 2000)
+  // [source, its time, its output's time (none: no output)], then the last build at 4000.
+  const files: Array<[string, number, number | null]> = [['cli', 3000, 2000], ['db/index', 5000, 2000], ['db/gone', 1000, null]]
+  for (const [name, source, built] of files) {
+    file(root, `server/${name}.ts`, source)
+    if (built !== null) file(root, `dist/server/${name}.js`, built)
+  }
   file(root, 'dist/.built', 4000)
   t.same(staleOutputs(root), [path.join('server', 'db', 'gone.ts'), path.join('server', 'db', 'index.ts')],
     'cli.ts (touched before the build) is current; index.ts (edited after it) is not; a missing output is stale whatever the build time')
