@@ -152,16 +152,17 @@ t.test('batches commit separately; progress is reported', async t => {
 
 t.test('a large import is parsed on a worker thread, stored in order, same results', async t => {
   const { generate } = await import('../../fixtures/generate.js')
-  const lines = [...generate(6000, { seed: 11 })]
-  lines.splice(3000, 0, '{"not": "a message"}')
+  // The worker takes over after 500 records (2,000 by default): 2,500 go to it, in five chunks.
+  const lines = [...generate(3000, { seed: 11 })]
+  lines.splice(1500, 0, '{"not": "a message"}')
   const body = lines.join('\n') + '\n'
   const results = []
   for (const parallel of [true, false]) {
     const db = open(t)
     const { importer } = makeRepositories(db)
-    const s = await importer.run(readTextRecords(body, 'big.ndjson'), { parallel })
-    t.equal(s.imported, 6000, `parallel=${parallel}`)
-    t.same(s.rejected.map(r => r.line), [3001])
+    const s = await importer.run(readTextRecords(body, 'big.ndjson'), { parallel, parallelAfter: 500 })
+    t.equal(s.imported, 3000, `parallel=${parallel}`)
+    t.same(s.rejected.map(r => r.line), [1501])
     results.push(db.prepare('SELECT d.content_hash, o.line, o.observed_at FROM occurrences o JOIN denials d ON d.id = o.denial_id ORDER BY o.id').all())
   }
   t.same(results[0], results[1], 'the worker path stores exactly what the single-thread path stores, in the same order')
@@ -218,14 +219,15 @@ t.test('a record the worker cannot receive is parsed here: nothing else is lost'
 
 t.test('a worker that runs out of memory costs nothing: its chunks are parsed here, and the process lives on', async t => {
   const { generate } = await import('../../fixtures/generate.js')
-  const lines = [...generate(4000, { seed: 14 })]
+  const lines = [...generate(1000, { seed: 14 })]
   // Within every input limit (under 1 MiB, 3 levels deep) but about 20 MB once parsed: the worker,
-  // given the smallest heap there is, runs out on the first of them.
+  // given the smallest heap there is, runs out on the first of them. (The worker takes over after
+  // 100 records here.)
   const bulky = (l: string): string => {
     const env = JSON.parse(l)
     return JSON.stringify({ ...env, DecodedMessage: JSON.stringify({ ...JSON.parse(env.DecodedMessage), padding: Array(300_000).fill({}) }) })
   }
-  for (const i of [2100, 2101, 2102, 2500, 3900]) lines[i] = bulky(lines[i]!)
+  for (const i of [300, 301, 302, 600, 950]) lines[i] = bulky(lines[i]!)
   t.ok(lines.every(l => Buffer.byteLength(l) < 1024 * 1024), 'every record is within the 1 MiB limit')
   const body = lines.join('\n') + '\n'
   const reference = open(t)
@@ -234,11 +236,11 @@ t.test('a worker that runs out of memory costs nothing: its chunks are parsed he
   const failures: Error[] = []
   // A limit of 1 MiB is raised to MIN_WORKER_HEAP_MB: on Node 24 a worker whose heap cannot hold its
   // startup snapshot aborted the whole process (SIGILL), this test with it.
-  const s = await makeRepositories(db).importer.run(readTextRecords(body, 'w.ndjson'), { workerHeapMb: 1, onWorkerFailure: e => failures.push(e) })
+  const s = await makeRepositories(db).importer.run(readTextRecords(body, 'w.ndjson'), { workerHeapMb: 1, parallelAfter: 100, onWorkerFailure: e => failures.push(e) })
   t.equal(failures.length, 1, 'the worker failed, once')
   t.equal((failures[0] as NodeJS.ErrnoException | undefined)?.code, 'ERR_WORKER_OUT_OF_MEMORY', 'of its heap limit, reported as an error')
   t.same(s, expected, 'the same summary as on one thread')
-  t.equal(s.imported + s.duplicates + s.rejectedCount, 4000)
+  t.equal(s.imported + s.duplicates + s.rejectedCount, 1000)
   t.same(stored(db), stored(reference), 'the same records, in the same order')
   t.equal(importsRows(db)[0]!.finished, 1)
 })
