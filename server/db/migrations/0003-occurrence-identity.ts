@@ -25,6 +25,7 @@ CREATE TABLE occurrences_v3 (
   denial_id INTEGER NOT NULL REFERENCES denials (id) ON DELETE CASCADE,
   observed_at TEXT NOT NULL,
   source_id INTEGER NOT NULL REFERENCES sources (id),
+  -- The record's place in its source: the line it starts on, and its index among those starting there.
   line INTEGER NOT NULL,
   item INTEGER NOT NULL,                      -- index among the records that start on this line (0 first); -1: unplaced (see above)
   -- encoded_messages.id, or 0 for records read from files and bodies. No REFERENCES clause: 0 is
