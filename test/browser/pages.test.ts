@@ -130,8 +130,9 @@ const MEASURE = `(() => {
  * At 390 px axe runs every rule but color contrast, which it checks at 1400 px: it was two thirds of
  * axe's time (the reports page: 5 s of its 6 at 390 px), and its outcome does not depend on the width
  * here, since the narrow-screen rules of app.css and report.css change no text's color or background
- * (only their ::before labels', which axe does not check). The rules that do depend on layout (target
- * size, scrollable regions, the viewport) run at both widths.
+ * (only their ::before labels', which axe does not check: test/render/narrow-styles.test.ts fails when
+ * that changes). The rules that do depend on layout (target size, scrollable regions, the viewport) run
+ * at both widths.
  */
 const NARROW_SKIP = ['color-contrast']
 
