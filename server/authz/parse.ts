@@ -55,11 +55,9 @@ export function parseEnvelope (value: unknown): ParsedEnvelope {
     } else {
       throw new RecordError(`DecodedMessage must be a JSON string or object, got ${describe(dm)}`, 'DecodedMessage')
     }
-    if (value.observedAt !== undefined) observedAt = parseObservedAt(value.observedAt)
-    if (value.source !== undefined) {
-      if (typeof value.source !== 'string') throw new RecordError('source must be a string', 'source')
-      source = value.source.slice(0, 500)
-    }
+    const fields = envelopeFields(value)
+    observedAt = fields.observedAt
+    source = fields.source
   } else if (looksDecoded(value)) {
     decoded = value
     raw = JSON.stringify(value)
@@ -68,6 +66,28 @@ export function parseEnvelope (value: unknown): ParsedEnvelope {
     throw new RecordError(`not a decoded authorization message: expected "DecodedMessage" or the keys "allowed", "explicitDeny" and "context", found ${keys ? `{${keys}}` : 'an empty object'}`)
   }
   return { message: normalise(decoded, raw), observedAt, source }
+}
+
+/** observedAt and source of our envelope, checked. */
+function envelopeFields (value: Obj): { observedAt: string | null, source: string | null } {
+  const observedAt = value.observedAt !== undefined ? parseObservedAt(value.observedAt) : null
+  if (value.source !== undefined && typeof value.source !== 'string') throw new RecordError('source must be a string', 'source')
+  return { observedAt, source: value.source !== undefined ? value.source.slice(0, 500) : null }
+}
+
+/** The decoded message's text, when `value` is an envelope that holds it as a JSON string (the AWS CLI's output, ours). */
+export function decodedText (value: unknown): string | null {
+  return isObj(value) && typeof value.DecodedMessage === 'string' ? value.DecodedMessage : null
+}
+
+/**
+ * parseEnvelope for an envelope whose decodedText() parsed before without a problem: every check it
+ * makes but reading that text again (it would pass the same way), and the envelope's own fields.
+ */
+export function parseKnownEnvelope (value: unknown): { observedAt: string | null, source: string | null } {
+  if (!isObj(value)) throw new RecordError(notAnObject(value)!)
+  checkTree(value)
+  return envelopeFields(value)
 }
 
 /** The reason a record that is not a JSON object is refused (null for an object): no exception needed. */

@@ -112,6 +112,32 @@ export interface ImportRecord {
   event?: EventContext | undefined
 }
 
+/**
+ * A record whose decoded message the parse worker read lately, word for word (see parse-worker.ts):
+ * the worker sends only what counting another occurrence of its denial needs. `full` parses the
+ * record again, on the importing thread, for the rare case its denial is not stored after all (deleted
+ * since, by another process): the writer then stores it as any new one.
+ */
+export interface KnownRecord {
+  known: KnownMessage
+  full: () => ParsedMessage
+  /** The length of the decoded message's text: sizes batches as rawLength does. */
+  rawLength: number
+  source: string
+  line: number
+  index?: number
+  observedAt: string | null
+  /** Never set: a CloudTrail event, or a decoded message with its encoded one, is always parsed in full. */
+  event?: undefined
+  encodedSha256?: undefined
+}
+
+/** Of a message parsed before: its identity, and the principal the rollups count. */
+export interface KnownMessage {
+  contentHash: string
+  principal: Pick<Principal, 'arn' | 'roleArn' | 'account'>
+}
+
 /** What identifies a CloudTrail event and where it came from: kept with each occurrence it made. */
 export interface EventFields {
   eventId: string

@@ -5,7 +5,7 @@ import { messageFromText, parseDenialText } from '../authz/text.js'
 import { extractTokens } from '../decode/extract.js'
 import { Worker } from 'node:worker_threads'
 import { boundYoungGeneration, collectGarbage } from './memory.js'
-import type { ImportRecord, InputItem, RejectedRecord, SourceRecord } from '../authz/types.js'
+import type { ImportRecord, InputItem, KnownRecord, ParsedMessage, RejectedRecord, SourceRecord } from '../authz/types.js'
 import type { DenialWriter } from '../db/repositories/denial-writer.js'
 import type { ImportsRepository } from '../db/repositories/imports.js'
 
@@ -202,11 +202,13 @@ export function toImportRecord (item: SourceRecord, sourceOverride?: string): Im
 
 /**
  * What the parse worker answers per record: the stored record, or only the reason of a rejection
- * (its source and line are in the request): small strings clone much faster than objects.
+ * (its source and line are in the request): small strings clone much faster than objects. For a
+ * decoded message it read lately, only what another occurrence needs (this thread adds `full`).
  */
-export type WorkerResult = ImportRecord | string | Skipped
+export type WorkerResult = ParseResult | Omit<KnownRecord, 'full'>
+export type ParseResult = ImportRecord | string | Skipped
 
-export function toWorkerResult (item: SourceRecord, sourceOverride?: string): WorkerResult {
+export function toWorkerResult (item: SourceRecord, sourceOverride?: string): ParseResult {
   const r = toImportRecord(item, sourceOverride)
   return r === SKIPPED || 'message' in r ? r : r.reason
 }
@@ -243,7 +245,15 @@ export const GC_AFTER_BYTES = 16 * 1024 * 1024
 /** Longest stretch of work between two turns of the event loop (a server keeps answering). */
 const YIELD_AFTER_MS = 20
 
-type Parsed = ImportRecord | RejectedRecord | Skipped
+type Parsed = ImportRecord | KnownRecord | RejectedRecord | Skipped
+
+/** The message of a record the worker answered as known: parsed again here (see KnownRecord). */
+function fullMessage (item: SourceRecord, sourceOverride: string | undefined): ParsedMessage {
+  const r = toImportRecord(item, sourceOverride)
+  // The worker parsed this very text without a problem: only a bug could make it differ here.
+  if (r === SKIPPED || !('message' in r)) throw new Error(`line ${item.line} of ${item.source} parsed on the worker but not here`)
+  return r.message
+}
 
 /**
  * The smallest heap limit a parse worker is given. Below a few MiB the worker's isolate cannot even
@@ -340,7 +350,7 @@ export class Importer {
     const batchBytes = opts.batchBytes ?? 16 * 1024 * 1024
     const out = new SummaryBuilder()
     const importId = this.imports.start(opts.label ?? opts.source ?? 'import')
-    let batch: ImportRecord[] = []
+    let batch: Array<ImportRecord | KnownRecord> = []
     let bytesInBatch = 0
     let batchRejects: RejectedRecord[] = []
     let rejectsToCount = 0
@@ -392,7 +402,10 @@ export class Importer {
         out.skipped++
         return false
       }
-      if ('message' in r) {
+      if ('known' in r) {
+        batch.push(r)
+        bytesInBatch += r.rawLength
+      } else if ('message' in r) {
         batch.push(r)
         bytesInBatch += r.message.rawLength ?? r.message.raw.length
       } else {
@@ -434,7 +447,10 @@ export class Importer {
           full = acceptItem(item)
         } else {
           const r = results[next++]!
-          full = accept(typeof r !== 'string' ? r : { source: item.record.source, line: item.record.line, reason: r })
+          const record = item.record
+          full = accept(typeof r === 'string'
+            ? { source: record.source, line: record.line, reason: r }
+            : r !== SKIPPED && 'known' in r ? { ...r, full: () => fullMessage(record, opts.source) } : r)
         }
         if (full) await flush()
         else if (results === null) await maybeYield()

@@ -2,10 +2,13 @@
  * Worker thread for large imports: parses and normalises records (JSON, canonical hashing) on the
  * second core while the main thread reads input and writes SQLite.
  */
+import { createHash } from 'node:crypto'
 import { parentPort } from 'node:worker_threads'
-import type { SourceRecord } from '../authz/types.js'
+import { looksLikeEvent } from '../authz/cloudtrail.js'
+import { decodedText, parseKnownEnvelope, RecordError } from '../authz/parse.js'
+import type { KnownMessage, SourceRecord } from '../authz/types.js'
 import { packText } from '../util/packed-text.js'
-import { toWorkerResult } from './importer.js'
+import { toWorkerResult, type WorkerResult } from './importer.js'
 
 export interface ParseRequest { id: number, records: SourceRecord[], source: string | undefined }
 
@@ -18,10 +21,49 @@ export interface ParseRequest { id: number, records: SourceRecord[], source: str
 const packedLately = new Set<string>()
 const PACKED_LATELY_MAX = 20_000
 
+/**
+ * The decoded messages read lately, by the SHA-256 of their text: a recurring denial's message is the
+ * same text each time, and reading it again (JSON, normalising, the canonical hash: ~60 µs) and
+ * cloning the result to the main thread are most of an import of recurring denials. A record whose
+ * text is here is answered with its content hash and principal only (a KnownRecord). SHA-256, not a
+ * shorter digest: two texts that collide would count one denial's occurrence under the other.
+ * Bounded like packedLately; principals longer than KNOWN_PRINCIPAL_MAX characters are not kept.
+ */
+const parsedLately = new Map<string, KnownMessage>()
+const PARSED_LATELY_MAX = 20_000
+const KNOWN_PRINCIPAL_MAX = 2048
+
+function parse (r: SourceRecord, source: string | undefined): WorkerResult {
+  // Only our envelope, and the AWS CLI's, hold the text as it recurs; a CloudTrail event, and a
+  // message with its encoded message (which identifies the occurrence), are always read in full.
+  const text = r.encodedSha256 === undefined && r.text === undefined && !looksLikeEvent(r.value) ? decodedText(r.value) : null
+  if (text === null) return toWorkerResult(r, source)
+  const key = createHash('sha256').update(text).digest('base64')
+  const known = parsedLately.get(key)
+  if (known !== undefined) {
+    try {
+      const env = parseKnownEnvelope(r.value)
+      return { known, rawLength: text.length, source: source ?? env.source ?? r.source, line: r.line, index: r.index, observedAt: env.observedAt }
+    } catch (err) {
+      // A problem in the envelope itself: read in full below, which rejects it with its reason.
+      if (!(err instanceof RecordError)) throw err
+    }
+  }
+  const result = toWorkerResult(r, source)
+  if (known === undefined && result !== null && typeof result !== 'string') {
+    const p = result.message.principal
+    if ((p.arn?.length ?? 0) + (p.roleArn?.length ?? 0) + (p.account?.length ?? 0) <= KNOWN_PRINCIPAL_MAX) {
+      if (parsedLately.size >= PARSED_LATELY_MAX) parsedLately.clear()
+      parsedLately.set(key, { contentHash: result.message.contentHash, principal: { arn: p.arn, roleArn: p.roleArn, account: p.account } })
+    }
+  }
+  return result
+}
+
 parentPort?.on('message', (req: ParseRequest) => {
-  const results = req.records.map(r => toWorkerResult(r, req.source))
+  const results = req.records.map(r => parse(r, req.source))
   for (const r of results) {
-    if (r === null || typeof r === 'string') continue
+    if (r === null || typeof r === 'string' || 'known' in r) continue
     const key = r.message.contentHash.slice(0, 16)
     if (packedLately.has(key)) continue
     if (packedLately.size >= PACKED_LATELY_MAX) packedLately.clear()

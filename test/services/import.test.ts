@@ -369,14 +369,22 @@ t.test('worker path: each denial keeps the raw JSON of its first record byte for
   const records = lines.slice(0, 200).map((l, i) => ({ value: JSON.parse(l) as unknown, source: 'p', line: i + 1 }))
   records.push({ ...records[0]!, line: 201 })
   worker.postMessage({ id: 1, records, source: undefined })
-  const [answer] = await once(worker, 'message') as [{ results: Array<{ message: { contentHash: string, raw: string, packed?: string, rawLength?: number } }> }]
+  const [answer] = await once(worker, 'message') as [{ results: Array<{ message: { contentHash: string, raw: string, packed?: string, rawLength?: number } } | { known: { contentHash: string }, rawLength: number }> }]
   const seen = new Set<string>()
   let packed = 0
+  let known = 0
   for (const [i, r] of answer.results.entries()) {
+    const input = (records[i]!.value as { DecodedMessage: string }).DecodedMessage
+    if ('known' in r) {
+      // The same text as a record before: answered with its content hash, nothing to pack.
+      known++
+      t.ok(seen.has(r.known.contentHash), 'known: a denial read before')
+      t.equal(r.rawLength, input.length, 'with the length of its text')
+      continue
+    }
     const isNew = !seen.has(r.message.contentHash)
     seen.add(r.message.contentHash)
     t.equal(r.message.packed !== undefined, isNew, `packed ${isNew ? 'at the first record' : 'never again'}`)
-    const input = (records[i]!.value as { DecodedMessage: string }).DecodedMessage
     if (r.message.packed !== undefined) {
       packed++
       t.equal(unpackText(Buffer.from(r.message.packed, 'latin1')), input, 'the packed text is the record\'s raw JSON')
@@ -387,6 +395,97 @@ t.test('worker path: each denial keeps the raw JSON of its first record byte for
   }
   t.equal(packed, seen.size)
   t.ok(seen.size < answer.results.length, 'the input has recurring denials')
+  t.ok(known > 0 && known <= answer.results.length - seen.size, `${known} records answered as known`)
+})
+
+/**
+ * What an import leaves, as rows: denials with their counters, occurrences with their places, and every
+ * rollup. A record without observedAt is observed at the import's time, which differs between two runs:
+ * times after the generator's last day read "import time".
+ */
+function contents (db: DB): Record<string, unknown[]> {
+  const q = (sql: string): unknown[] => db.prepare(sql).all()
+  const time = (col: string): string => `CASE WHEN ${col} >= '2026-11-29' THEN 'import time' ELSE ${col} END`
+  return {
+    denials: q(`SELECT content_hash, occurrences, first_seen, ${time('last_seen')} AS last_seen, principal_arn, role_arn, principal_account FROM denials ORDER BY content_hash`),
+    occurrences: q(`SELECT d.content_hash, s.name, o.line, o.item, ${time('o.observed_at')} AS observed_at, o.stamped_ms FROM occurrences o JOIN denials d ON d.id = o.denial_id JOIN sources s ON s.id = o.source_id ORDER BY o.id`),
+    daily_counts: q('SELECT * FROM daily_counts ORDER BY day'),
+    daily_principals: q('SELECT * FROM daily_principals ORDER BY day, principal, account'),
+    denial_last_days: q('SELECT * FROM denial_last_days ORDER BY day'),
+    facet_counts: q('SELECT * FROM facet_counts ORDER BY facet, key'),
+    imports: q('SELECT imported, duplicates, rejected, skipped FROM imports')
+  }
+}
+
+t.test('worker path: a message read before word for word is answered as known, and stores exactly what one thread stores', async t => {
+  const { generate } = await import('../../fixtures/generate.js')
+  const lines = [...generate(2000, { seed: 23 })]
+  const first = JSON.parse(lines[0]!) as { DecodedMessage: string, observedAt: string }
+  // Known texts in envelopes that differ: each must come out as parsing it in full would.
+  lines.push(
+    JSON.stringify({ ...first, observedAt: 'yesterday' }), // rejected: the envelope's own field
+    JSON.stringify({ ...first, note: 'a NUL \u0000 here' }), // rejected: checked as a whole record
+    JSON.stringify({ ...first, source: 'from-the-envelope' }), // the envelope names its source
+    JSON.stringify({ ...first, source: 7 }), // rejected
+    JSON.stringify({ DecodedMessage: first.DecodedMessage }), // the AWS CLI's output: no time, no source
+    JSON.stringify({ ...first, observedAt: '2026-11-01T10:00:00+02:00' }) // another instant, as UTC
+  )
+  const body = lines.join('\n') + '\n'
+  for (const source of [undefined, 'label']) {
+    const runs: Array<{ summary: unknown, contents: Record<string, unknown[]> }> = []
+    let knownRecords = 0
+    for (const parallel of [false, true]) {
+      const db = open(t)
+      const repos = makeRepositories(db)
+      const storeBatch = repos.writer.storeBatch.bind(repos.writer)
+      repos.writer.storeBatch = (records, ...rest) => {
+        knownRecords += records.filter(r => 'known' in r).length
+        return storeBatch(records, ...rest)
+      }
+      const s = await repos.importer.run(readTextRecords(body, 'k.ndjson'), { parallel, parallelAfter: 10, batchSize: 300, source })
+      t.equal(s.imported + s.duplicates, 2003, `parallel=${parallel}: all but the three bad envelopes`)
+      t.same(s.rejected.map(r => r.line), [2001, 2002, 2004])
+      runs.push({ summary: s, contents: contents(db) })
+    }
+    t.ok(knownRecords > 1000, `source=${source}: ${knownRecords} records reached the writer as known`)
+    t.same(runs[1], runs[0], `source=${source}: the same summary, rows and rollups as on one thread`)
+    const places = runs[1]!.contents.occurrences as Array<{ name: string, line: number, observed_at: string }>
+    const at = (line: number): { name: string, observed_at: string } | undefined => places.find(o => o.line === line)
+    t.equal(at(2003)?.name, source ?? 'from-the-envelope', 'the source: --source, else the envelope\'s')
+    t.equal(at(2006)?.observed_at, '2026-11-01T08:00:00.000Z', 'observedAt read from its own envelope')
+  }
+})
+
+t.test('worker path: a known message whose denial went in the meantime is read in full and stored again', async t => {
+  const { generate } = await import('../../fixtures/generate.js')
+  const lines = [...generate(1500, { seed: 24 })]
+  const hot = (JSON.parse(lines[0]!) as { DecodedMessage: string }).DecodedMessage
+  const later = lines.slice(1000).filter(l => (JSON.parse(l) as { DecodedMessage: string }).DecodedMessage === hot).length
+  t.ok(later > 3, `the first record's message recurs ${later} times after line 1000`)
+  const db = open(t)
+  const repos = makeRepositories(db)
+  const storeBatch = repos.writer.storeBatch.bind(repos.writer)
+  let deleted = false
+  let knownAfter = 0
+  repos.writer.storeBatch = (records, ...rest) => {
+    const out = storeBatch(records, ...rest)
+    if (deleted) knownAfter += records.filter(r => 'known' in r && r.line > 1000).length
+    // After the batch that ends at line 1000: another process deletes the hot denial.
+    if (!deleted && records.some(r => r.line === 1000)) {
+      db.prepare('DELETE FROM denials WHERE id = (SELECT denial_id FROM occurrences WHERE line = 1)').run()
+      deleted = true
+    }
+    return out
+  }
+  const s = await repos.importer.run(readTextRecords(lines.join('\n') + '\n', 'gone.ndjson'), { parallelAfter: 10, batchSize: 250 })
+  t.ok(deleted)
+  t.ok(knownAfter > 0, `${knownAfter} known records after the deletion`)
+  t.equal(s.imported, 1500)
+  const stored = db.prepare('SELECT d.id, d.occurrences, count(o.id) AS n FROM denials d JOIN occurrences o ON o.denial_id = d.id GROUP BY d.id').all() as Array<{ id: number, occurrences: number, n: number }>
+  t.ok(stored.every(d => d.occurrences === d.n), 'every denial counts exactly its occurrences')
+  const hotNow = (db.prepare('SELECT id FROM denials').pluck().all() as number[]).map(id => repositoriesOn(db).denials.get(id)!).filter(d => d.raw === hot)
+  t.equal(hotNow.length, 1, 'the hot denial is stored again, with its text')
+  t.equal(hotNow[0]!.occurrences, later, 'counting only its records after the deletion')
 })
 
 t.test('worker path: batches are sized by the raw text, also when the worker sends it packed only', async t => {
@@ -397,7 +496,7 @@ t.test('worker path: batches are sized by the raw text, also when the worker sen
   const sizes: number[] = []
   const storeBatch = repos.writer.storeBatch.bind(repos.writer)
   repos.writer.storeBatch = (records, ...rest) => {
-    sizes.push(records.reduce((n, r) => n + (r.message.rawLength ?? r.message.raw.length), 0))
+    sizes.push(records.reduce((n, r) => n + ('known' in r ? r.rawLength : r.message.rawLength ?? r.message.raw.length), 0))
     return storeBatch(records, ...rest)
   }
   const s = await repos.importer.run(readTextRecords(lines.join('\n') + '\n', 'b.ndjson'), { parallelAfter: 10, batchBytes: 50_000 })

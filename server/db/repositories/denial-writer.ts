@@ -1,6 +1,6 @@
 /** Storing parsed messages: denials with their parts, occurrences, sources, the string dictionary and its substring index, and the rollups, a batch per transaction. */
 import type { DB } from '../connection.js'
-import type { EventContext, ImportRecord, RejectedRecord } from '../../authz/types.js'
+import type { EventContext, ImportRecord, KnownRecord, Principal, RejectedRecord } from '../../authz/types.js'
 import type { ImportsRepository } from './imports.js'
 import type { Rollups } from './rollups.js'
 import { packText } from '../../util/packed-text.js'
@@ -143,7 +143,7 @@ export class DenialWriter {
       last_seen = CASE WHEN occurrences = 0 THEN @max ELSE max(last_seen, @max) END WHERE id = @id RETURNING last_seen`).pluck()
     // raw = '': the text is in packed (see migration 0009).
     this.insertMessage = db.prepare("INSERT INTO messages (denial_id, raw, packed) VALUES (?, '', ?)")
-    this.storeBatchTx = db.transaction((records: ImportRecord[], rejected: RejectedRecord[], importId: number | null, now: string, rejectedCount: number): RecordOutcome[] => {
+    this.storeBatchTx = db.transaction((records: Array<ImportRecord | KnownRecord>, rejected: RejectedRecord[], importId: number | null, now: string, rejectedCount: number): RecordOutcome[] => {
       this.unplaced = this.anyUnplaced.get() !== undefined
       const out = records.map(r => this.storeOne(r, importId, now))
       this.writeBuffered()
@@ -166,7 +166,7 @@ export class DenialWriter {
    * agree with what was stored. `rejected` are the reject rows to store, `rejectedCount` all the
    * rejections the batch stands for (only the first of an import are stored row by row).
    */
-  storeBatch (records: ImportRecord[], rejected: RejectedRecord[], importId: number | null, now = new Date().toISOString(), rejectedCount = rejected.length): RecordOutcome[] {
+  storeBatch (records: Array<ImportRecord | KnownRecord>, rejected: RejectedRecord[], importId: number | null, now = new Date().toISOString(), rejectedCount = rejected.length): RecordOutcome[] {
     return this.guarded(() => this.storeBatchTx.immediate(records, rejected, importId, now, rejectedCount))
   }
 
@@ -220,9 +220,16 @@ export class DenialWriter {
     this.created = new Map()
   }
 
-  private storeOne (r: ImportRecord, importId: number | null, now: string): RecordOutcome {
-    const m = r.message
+  private storeOne (r: ImportRecord | KnownRecord, importId: number | null, now: string): RecordOutcome {
     const observedAt = r.observedAt ?? now
+    if ('known' in r) {
+      // Another occurrence of a message the parse worker read lately: its denial is normally stored
+      // (earlier in this batch or before); if not (deleted since), the record is read in full.
+      const id = this.findByHash.get(r.known.contentHash)
+      if (id === undefined) return this.storeOne({ message: r.full(), source: r.source, line: r.line, index: r.index, observedAt: r.observedAt }, importId, now)
+      return this.placeOccurrence(r, r.known.principal, id, observedAt, importId, false)
+    }
+    const m = r.message
     // A decoded message whose encoded message a CloudTrail event recorded: that event's occurrence moves to it.
     if (r.encodedSha256 !== undefined) {
       const sha = Buffer.from(r.encodedSha256, 'hex')
@@ -238,7 +245,7 @@ export class DenialWriter {
     const id = this.denialFor(m, observedAt, now, true)
     const fresh = this.counted === id
     this.counted = null
-    const outcome = this.placeOccurrence(r, id, observedAt, importId, fresh)
+    const outcome = this.placeOccurrence(r, m.principal, id, observedAt, importId, fresh)
     if (fresh && outcome === 'duplicate') this.uncount.run(id)
     return outcome
   }
@@ -265,7 +272,7 @@ export class DenialWriter {
       this.rollups.denialAdded({
         action: m.action,
         service: m.service,
-        principal: principalOf(m),
+        principal: principalOf(m.principal),
         account: m.principal.account,
         decision: m.decision,
         kind: m.kind,
@@ -293,8 +300,8 @@ export class DenialWriter {
     return id
   }
 
-  /** Store the record's occurrence of denial `id`; `counted`: the denial was inserted counting it already. */
-  private placeOccurrence (r: ImportRecord, id: number, observedAt: string, importId: number | null, counted: boolean): RecordOutcome {
+  /** Store the record's occurrence of denial `id`, denied to `principal`; `counted`: the denial was inserted counting it already. */
+  private placeOccurrence (r: ImportRecord | KnownRecord, principal: KnownRecord['known']['principal'], id: number, observedAt: string, importId: number | null, counted: boolean): RecordOutcome {
     // The identity of an occurrence: the encoded message it was decoded from, or else its place in
     // the input (source, line, index within the line) plus an explicit observedAt, so that one place
     // (an API source posting a record at a time, a file rewritten in place) can be observed again.
@@ -316,7 +323,7 @@ export class DenialWriter {
     const added = this.insertOccurrence.run(key)
     if (added.changes === 0) return 'duplicate'
     if (eventRow !== undefined) this.events.attach(eventRow, Number(added.lastInsertRowid))
-    this.rollups.occurrences(observedAt, principalOf(r.message), r.message.principal.account, 1)
+    this.rollups.occurrences(observedAt, principalOf(principal), principal.account, 1)
     if (counted) return 'imported'
     const b = this.bumps.get(id)
     if (b === undefined) this.bumps.set(id, { n: 1, min: observedAt, max: observedAt })
@@ -375,6 +382,6 @@ export class DenialWriter {
 }
 
 /** As the dashboard counts principals: the role of an assumed-role session. */
-function principalOf (m: ImportRecord['message']): string {
-  return m.principal.roleArn ?? m.principal.arn ?? ''
+function principalOf (p: Pick<Principal, 'arn' | 'roleArn'>): string {
+  return p.roleArn ?? p.arn ?? ''
 }
