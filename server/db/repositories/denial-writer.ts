@@ -125,7 +125,9 @@ export class DenialWriter {
     this.insertOccurrence = db.prepare(`INSERT OR IGNORE INTO occurrences (denial_id, observed_at, stamped_ms, source_id, line, item, encoded_id, import_id)
       VALUES (@id, @observedAt, @stamped, @sourceId, @line, @item, @encodedId, @importId)`)
     this.insertEncoded = db.prepare<[Buffer], { id: number }>('INSERT OR IGNORE INTO encoded_messages (sha256) VALUES (?) RETURNING id')
-    this.anyUnplaced = db.prepare<[], number>('SELECT 1 FROM occurrences WHERE item < 0 LIMIT 1').pluck()
+    // INDEXED BY the partial index, which holds only such rows (usually none): left to itself, the
+    // planner scanned every occurrence for this, once per batch (25 ms at 1M occurrences, measured).
+    this.anyUnplaced = db.prepare<[], number>('SELECT 1 FROM occurrences INDEXED BY idx_occurrences_unplaced WHERE item < 0 LIMIT 1').pluck()
     // OR IGNORE: cannot conflict (a placed row of the same denial and place is only ever made by
     // claiming the unplaced one), but if it did, the record is then stored as usual below.
     this.claimUnplaced = db.prepare(`UPDATE OR IGNORE occurrences SET item = @item
