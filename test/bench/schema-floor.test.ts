@@ -1,18 +1,22 @@
 /** The schema floor the bench prints (schema-floor.ts) writes every stored row once, no more and no less: a faithful lower bound. */
-import t from 'tap'
+import t, { type Test } from 'tap'
 import path from 'node:path'
 import { openDatabase } from '../../server/db/connection.js'
 import { repositoriesOn } from '../../server/db/index.js'
 import { generatedStore } from '../helpers/generated-store.js'
 import { tempDir } from '../helpers/files.js'
-import { schemaFloor } from './schema-floor.js'
+import { FLOOR_MODES, schemaFloor, type FloorMode } from './schema-floor.js'
 
-t.test('the copy holds exactly the rows of the import, and the substring index finds the same denials', async t => {
+t.test('each way of copying holds exactly the rows of the import, and the substring index finds the same denials', async t => {
   const { db } = await generatedStore(t, 'source.db', 400, { seed: 7, mode: 'distinct' })
   const source = db.name
   db.close()
-  const target = path.join(tempDir(t), 'floor.db')
-  const r = schemaFloor(source, target)
+  for (const mode of FLOOR_MODES) await t.test(mode, async t => { checkCopy(t, source, mode) })
+})
+
+function checkCopy (t: Test, source: string, mode: FloorMode): void {
+  const target = path.join(tempDir(t), `floor-${mode}.db`)
+  const r = schemaFloor(source, target, mode)
 
   t.equal(r.denials, 400, 'every denial')
   t.ok(r.ms > 0 && r.dbBytes > 0, `${r.ms.toFixed(0)} ms, ${r.dbBytes} bytes`)
@@ -43,4 +47,4 @@ t.test('the copy holds exactly the rows of the import, and the substring index f
     t.ok(found.length > 0, `q=${q} finds ${found.length}`)
     t.same(search(b, q), found, `q=${q}: the same denials`)
   }
-})
+}
