@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto'
 import { parentPort } from 'node:worker_threads'
 import { looksLikeEvent } from '../authz/cloudtrail.js'
-import { decodedText, parseKnownEnvelope, RecordError } from '../authz/parse.js'
+import { decodedText, parseKnownEnvelope } from '../authz/parse.js'
 import type { KnownMessage, SourceRecord } from '../authz/types.js'
 import { packText } from '../util/packed-text.js'
 import { toWorkerResult, type WorkerResult } from './importer.js'
@@ -42,11 +42,12 @@ function parse (r: SourceRecord, source: string | undefined): WorkerResult {
   const known = parsedLately.get(key)
   if (known !== undefined) {
     try {
+      // checkTree here also refuses a text with an unpaired surrogate, which hashes as its UTF-8
+      // replacement character would: such a text is never taken for the known one it collides with.
       const env = parseKnownEnvelope(r.value)
       return { known, rawLength: text.length, source: source ?? env.source ?? r.source, line: r.line, index: r.index, observedAt: env.observedAt }
-    } catch (err) {
-      // A problem in the envelope itself: read in full below, which rejects it with its reason.
-      if (!(err instanceof RecordError)) throw err
+    } catch {
+      // A problem in the envelope: read in full below, which rejects it with its reason.
     }
   }
   const result = toWorkerResult(r, source)

@@ -430,6 +430,13 @@ t.test('worker path: a message read before word for word is answered as known, a
     JSON.stringify({ DecodedMessage: first.DecodedMessage }), // the AWS CLI's output: no time, no source
     JSON.stringify({ ...first, observedAt: '2026-11-01T10:00:00+02:00' }) // another instant, as UTC
   )
+  // A text with U+FFFD, twice (known the second time), then the same text with an unpaired surrogate
+  // there instead: its UTF-8 bytes, and so its hash, are the same, but it must be rejected.
+  const decoded = JSON.parse(first.DecodedMessage) as { context: { resource: string } }
+  decoded.context.resource += '-\uFFFD'
+  const replaced = JSON.stringify(decoded)
+  lines.push(JSON.stringify({ ...first, DecodedMessage: replaced }), JSON.stringify({ ...first, DecodedMessage: replaced }),
+    JSON.stringify({ ...first, DecodedMessage: replaced.replace('\uFFFD', '\uD800') }))
   const body = lines.join('\n') + '\n'
   for (const source of [undefined, 'label']) {
     const runs: Array<{ summary: unknown, contents: Record<string, unknown[]> }> = []
@@ -443,8 +450,8 @@ t.test('worker path: a message read before word for word is answered as known, a
         return storeBatch(records, ...rest)
       }
       const s = await repos.importer.run(readTextRecords(body, 'k.ndjson'), { parallel, parallelAfter: 10, batchSize: 300, source })
-      t.equal(s.imported + s.duplicates, 2003, `parallel=${parallel}: all but the three bad envelopes`)
-      t.same(s.rejected.map(r => r.line), [2001, 2002, 2004])
+      t.equal(s.imported + s.duplicates, 2005, `parallel=${parallel}: all but the three bad envelopes and the unpaired surrogate`)
+      t.same(s.rejected.map(r => [r.line, r.reason.slice(0, 40)]), [[2001, 'observedAt "yesterday" is not an ISO-860'], [2002, 'contains a NUL character (field $.note)'], [2004, 'source must be a string (field source)'], [2009, 'contains invalid Unicode (an unpaired su']])
       runs.push({ summary: s, contents: contents(db) })
     }
     t.ok(knownRecords > 1000, `source=${source}: ${knownRecords} records reached the writer as known`)
