@@ -110,7 +110,8 @@ async function importPart (n: number, mode: 'skewed' | 'distinct'): Promise<void
   await writeNdjson(file, n, { mode })
   const label = `import ${fmt(n)} ${mode === 'skewed' ? 'skewed (generator, 25% distinct)' : 'distinct-heavy'}`
   process.stderr.write(`${label}: ours…\n`)
-  const ours = ourImport(path.join(dir, `ours-${mode}-${n}.db`), file)
+  const oursDb = path.join(dir, `ours-${mode}-${n}.db`)
+  const ours = ourImport(oursDb, file)
   process.stderr.write(`${label}: reference…\n`)
   const ref = referenceImport(path.join(dir, `ref-${mode}-${n}.db`), file)
   const rate = ours.imported / (ours.ms / 1000)
@@ -128,7 +129,7 @@ async function importPart (n: number, mode: 'skewed' | 'distinct'): Promise<void
     (ref ? `, reference ${perDenial(ref.db_bytes)} (${(ref.db_bytes / 1e6).toFixed(0)} MB): ratio ${(ours.dbBytes / ref.db_bytes).toFixed(2)}` : ''),
     '≤ reference')
   // Our schema's floor (schema-floor.ts): the rows this import stored, written again three ways.
-  const floors = FLOOR_MODES.map(m => ({ m, ...schemaFloor(path.join(dir, `ours-${mode}-${n}.db`), path.join(dir, `floor-${mode}-${n}.db`), m) }))
+  const floors = FLOOR_MODES.map(m => ({ m, ...schemaFloor(oursDb, path.join(dir, `floor-${mode}-${n}.db`), m) }))
   const floorText = floors.map(f => {
     const rate = f.denials === ours.denials ? ours.imported / (f.ms / 1000) : NaN
     return `${FLOOR_LABELS[f.m]} ${fmt(rate)} messages/s (${(f.ms / 1000).toFixed(1)} s${ref ? `, ratio ${(rate / ref.msgs_per_s).toFixed(2)}` : ''})`

@@ -1,6 +1,6 @@
 /** Storing parsed messages: denials with their parts, occurrences, sources, the string dictionary and its substring index, and the rollups, a batch per transaction. */
 import type { DB } from '../connection.js'
-import type { EventContext, ImportRecord, KnownRecord, Principal, RejectedRecord } from '../../authz/types.js'
+import type { EventContext, ImportRecord, KnownMessage, KnownRecord, Principal, RejectedRecord } from '../../authz/types.js'
 import type { ImportsRepository } from './imports.js'
 import type { Rollups } from './rollups.js'
 import { packText } from '../../util/packed-text.js'
@@ -303,7 +303,7 @@ export class DenialWriter {
   }
 
   /** Store the record's occurrence of denial `id`, denied to `principal`; `counted`: the denial was inserted counting it already. */
-  private placeOccurrence (r: ImportRecord | KnownRecord, principal: KnownRecord['known']['principal'], id: number, observedAt: string, importId: number | null, counted: boolean): RecordOutcome {
+  private placeOccurrence (r: ImportRecord | KnownRecord, principal: KnownMessage['principal'], id: number, observedAt: string, importId: number | null, counted: boolean): RecordOutcome {
     // The identity of an occurrence: the encoded message it was decoded from, or else its place in
     // the input (source, line, index within the line) plus an explicit observedAt, so that one place
     // (an API source posting a record at a time, a file rewritten in place) can be observed again.
